@@ -1,0 +1,114 @@
+"""Settings: `config.toml` plus environment variables, built by a function and passed in."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field, field_validator
+
+from bot.parsing.identity import parse_phone
+
+DEFAULT_CONFIG_PATH = "config.toml"
+CONFIG_PATH_ENV = "SINERGI_CONFIG"
+DATABASE_URL_ENV = "DATABASE_URL"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says why in one line."""
+
+
+class AppSettings(BaseModel):
+    default_language: str = "id"
+    timezone: str = "Asia/Jakarta"
+    admins: list[str] = Field(default_factory=list)
+    consent_version: str = "2026-11"
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("id", "en"):
+            raise ValueError("default_language must be 'id' or 'en'")
+        return value
+
+    @field_validator("admins")
+    @classmethod
+    def _admins_are_phones(cls, values: list[str]) -> list[str]:
+        normalised = []
+        for value in values:
+            phone = parse_phone(value)
+            if phone is None:
+                raise ValueError(f"admin {value!r} is not a valid phone number")
+            normalised.append(phone)
+        return normalised
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite:///sinergi.db"
+    echo: bool = False
+
+
+class SchedulerSettings(BaseModel):
+    enabled: bool = True
+
+
+class Settings(BaseModel):
+    """Everything the bot reads from configuration."""
+
+    app: AppSettings = Field(default_factory=AppSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.app.timezone)
+
+
+def resolve_config_path(explicit: str | Path | None = None) -> Path:
+    """The config file: the explicit path, else $SINERGI_CONFIG, else ./config.toml."""
+    return Path(explicit or os.environ.get(CONFIG_PATH_ENV) or DEFAULT_CONFIG_PATH)
+
+
+def load_settings(
+    path: str | Path | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Read the TOML file (if present) and apply environment overrides."""
+    env = os.environ if environ is None else environ
+    config_path = resolve_config_path(path)
+    raw: dict = {}
+    if config_path.exists():
+        try:
+            raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_path}: not valid TOML ({exc})") from exc
+    elif path is not None:
+        raise ConfigError(f"{config_path}: file not found")
+    if env.get(DATABASE_URL_ENV):
+        raw.setdefault("database", {})["url"] = env[DATABASE_URL_ENV]
+    try:
+        settings = Settings.model_validate(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{config_path}: {exc}") from exc
+    return _anchor_sqlite_path(settings, config_path.parent)
+
+
+def _anchor_sqlite_path(settings: Settings, base: Path) -> Settings:
+    """A relative SQLite path is relative to the config file, not to the working directory."""
+    prefix = "sqlite:///"
+    url = settings.database.url
+    if not url.startswith(prefix) or url == prefix + ":memory:":
+        return settings
+    file_part = url[len(prefix) :]
+    if file_part.startswith("/"):
+        return settings
+    absolute = (base / file_part).resolve()
+    settings.database.url = f"{prefix}{absolute}"
+    return settings

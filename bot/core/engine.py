@@ -1,0 +1,260 @@
+"""The engine: one incoming message in, replies out, in one database transaction.
+
+It finds the person, drops platform messages it has already handled, loads the
+conversation state, runs the current step (or a global word), saves, and returns
+the replies. It never sends: the channel does, after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.core.clock import Clock
+from bot.core.flow import (
+    HOME,
+    Context,
+    Enter,
+    Finish,
+    Goto,
+    Outcome,
+    Registry,
+    Resume,
+    Retry,
+    UnknownStep,
+    as_replies,
+)
+from bot.core.i18n import Catalog
+from bot.core.messages import Incoming, Reply
+from bot.core.state import load_state, remember_options, touch
+from bot.parsing.fuzzy import normalise
+from bot.services import accounts
+from models import ConversationState, Person
+from models.db import transaction
+
+log = logging.getLogger(__name__)
+
+MAX_HOPS = 8  # a step that redirects more often than this is a bug, not a conversation
+
+
+class Engine:
+    """Runs conversations; stateless between messages (all state is in the database)."""
+
+    def __init__(
+        self,
+        *,
+        database: sa.Engine,
+        registry: Registry,
+        catalog: Catalog,
+        settings: Settings,
+        clock: Clock,
+    ) -> None:
+        self.database = database
+        self.registry = registry
+        self.catalog = catalog
+        self.settings = settings
+        self.clock = clock
+        self._cancel_words = self._words("words.cancel")
+        self._help_words = self._words("words.help")
+
+    def _words(self, key: str) -> frozenset[str]:
+        variants = self.catalog.all_variants(key)
+        return frozenset(normalise(word) for text in variants for word in text.split("|"))
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Answer one message. Never raises: a failure is logged and politely reported."""
+        try:
+            return await self._handle(incoming)
+        except Exception:
+            log.exception("could not handle a message on %s", incoming.channel)
+            return [Reply(self.catalog.get(self.settings.app.default_language, "errors.internal"))]
+
+    async def current_prompt(self, incoming: Incoming) -> list[Reply]:
+        """The question the person is at, asked again (when a console is reopened)."""
+        with transaction(self.database) as session:
+            account, person = self._identify(session, incoming)
+            state = load_state(session, person.id)
+            if state.step is None:
+                return []
+            ctx = self._context(session, person, account, state)
+            try:
+                replies = self._prompt(ctx, state.step)
+            except UnknownStep:
+                return []
+            remember_options(state, replies)
+            touch(state, ctx.now)
+            return replies
+
+    async def _handle(self, incoming: Incoming) -> list[Reply]:
+        now = self.clock.now()
+        with transaction(self.database) as session:
+            if incoming.message_id and not accounts.claim_message(
+                session, channel=incoming.channel, message_id=incoming.message_id, now=now
+            ):
+                log.info("ignoring redelivered message %s", incoming.message_id)
+                return []
+            account, person = self._identify(session, incoming)
+            state = load_state(session, person.id)
+            ctx = self._context(session, person, account, state)
+            incoming = _match_typed_label(incoming, state)
+            replies = await self._dispatch(ctx, state, incoming)
+            if sa.inspect(person).persistent:
+                remember_options(state, replies)
+                touch(state, now)
+            return replies
+
+    def _identify(self, session: Session, incoming: Incoming):
+        return accounts.find_or_create(
+            session,
+            channel=incoming.channel,
+            external_id=incoming.account_id,
+            phone=incoming.phone,
+            now=self.clock.now(),
+            language=self.settings.app.default_language,
+        )
+
+    def _context(self, session, person: Person, account, state: ConversationState) -> Context:  # noqa: ANN001
+        return Context(
+            session=session,
+            person=person,
+            account=account,
+            data=state.data,
+            t=self.catalog.translator(person.language),
+            settings=self.settings,
+            now=self.clock.now(),
+            suspended_step=(state.suspended or {}).get("step"),
+        )
+
+    async def _dispatch(
+        self, ctx: Context, state: ConversationState, incoming: Incoming
+    ) -> list[Reply]:
+        word = None if incoming.option_id else _command_word(incoming.clean_text)
+        if word in self._cancel_words:
+            return self._cancel(ctx, state)
+        if word in self._help_words:
+            return [self.registry.help(ctx), *self._prompt_if_any(ctx, state)]
+        target = self.registry.command_target(word, ctx) if word else None
+        if target is not None:
+            return self._apply(ctx, state, Enter(target))
+        if state.step is None:
+            return self._apply(ctx, state, Enter(HOME))
+        try:
+            _, step = self.registry.resolve(state.step)
+        except UnknownStep:
+            log.warning("state points at unknown step %r; sending the person home", state.step)
+            return self._apply(ctx, state, Enter(HOME))
+        outcome = await step.handle(ctx, incoming)
+        return self._apply(ctx, state, outcome)
+
+    def _apply(self, ctx: Context, state: ConversationState, outcome: Outcome) -> list[Reply]:
+        replies: list[Reply] = []
+        for _ in range(MAX_HOPS):
+            match outcome:
+                case Goto(to=to, say=say):
+                    state.step = to
+                    return [*replies, *say, *self._prompt(ctx, to)]
+                case Retry(reason=reason):
+                    return [*replies, *_prepend(reason, self._prompt(ctx, state.step))]
+                case Finish(say=say, show_menu=show_menu):
+                    replies.extend(say)
+                    if not sa.inspect(ctx.person).persistent:
+                        return replies  # the person deleted their data: nothing to save
+                    self._clear(ctx, state)
+                    if not show_menu:
+                        state.step = None
+                        return replies
+                    outcome = Enter(HOME)
+                case Enter(to=to, say=say):
+                    replies.extend(say)
+                    return [*replies, *self._enter(ctx, state, to)]
+                case Resume():
+                    return [*replies, *self._resume(ctx, state)]
+        raise RuntimeError("too many redirects between steps")
+
+    def _enter(self, ctx: Context, state: ConversationState, target: str) -> list[Reply]:
+        if target == HOME:
+            target = self.registry.home(ctx)
+        flow, _ = self.registry.resolve(target)
+        if not flow.allows(ctx.roles):
+            return [self.registry.refusal(ctx, flow), *self._prompt_if_any(ctx, state)]
+        self._suspend_if_started(state, leaving_for=flow.name)
+        self._clear(ctx, state, keep_suspended=True)
+        ctx.suspended_step = (state.suspended or {}).get("step")
+        state.step = target
+        return self._prompt(ctx, target)
+
+    def _suspend_if_started(self, state: ConversationState, *, leaving_for: str) -> None:
+        """Keep a half-answered flow aside so "Lanjutkan" in the menu can bring it back."""
+        if state.step is None or not state.data:
+            return
+        if state.step.partition(".")[0] == leaving_for:
+            return
+        state.suspended = {"step": state.step, "data": dict(state.data)}
+
+    def _resume(self, ctx: Context, state: ConversationState) -> list[Reply]:
+        suspended = state.suspended
+        if not suspended:
+            return self._enter(ctx, state, HOME)
+        state.suspended = None
+        ctx.suspended_step = None
+        state.data = dict(suspended["data"])
+        ctx.data = state.data
+        state.step = suspended["step"]
+        return self._prompt(ctx, state.step)
+
+    def _cancel(self, ctx: Context, state: ConversationState) -> list[Reply]:
+        had_draft = bool(state.data or state.suspended)
+        state.suspended = None
+        ctx.suspended_step = None
+        self._clear(ctx, state)
+        key = "common.cancelled" if had_draft else "common.nothing_to_cancel"
+        return [Reply(ctx.t(key)), *self._enter(ctx, state, HOME)]
+
+    def _clear(self, ctx: Context, state: ConversationState, keep_suspended: bool = False) -> None:
+        state.data = {}
+        ctx.data = state.data
+        if not keep_suspended:
+            state.suspended = None
+            ctx.suspended_step = None
+
+    def _prompt(self, ctx: Context, qualified: str) -> list[Reply]:
+        _, step = self.registry.resolve(qualified)
+        return as_replies(step.prompt(ctx))
+
+    def _prompt_if_any(self, ctx: Context, state: ConversationState) -> list[Reply]:
+        if state.step is None:
+            return []
+        try:
+            return self._prompt(ctx, state.step)
+        except UnknownStep:
+            return []
+
+
+def _command_word(text: str) -> str | None:
+    """ "/produk@SinergiBot" -> "produk"; "Hapus  Data" -> "hapus data"; long text -> None."""
+    if not text or len(text) > 40:
+        return None
+    word = text.removeprefix("/").split("@", 1)[0] if text.startswith("/") else text
+    return normalise(word) or None
+
+
+def _match_typed_label(incoming: Incoming, state: ConversationState) -> Incoming:
+    """A typed answer equal to an option's label counts as tapping that option."""
+    if incoming.option_id or not incoming.text or not state.options:
+        return incoming
+    typed = normalise(incoming.text)
+    for option_id, label in state.options:
+        if normalise(label) == typed:
+            return replace(incoming, option_id=option_id)
+    return incoming
+
+
+def _prepend(reason: str, prompt: list[Reply]) -> list[Reply]:
+    if not prompt:
+        return [Reply(reason)]
+    first = prompt[0]
+    return [replace(first, text=f"{reason}\n\n{first.text}"), *prompt[1:]]

@@ -1,0 +1,176 @@
+"""Flows: named steps, each a prompt plus a handler that returns what happens next.
+
+A step never sends anything: its handler returns an outcome (`Goto`, `Retry`,
+`Finish`) and the engine shows the next prompt after the transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.core.i18n import Translator
+from bot.core.messages import Incoming, Reply
+from bot.services.accounts import roles_of
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from bot.config import Settings
+    from models import ChannelAccount, Person
+
+
+@dataclass
+class Context:
+    """What a step may use: the session (no commits), the person, the draft, the catalog."""
+
+    session: Session
+    person: Person
+    account: ChannelAccount
+    data: dict[str, Any]
+    t: Translator
+    settings: Settings
+    now: datetime
+    suspended_step: str | None = None
+
+    @property
+    def channel(self) -> str:
+        return self.account.channel
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """Computed each time: a step may have just registered the person."""
+        return roles_of(self.person, self.settings.app.admins)
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A named part of the draft (e.g. "ikm", "product"), created on first use."""
+        return self.data.setdefault(name, {})
+
+
+@dataclass(frozen=True)
+class Goto:
+    """Go to step `to` ("flow.step") and show its prompt, after saying `say`."""
+
+    to: str
+    say: tuple[Reply, ...] = ()
+
+
+@dataclass(frozen=True)
+class Retry:
+    """The answer was not usable: say why (with an example) and ask the same again."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The flow is over: say `say`, clear the draft, and offer the main menu."""
+
+    say: tuple[Reply, ...] = ()
+    show_menu: bool = True
+
+
+@dataclass(frozen=True)
+class Enter:
+    """Start the flow of step `to` afresh: roles are checked and the draft starts empty."""
+
+    to: str
+    say: tuple[Reply, ...] = ()
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Go back to the flow that "menu" or a command interrupted, with its answers."""
+
+
+Outcome = Goto | Retry | Finish | Enter | Resume
+Prompt = Callable[[Context], Reply | Sequence[Reply]]
+Handler = Callable[[Context, Incoming], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    prompt: Prompt
+    handle: Handler
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A named table of steps; `roles` None means anyone may enter."""
+
+    name: str
+    steps: tuple[Step, ...]
+    roles: frozenset[str] | None = None
+    title_key: str | None = None
+    _by_name: dict[str, Step] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name = {step.name: step for step in self.steps}
+        if len(by_name) != len(self.steps):
+            raise ValueError(f"flow {self.name!r} has two steps with the same name")
+        object.__setattr__(self, "_by_name", by_name)
+
+    def step(self, name: str) -> Step:
+        return self._by_name[name]
+
+    def qualified(self, step_name: str) -> str:
+        return f"{self.name}.{step_name}"
+
+    def allows(self, roles: frozenset[str]) -> bool:
+        return self.roles is None or bool(self.roles & roles)
+
+
+class UnknownStep(LookupError):
+    pass
+
+
+# A command target meaning "wherever this person's home is" (welcome, role choice, menu).
+HOME = "@home"
+
+
+class Registry:
+    """Every flow and command, listed explicitly in `handlers/__init__.py`.
+
+    `home` names the step a person lands on (welcome, role choice or main menu);
+    `help` answers "bantuan" for that person; `refusal` explains a flow they may not enter.
+    """
+
+    def __init__(
+        self,
+        flows: Iterable[Flow],
+        commands: Mapping[str, str | Callable[[Context], str]],
+        *,
+        home: Callable[[Context], str],
+        help: Callable[[Context], Reply],
+        refusal: Callable[[Context, Flow], Reply],
+    ) -> None:
+        self.flows = {flow.name: flow for flow in flows}
+        self.commands = dict(commands)
+        self.home = home
+        self.help = help
+        self.refusal = refusal
+        for word, target in self.commands.items():
+            if isinstance(target, str) and target != HOME:
+                self.resolve(target)  # fail at start-up, not in a chat
+            if word != word.lower():
+                raise ValueError(f"command {word!r} must be lower case")
+
+    def resolve(self, qualified: str) -> tuple[Flow, Step]:
+        flow_name, _, step_name = qualified.partition(".")
+        try:
+            flow = self.flows[flow_name]
+            return flow, flow.step(step_name)
+        except KeyError:
+            raise UnknownStep(qualified) from None
+
+    def command_target(self, word: str, ctx: Context) -> str | None:
+        """The step a command word leads to for this person (some depend on the role)."""
+        target = self.commands.get(word.lower())
+        return target(ctx) if callable(target) else target
+
+
+def as_replies(value: Reply | Sequence[Reply]) -> list[Reply]:
+    return [value] if isinstance(value, Reply) else list(value)

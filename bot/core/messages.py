@@ -1,0 +1,93 @@
+"""The two types every channel speaks: `Incoming` from a person, `Reply` from the bot.
+
+Flows and services only ever see these; channels translate platform updates into
+`Incoming` and render `Reply` within their platform's limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A file kept on the platform that sent it (Telegram file_id, WhatsApp media id)."""
+
+    channel: str
+    file_id: str
+
+    def as_stored(self) -> str:
+        return f"{self.channel}:{self.file_id}"
+
+    @classmethod
+    def from_stored(cls, stored: str) -> MediaRef:
+        channel, _, file_id = stored.partition(":")
+        return cls(channel=channel, file_id=file_id)
+
+
+@dataclass(frozen=True)
+class SharedContact:
+    """A contact card shared in the chat. `user_id` is the platform account it belongs to."""
+
+    phone: str
+    user_id: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message from a person, whatever the channel."""
+
+    channel: str
+    account_id: str
+    text: str | None = None
+    option_id: str | None = None
+    contact: SharedContact | None = None
+    photo: MediaRef | None = None
+    location: Location | None = None
+    message_id: str | None = None
+    # The account's own phone number when the channel knows it (WhatsApp, console).
+    phone: str | None = None
+    display_name: str | None = None
+    received_at: datetime | None = None
+
+    @property
+    def clean_text(self) -> str:
+        return (self.text or "").strip()
+
+
+@dataclass(frozen=True)
+class Option:
+    """A tappable choice; the channel sends `id` back, never matched by its label."""
+
+    id: str
+    label: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content: bytes
+    mime_type: str = "text/plain"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message from the bot. `title` is shown emphasised where the channel can."""
+
+    text: str
+    title: str | None = None
+    options: tuple[Option, ...] = field(default_factory=tuple)
+    # True when typing an answer is as welcome as tapping an option.
+    accepts_text: bool = False
+    request_contact: bool = False
+    image: MediaRef | None = None
+    document: Document | None = None

@@ -1,0 +1,152 @@
+"""Builders for the common kinds of step: a typed field, a choice, a confirmation.
+
+Most questions in a registration have one shape: ask, parse what was typed (or
+tapped), keep it in the draft, go on. These builders keep each flow a readable
+table of steps instead of a page of near-identical functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot.core.flow import Context, Goto, Outcome, Retry, Step
+from bot.core.messages import Incoming, Option, Reply
+
+SKIP = "skip"
+
+
+class Invalid(Exception):
+    """Raised by a parser: `reason` is the friendly sentence (with an example) to show."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+Parser = Callable[[Context, Incoming], Any]
+Describe = Callable[[Context, Any], str]
+NextStep = str | Callable[[Context], str]
+
+
+def go_on(ctx: Context, default: NextStep) -> Goto:
+    """Continue to the next step, or back to the summary when a single field was edited."""
+    back = ctx.data.pop("_return", None)
+    if back:
+        return Goto(back)
+    return Goto(default(ctx) if callable(default) else default)
+
+
+def skip_option(ctx: Context) -> Option:
+    return Option(SKIP, ctx.t("common.skip"))
+
+
+def field_step(
+    name: str,
+    *,
+    section: str,
+    field: str,
+    ask: str | Callable[[Context], str],
+    parse: Parser,
+    next_step: NextStep,
+    skippable: bool = False,
+    describe: Describe | None = None,
+    options: Callable[[Context], Sequence[Option]] | None = None,
+) -> Step:
+    """A question whose answer is typed (or tapped from `options`) and kept as `field`.
+
+    `ask` is the catalog key of the question (or a function writing it). `parse` returns
+    the value to keep or raises Invalid. When editing, the current value is shown too.
+    """
+
+    def prompt(ctx: Context) -> Reply:
+        text = ask(ctx) if callable(ask) else ctx.t(ask)
+        current = ctx.section(section).get(field)
+        if current is not None and ctx.data.get("_return"):
+            shown = describe(ctx, current) if describe else str(current)
+            text = f"{text}\n{ctx.t('common.current_value', value=shown)}"
+        choices = list(options(ctx)) if options else []
+        if skippable:
+            choices.append(skip_option(ctx))
+        return Reply(text, options=tuple(choices), accepts_text=True)
+
+    async def handle(ctx: Context, incoming: Incoming) -> Outcome:
+        if skippable and incoming.option_id == SKIP:
+            ctx.section(section)[field] = None
+            return go_on(ctx, next_step)
+        try:
+            value = parse(ctx, incoming)
+        except Invalid as invalid:
+            return Retry(invalid.reason)
+        ctx.section(section)[field] = value
+        return go_on(ctx, next_step)
+
+    return Step(name, prompt, handle)
+
+
+def typed_text(ctx: Context, incoming: Incoming) -> str:
+    """The trimmed text of a message, or Invalid when a photo or a tap came instead."""
+    text = incoming.clean_text
+    if not text or incoming.option_id:
+        raise Invalid(ctx.t("errors.need_text"))
+    return text
+
+
+def text_parser(error_key: str, *, min_length: int = 2, max_length: int = 120) -> Parser:
+    """Free text of sensible length that contains at least one letter or digit."""
+
+    def parse(ctx: Context, incoming: Incoming) -> str:
+        text = " ".join(typed_text(ctx, incoming).split())
+        if not (min_length <= len(text) <= max_length) or not any(c.isalnum() for c in text):
+            raise Invalid(ctx.t(error_key, max=max_length))
+        return text
+
+    return parse
+
+
+def value_parser(parser: Callable[[str], Any], error_key: str) -> Parser:
+    """Wrap a text parser from bot.parsing (returns None when it cannot read the text)."""
+
+    def parse(ctx: Context, incoming: Incoming) -> Any:
+        value = parser(typed_text(ctx, incoming))
+        if value is None:
+            raise Invalid(ctx.t(error_key))
+        return value
+
+    return parse
+
+
+def choice_step(
+    name: str,
+    *,
+    ask: str | Callable[[Context], str],
+    options: Callable[[Context], Sequence[Option]],
+    choose: Callable[[Context, str], Outcome],
+    match_text: Callable[[Context, str], str | None] | None = None,
+    error_key: str = "errors.choose_option",
+    title: str | None = None,
+) -> Step:
+    """A question answered by tapping one of `options` (or typing something `match_text` knows).
+
+    `ask` is a catalog key, or a function that writes the text (e.g. a summary).
+    """
+
+    def prompt(ctx: Context) -> Reply:
+        text = ask(ctx) if callable(ask) else ctx.t(ask)
+        return Reply(
+            text,
+            title=ctx.t(title) if title else None,
+            options=tuple(options(ctx)),
+            accepts_text=match_text is not None,
+        )
+
+    async def handle(ctx: Context, incoming: Incoming) -> Outcome:
+        valid = {option.id for option in options(ctx)}
+        chosen = incoming.option_id if incoming.option_id in valid else None
+        if chosen is None and match_text is not None and incoming.clean_text:
+            chosen = match_text(ctx, incoming.clean_text)
+        if chosen is None:
+            return Retry(ctx.t(error_key))
+        return choose(ctx, chosen)
+
+    return Step(name, prompt, handle)

@@ -1,0 +1,83 @@
+"""IKM profiles and products: saving registrations, editing, listing, deleting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from models import IkmFields, IkmProfile, Person, Product, ProductFields
+
+
+def profile_of(session: Session, person: Person) -> IkmProfile | None:
+    return session.exec(select(IkmProfile).where(IkmProfile.person_id == person.id)).first()
+
+
+def register_ikm(
+    session: Session,
+    *,
+    person: Person,
+    profile: IkmFields,
+    first_product: ProductFields,
+    now: datetime,
+) -> IkmProfile:
+    """Save a new IKM with its first product and give the person the `ikm` role."""
+    if profile_of(session, person) is not None:
+        raise AlreadyRegistered()
+    record = IkmProfile(**profile.model_dump(), person_id=person.id, created_at=now, updated_at=now)
+    session.add(record)
+    session.flush()
+    add_product(session, ikm=record, fields=first_product, now=now)
+    person.role = "ikm"
+    person.name = profile.owner_name
+    session.flush()
+    return record
+
+
+class AlreadyRegistered(Exception):
+    """This person already has a profile; a second registration would duplicate it."""
+
+
+def update_profile(
+    session: Session, *, ikm: IkmProfile, fields: IkmFields, person: Person, now: datetime
+) -> IkmProfile:
+    for name, value in fields.model_dump().items():
+        setattr(ikm, name, value)
+    ikm.updated_at = now
+    person.name = fields.owner_name
+    session.flush()
+    return ikm
+
+
+def products_of(session: Session, ikm: IkmProfile) -> list[Product]:
+    return list(session.exec(select(Product).where(Product.ikm_id == ikm.id).order_by(Product.id)))
+
+
+def product_of(session: Session, ikm: IkmProfile, product_id: int) -> Product | None:
+    """The product only if it belongs to this IKM: ids from a chat are never trusted."""
+    product = session.get(Product, product_id)
+    return product if product is not None and product.ikm_id == ikm.id else None
+
+
+def add_product(
+    session: Session, *, ikm: IkmProfile, fields: ProductFields, now: datetime
+) -> Product:
+    product = Product(**fields.model_dump(), ikm_id=ikm.id, created_at=now, updated_at=now)
+    session.add(product)
+    session.flush()
+    return product
+
+
+def update_product(
+    session: Session, *, product: Product, fields: ProductFields, now: datetime
+) -> Product:
+    for name, value in fields.model_dump().items():
+        setattr(product, name, value)
+    product.updated_at = now
+    session.flush()
+    return product
+
+
+def delete_product(session: Session, *, product: Product) -> None:
+    session.delete(product)
+    session.flush()

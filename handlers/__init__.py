@@ -1,0 +1,42 @@
+"""Every flow and command of the bot, registered explicitly in one place."""
+
+from __future__ import annotations
+
+from bot.core.flow import HOME, Context, Flow, Registry
+from handlers.account import ACCOUNT
+from handlers.admin import ADMIN
+from handlers.common import MENU, help_reply, home, refusal
+from handlers.company import COMPANY
+from handlers.ikm import IKM
+from handlers.onboarding import ONBOARDING
+from handlers.products import PRODUCTS
+
+FLOWS: tuple[Flow, ...] = (MENU, ONBOARDING, IKM, PRODUCTS, COMPANY, ACCOUNT, ADMIN)
+
+
+def _profile(ctx: Context) -> str:
+    return "perusahaan.lihat" if ctx.person.role == "company" else "ikm.lihat"
+
+
+# Words that work at any step (besides "batal" and "bantuan", which the engine knows).
+# On Telegram the same words arrive as /commands.
+COMMANDS = {
+    "menu": HOME,
+    "start": HOME,
+    "mulai": HOME,
+    "produk": "produk.daftar",
+    "produk saya": "produk.daftar",
+    "products": "produk.daftar",
+    "tambah produk": "produk.nama",
+    "profil": _profile,
+    "profile": _profile,
+    "bahasa": "akun.bahasa",
+    "language": "akun.bahasa",
+    "hapus data": "akun.hapus",
+    "data saya": "akun.hapus",
+    "my data": "akun.hapus",
+}
+
+
+def build_registry() -> Registry:
+    return Registry(FLOWS, COMMANDS, home=home, help=help_reply, refusal=refusal)

@@ -1,0 +1,80 @@
+"""The main menu, help, refusals, and where a person lands ("home")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.flow import Context, Enter, Flow, Outcome, Resume
+from bot.core.messages import Option, Reply
+from bot.core.steps import choice_step
+from bot.services import accounts
+
+RESUME = "resume"
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    target: str  # the step it enters
+    label_key: str
+    roles: frozenset[str]
+
+
+MENU_ITEMS: tuple[MenuItem, ...] = (
+    MenuItem("produk.daftar", "menu.my_products", frozenset({"ikm"})),
+    MenuItem("produk.nama", "menu.add_product", frozenset({"ikm"})),
+    MenuItem("ikm.lihat", "menu.ikm_profile", frozenset({"ikm"})),
+    MenuItem("perusahaan.lihat", "menu.company_profile", frozenset({"company"})),
+    MenuItem("admin.dinas", "menu.grant_dinas", frozenset({"admin"})),
+    MenuItem("akun.bahasa", "menu.language", frozenset({"ikm", "company", "dinas", "admin"})),
+    MenuItem("akun.hapus", "menu.my_data", frozenset({"ikm", "company", "dinas", "admin"})),
+)
+
+
+def home(ctx: Context) -> str:
+    """Welcome and consent first, then the role choice, then the main menu."""
+    if not accounts.has_consented(ctx.session, ctx.person, ctx.settings.app.consent_version):
+        return "mulai.setuju"
+    if ctx.person.role is None and "admin" not in ctx.roles:
+        return "mulai.peran"
+    return "menu.utama"
+
+
+def _menu_options(ctx: Context) -> list[Option]:
+    options = []
+    if ctx.suspended_step:
+        options.append(Option(RESUME, ctx.t("menu.resume")))
+    options.extend(
+        Option(item.target, ctx.t(item.label_key)) for item in MENU_ITEMS if item.roles & ctx.roles
+    )
+    return options
+
+
+def _menu_title(ctx: Context) -> str:
+    if ctx.person.role == "company":
+        return ctx.t("menu.title_company")
+    return ctx.t("menu.title", name=ctx.person.name or "")
+
+
+def _choose(ctx: Context, chosen: str) -> Outcome:
+    if chosen == RESUME:
+        return Resume()
+    return Enter(chosen)
+
+
+MENU = Flow(
+    "menu",
+    steps=(choice_step("utama", ask=_menu_title, options=_menu_options, choose=_choose),),
+)
+
+
+def help_reply(ctx: Context) -> Reply:
+    role = ctx.person.role or "guest"
+    return Reply(ctx.t(f"help.{role}"), title=ctx.t("help.title"))
+
+
+def refusal(ctx: Context, flow: Flow) -> Reply:
+    if ctx.person.role is None:
+        return Reply(ctx.t("errors.register_first"))
+    allowed = sorted(flow.roles or ())
+    who = ", ".join(ctx.t(f"roles.{role}") for role in allowed)
+    return Reply(ctx.t("errors.not_for_you", who=who))

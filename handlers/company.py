@@ -1,0 +1,231 @@
+"""Company registration and profile. A company waits for the Dinas to verify it."""
+
+from __future__ import annotations
+
+from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
+from bot.core.messages import Incoming, Option, Reply
+from bot.core.steps import choice_step, field_step, go_on, text_parser
+from bot.reference import load_reference
+from bot.services import companies
+from bot.services.ikm import AlreadyRegistered
+from handlers.summary import company_summary
+from models import CompanyFields
+
+SECTION = "company"
+SAVE = "save"
+EDIT = "edit"
+DONE = "done"
+MAX_SECTORS = 10
+
+
+def _registering(ctx: Context) -> bool:
+    return ctx.data.get("mode") != "ubah"
+
+
+def _estate_options(ctx: Context) -> list[Option]:
+    return [Option(f"e:{estate.key}", estate.label) for estate in load_reference().estates]
+
+
+def _match_estate(ctx: Context, text: str) -> str | None:
+    typed = text.strip().casefold()
+    for estate in load_reference().estates:
+        if typed in (estate.key, estate.label.casefold()) or (
+            len(typed) >= 3 and estate.label.casefold().startswith(typed)
+        ):
+            return f"e:{estate.key}"
+    return None
+
+
+def _on_estate(ctx: Context, chosen: str) -> Outcome:
+    ctx.section(SECTION)["estate"] = chosen[2:]
+    return go_on(ctx, "perusahaan.alamat")
+
+
+# --- sectors bought from: several may be chosen --------------------------------------------
+
+
+def _chosen_sectors(ctx: Context) -> list[str]:
+    return list(ctx.section(SECTION).get("sectors") or [])
+
+
+def _sectors_prompt(ctx: Context) -> Reply:
+    chosen = set(_chosen_sectors(ctx))
+    language = ctx.t.language
+    options = [
+        Option(
+            f"s:{sector.code}",
+            ("✓ " if sector.code in chosen else "") + sector.label(language),
+            sector.description(language),
+        )
+        for sector in load_reference().sectors
+    ]
+    options.append(Option(DONE, ctx.t("company.sectors.done")))
+    return Reply(ctx.t("company.sectors.ask"), options=tuple(options), accepts_text=True)
+
+
+async def _take_sectors(ctx: Context, incoming: Incoming) -> Outcome:
+    """Each tap toggles a sector; typed names or numbers ("13, 14, boneka") add several."""
+    chosen = _chosen_sectors(ctx)
+    if incoming.option_id == DONE:
+        if not chosen:
+            return Retry(ctx.t("company.sectors.none"))
+        return go_on(ctx, "perusahaan.ringkasan")
+    if incoming.option_id and incoming.option_id.startswith("s:"):
+        code = incoming.option_id[2:]
+        if load_reference().sector(code) is None:
+            return Retry(ctx.t("company.sectors.invalid"))
+        chosen = [c for c in chosen if c != code] if code in chosen else [*chosen, code]
+    else:
+        typed = _typed_sectors(incoming.clean_text)
+        if typed is None:
+            return Retry(ctx.t("company.sectors.invalid"))
+        chosen += [code for code in typed if code not in chosen]
+    if len(chosen) > MAX_SECTORS:
+        return Retry(ctx.t("company.sectors.too_many", max=MAX_SECTORS))
+    ctx.section(SECTION)["sectors"] = chosen
+    return Goto("perusahaan.sektor")
+
+
+def _typed_sectors(text: str) -> list[str] | None:
+    parts = [part for part in text.replace(";", ",").replace(" dan ", ",").split(",") if part]
+    found = [load_reference().find_sector(part) for part in parts]
+    if not found or any(sector is None for sector in found):
+        return None
+    return [sector.code for sector in found]
+
+
+# --- summary, save, view -----------------------------------------------------------------
+
+
+def _summary_text(ctx: Context) -> str:
+    text = company_summary(ctx, ctx.section(SECTION), ctx.person.phone)
+    return f"{text}\n\n{ctx.t('common.check_then_save')}"
+
+
+def _save_or_edit(ctx: Context) -> list[Option]:
+    return [Option(SAVE, ctx.t("common.save")), Option(EDIT, ctx.t("common.edit"))]
+
+
+def _on_summary(ctx: Context, chosen: str) -> Outcome:
+    if chosen == EDIT:
+        return Goto("perusahaan.ubah")
+    try:
+        fields = CompanyFields.model_validate(ctx.section(SECTION))
+    except ValueError:
+        return Goto("perusahaan.ubah", say=(Reply(ctx.t("errors.incomplete")),))
+    if not fields.sectors:
+        return Goto("perusahaan.sektor")
+    if _registering(ctx):
+        try:
+            companies.register_company(ctx.session, person=ctx.person, fields=fields, now=ctx.now)
+        except AlreadyRegistered:
+            return Finish(say=(Reply(ctx.t("company.already_registered")),))
+        return Finish(say=(Reply(ctx.t("company.registered", name=fields.name)),))
+    company = companies.company_of(ctx.session, ctx.person)
+    companies.update_company(
+        ctx.session, company=company, fields=fields, person=ctx.person, now=ctx.now
+    )
+    return Finish(say=(Reply(ctx.t("company.saved")),))
+
+
+EDITABLE = (
+    ("perusahaan.nama", "company.field.name"),
+    ("perusahaan.kawasan", "company.field.estate"),
+    ("perusahaan.alamat", "company.field.address"),
+    ("perusahaan.kontak", "company.field.contact_name"),
+    ("perusahaan.sektor", "company.field.sectors"),
+)
+
+
+def _edit_options(ctx: Context) -> list[Option]:
+    fields = [Option(step, ctx.t(label)) for step, label in EDITABLE]
+    return [*fields, Option("perusahaan.ringkasan", ctx.t("common.back_to_summary"))]
+
+
+def _on_edit(ctx: Context, chosen: str) -> Outcome:
+    if chosen != "perusahaan.ringkasan":
+        ctx.data["_return"] = "perusahaan.ringkasan"
+    return Goto(chosen)
+
+
+def _view_text(ctx: Context) -> str:
+    company = companies.company_of(ctx.session, ctx.person)
+    status = ctx.t(f"company.status.{company.status}")
+    summary = company_summary(ctx, company.model_dump(), ctx.person.phone)
+    return f"{summary}\n{ctx.t('company.field.status')}: {status}"
+
+
+def _view_options(ctx: Context) -> list[Option]:
+    return [
+        Option(EDIT, ctx.t("company.edit_profile")),
+        Option("menu", ctx.t("common.back_to_menu")),
+    ]
+
+
+def _on_view(ctx: Context, chosen: str) -> Outcome:
+    if chosen == "menu":
+        return Finish()
+    company = companies.company_of(ctx.session, ctx.person)
+    ctx.data["mode"] = "ubah"
+    ctx.data[SECTION] = CompanyFields.model_validate(company.model_dump()).model_dump()
+    return Goto("perusahaan.ubah")
+
+
+COMPANY = Flow(
+    "perusahaan",
+    roles=frozenset({"company"}),  # registration reaches its first step by Goto
+    steps=(
+        field_step(
+            "nama",
+            section=SECTION,
+            field="name",
+            ask="company.name.ask",
+            parse=text_parser("company.name.invalid", max_length=160),
+            next_step="perusahaan.kawasan",
+        ),
+        choice_step(
+            "kawasan",
+            ask="company.estate.ask",
+            options=_estate_options,
+            choose=_on_estate,
+            match_text=_match_estate,
+        ),
+        field_step(
+            "alamat",
+            section=SECTION,
+            field="address",
+            ask="company.address.ask",
+            parse=text_parser("company.address.invalid", min_length=5, max_length=300),
+            next_step="perusahaan.kontak",
+        ),
+        field_step(
+            "kontak",
+            section=SECTION,
+            field="contact_name",
+            ask="company.contact_name.ask",
+            parse=text_parser("company.contact_name.invalid"),
+            next_step="perusahaan.sektor",
+        ),
+        Step("sektor", _sectors_prompt, _take_sectors),
+        choice_step(
+            "ringkasan",
+            ask=_summary_text,
+            options=_save_or_edit,
+            choose=_on_summary,
+            title="company.summary.title",
+        ),
+        choice_step(
+            "ubah",
+            ask="common.which_field",
+            options=_edit_options,
+            choose=_on_edit,
+        ),
+        choice_step(
+            "lihat",
+            ask=_view_text,
+            options=_view_options,
+            choose=_on_view,
+            title="company.profile_title",
+        ),
+    ),
+)

@@ -1,0 +1,363 @@
+"""Products: added at registration or from the menu, listed, edited and deleted.
+
+The draft lives in `data["product"]`. `data["mode"]` is "daftar" (first product of
+a registration: the IKM summary saves it), "ubah" (editing `data["product_id"]`)
+or, by default, adding a new product.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
+from bot.core.messages import Incoming, Option, Reply
+from bot.core.steps import (
+    SKIP,
+    Invalid,
+    choice_step,
+    field_step,
+    go_on,
+    skip_option,
+    text_parser,
+    typed_text,
+)
+from bot.parsing.numbers import UNITS, normalise_unit, parse_amount_range, parse_quantity
+from bot.services import ikm as ikm_service
+from handlers.summary import describe_price, describe_quantity, product_summary
+from models import ProductFields
+
+SECTION = "product"
+SAVE = "save"
+EDIT = "edit"
+MORE_DETAILS = "more"
+DELETE = "delete"
+CONFIRM_DELETE = "yes"
+ADD = "add"
+BACK = "back"
+MAX_PRICE = 10_000_000_000
+MAX_QUANTITY = 100_000_000
+# The units offered as taps (a WhatsApp list holds ten); any known unit may be typed.
+OFFERED_UNITS = ("pcs", "pasang", "lusin", "kodi", "kg", "meter", "liter", "set", "lembar", "dus")
+
+
+def product_values(ctx: Context) -> dict[str, Any]:
+    """The draft as the fields of a product (the price range kept as one answer)."""
+    draft = dict(ctx.section(SECTION))
+    low, high = draft.pop("price", None) or (None, None)
+    return {**draft, "price_min": low, "price_max": high}
+
+
+def _after_product(ctx: Context) -> str:
+    return ctx.data.get("after_product", "produk.ringkasan")
+
+
+# --- parsing answers --------------------------------------------------------------------
+
+
+def _unit_options(ctx: Context) -> list[Option]:
+    return [Option(f"u:{unit}", unit) for unit in OFFERED_UNITS if unit in UNITS]
+
+
+def _parse_unit(ctx: Context, incoming: Incoming) -> str:
+    if incoming.option_id and incoming.option_id.startswith("u:"):
+        unit = normalise_unit(incoming.option_id[2:])
+    else:
+        unit = normalise_unit(typed_text(ctx, incoming))
+    if unit is None:
+        raise Invalid(ctx.t("product.unit.invalid"))
+    return unit
+
+
+def _parse_price(ctx: Context, incoming: Incoming) -> list[int]:
+    price = parse_amount_range(typed_text(ctx, incoming))
+    if price is None or price[1] <= 0 or price[1] > MAX_PRICE:
+        raise Invalid(ctx.t("product.price.invalid"))
+    return list(price)
+
+
+def _quantity_parser(error_key: str):
+    def parse(ctx: Context, incoming: Incoming) -> int:
+        quantity = parse_quantity(typed_text(ctx, incoming))
+        if quantity is None or not 0 < quantity.amount <= MAX_QUANTITY:
+            raise Invalid(ctx.t(error_key, unit=ctx.section(SECTION).get("unit", "pcs")))
+        return quantity.amount
+
+    return parse
+
+
+def _ask_with_unit(key: str):
+    def ask(ctx: Context) -> str:
+        return ctx.t(key, unit=ctx.section(SECTION).get("unit", "pcs"))
+
+    return ask
+
+
+# --- optional details: offered together so a first registration stays short ----------
+
+
+def _details_options(ctx: Context) -> list[Option]:
+    return [Option(MORE_DETAILS, ctx.t("product.details.add")), skip_option(ctx)]
+
+
+def _on_details(ctx: Context, chosen: str) -> Outcome:
+    if chosen == MORE_DETAILS:
+        return Goto("produk.deskripsi")
+    return Goto(_after_product(ctx))
+
+
+def _photo_prompt(ctx: Context) -> Reply:
+    return Reply(ctx.t("product.photo.ask"), options=(skip_option(ctx),), accepts_text=True)
+
+
+async def _take_photo(ctx: Context, incoming: Incoming) -> Outcome:
+    """A photo of the product, kept as the platform's file reference; or skipped."""
+    if incoming.photo is not None:
+        ctx.section(SECTION)["photo_ref"] = incoming.photo.as_stored()
+    elif incoming.option_id == SKIP:
+        ctx.section(SECTION)["photo_ref"] = None
+    else:
+        return Retry(ctx.t("product.photo.invalid"))
+    return go_on(ctx, _after_product)
+
+
+# --- summary and saving -----------------------------------------------------------------
+
+
+def _summary_text(ctx: Context) -> str:
+    text = product_summary(ctx, ctx.section(SECTION))
+    return f"{text}\n\n{ctx.t('common.check_then_save')}"
+
+
+def _save_or_edit(ctx: Context) -> list[Option]:
+    return [Option(SAVE, ctx.t("common.save")), Option(EDIT, ctx.t("common.edit"))]
+
+
+def _on_summary(ctx: Context, chosen: str) -> Outcome:
+    if chosen == EDIT:
+        return Goto("produk.ubah")
+    try:
+        fields = ProductFields.model_validate(product_values(ctx))
+    except ValueError:
+        return Goto("produk.ubah", say=(Reply(ctx.t("errors.incomplete")),))
+    profile = ikm_service.profile_of(ctx.session, ctx.person)
+    if ctx.data.get("mode") == "ubah":
+        product = ikm_service.product_of(ctx.session, profile, ctx.data.get("product_id", 0))
+        if product is None:
+            return Finish(say=(Reply(ctx.t("product.gone")),))
+        ikm_service.update_product(ctx.session, product=product, fields=fields, now=ctx.now)
+        return Finish(say=(Reply(ctx.t("product.updated", name=fields.name)),))
+    ikm_service.add_product(ctx.session, ikm=profile, fields=fields, now=ctx.now)
+    return Finish(say=(Reply(ctx.t("product.added", name=fields.name)),))
+
+
+EDITABLE = (
+    ("produk.nama", "product.field.name"),
+    ("produk.satuan", "product.field.unit"),
+    ("produk.harga", "product.field.price"),
+    ("produk.kapasitas", "product.field.capacity"),
+    ("produk.deskripsi", "product.field.description"),
+    ("produk.minimum", "product.field.min_order"),
+    ("produk.foto", "product.field.photo"),
+)
+
+
+def _edit_options(ctx: Context) -> list[Option]:
+    back = _after_product(ctx)
+    fields = [Option(step, ctx.t(label)) for step, label in EDITABLE]
+    return [*fields, Option(back, ctx.t("common.back_to_summary"))]
+
+
+def _on_edit(ctx: Context, chosen: str) -> Outcome:
+    back = _after_product(ctx)
+    if chosen != back:
+        ctx.data["_return"] = back
+    return Goto(chosen)
+
+
+# --- "Produk saya": list, detail, delete -------------------------------------------------
+
+
+def _my_products(ctx: Context):
+    profile = ikm_service.profile_of(ctx.session, ctx.person)
+    return ikm_service.products_of(ctx.session, profile)
+
+
+def _list_text(ctx: Context) -> str:
+    items = _my_products(ctx)
+    if not items:
+        return ctx.t("product.list.empty")
+    lines = [
+        ctx.t(
+            "product.list.line",
+            number=number,
+            name=item.name,
+            price=describe_price(ctx, [item.price_min, item.price_max], item.unit),
+        )
+        for number, item in enumerate(items, start=1)
+    ]
+    return "\n".join([ctx.t("product.list.intro"), *lines])
+
+
+def _list_options(ctx: Context) -> list[Option]:
+    options = [Option(f"p:{item.id}", item.name) for item in _my_products(ctx)]
+    return [
+        *options,
+        Option(ADD, ctx.t("menu.add_product")),
+        Option(BACK, ctx.t("common.back_to_menu")),
+    ]
+
+
+def _on_list(ctx: Context, chosen: str) -> Outcome:
+    if chosen == ADD:
+        ctx.data.clear()
+        return Goto("produk.nama")
+    if chosen == BACK:
+        return Finish()
+    ctx.data["product_id"] = int(chosen[2:])
+    return Goto("produk.detail")
+
+
+def _chosen_product(ctx: Context):
+    profile = ikm_service.profile_of(ctx.session, ctx.person)
+    return ikm_service.product_of(ctx.session, profile, ctx.data.get("product_id", 0))
+
+
+def _detail_text(ctx: Context) -> str:
+    product = _chosen_product(ctx)
+    if product is None:
+        return ctx.t("product.gone")
+    return product_summary(ctx, _as_draft(product))
+
+
+def _detail_options(ctx: Context) -> list[Option]:
+    return [
+        Option(EDIT, ctx.t("common.edit")),
+        Option(DELETE, ctx.t("product.delete")),
+        Option(BACK, ctx.t("product.back_to_list")),
+    ]
+
+
+def _as_draft(product) -> dict[str, Any]:  # noqa: ANN001 - a Product
+    values = ProductFields.model_validate(product.model_dump()).model_dump()
+    values["price"] = [values.pop("price_min"), values.pop("price_max")]
+    return values
+
+
+def _on_detail(ctx: Context, chosen: str) -> Outcome:
+    product = _chosen_product(ctx)
+    if product is None or chosen == BACK:
+        return Goto("produk.daftar")
+    if chosen == DELETE:
+        return Goto("produk.hapus")
+    ctx.data.update(mode="ubah", product=_as_draft(product))
+    return Goto("produk.ubah")
+
+
+def _delete_text(ctx: Context) -> str:
+    product = _chosen_product(ctx)
+    return ctx.t("product.delete_confirm", name=product.name if product else "?")
+
+
+def _delete_options(ctx: Context) -> list[Option]:
+    return [Option(CONFIRM_DELETE, ctx.t("product.delete_yes")), Option(BACK, ctx.t("common.no"))]
+
+
+def _on_delete(ctx: Context, chosen: str) -> Outcome:
+    product = _chosen_product(ctx)
+    if chosen == BACK or product is None:
+        return Goto("produk.daftar")
+    name = product.name
+    ikm_service.delete_product(ctx.session, product=product)
+    return Goto("produk.daftar", say=(Reply(ctx.t("product.deleted", name=name)),))
+
+
+def _describe_price(ctx: Context, value: list[int]) -> str:
+    return describe_price(ctx, value, ctx.section(SECTION).get("unit", "pcs"))
+
+
+def _describe_quantity(ctx: Context, value: int) -> str:
+    return describe_quantity(ctx, value, ctx.section(SECTION).get("unit", "pcs"))
+
+
+_name = text_parser("product.name.invalid")
+_description = text_parser("product.description.invalid", min_length=3, max_length=500)
+
+PRODUCTS = Flow(
+    "produk",
+    # Entered from the menu by IKM only; registration reaches its steps by Goto, unchecked.
+    roles=frozenset({"ikm"}),
+    steps=(
+        field_step(
+            "nama",
+            section=SECTION,
+            field="name",
+            ask="product.name.ask",
+            parse=_name,
+            next_step="produk.satuan",
+        ),
+        field_step(
+            "satuan",
+            section=SECTION,
+            field="unit",
+            ask="product.unit.ask",
+            parse=_parse_unit,
+            next_step="produk.harga",
+            options=_unit_options,
+        ),
+        field_step(
+            "harga",
+            section=SECTION,
+            field="price",
+            ask="product.price.ask",
+            parse=_parse_price,
+            next_step="produk.kapasitas",
+            describe=_describe_price,
+        ),
+        field_step(
+            "kapasitas",
+            section=SECTION,
+            field="capacity_per_month",
+            ask=_ask_with_unit("product.capacity.ask"),
+            parse=_quantity_parser("product.capacity.invalid"),
+            next_step="produk.lengkapi",
+            describe=_describe_quantity,
+        ),
+        choice_step(
+            "lengkapi",
+            ask="product.details.ask",
+            options=_details_options,
+            choose=_on_details,
+        ),
+        field_step(
+            "deskripsi",
+            section=SECTION,
+            field="description",
+            ask="product.description.ask",
+            parse=_description,
+            next_step="produk.minimum",
+            skippable=True,
+        ),
+        field_step(
+            "minimum",
+            section=SECTION,
+            field="min_order",
+            ask=_ask_with_unit("product.min_order.ask"),
+            parse=_quantity_parser("product.min_order.invalid"),
+            next_step="produk.foto",
+            skippable=True,
+            describe=_describe_quantity,
+        ),
+        Step("foto", _photo_prompt, _take_photo),
+        choice_step(
+            "ringkasan",
+            ask=_summary_text,
+            options=_save_or_edit,
+            choose=_on_summary,
+            title="product.summary.title",
+        ),
+        choice_step("ubah", ask="common.which_field", options=_edit_options, choose=_on_edit),
+        choice_step("daftar", ask=_list_text, options=_list_options, choose=_on_list),
+        choice_step("detail", ask=_detail_text, options=_detail_options, choose=_on_detail),
+        choice_step("hapus", ask=_delete_text, options=_delete_options, choose=_on_delete),
+    ),
+)

@@ -1,0 +1,89 @@
+"""Summaries of drafts and saved records, as chat text in the person's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.flow import Context
+from bot.parsing.identity import format_phone
+from bot.parsing.numbers import format_amount_range, format_number
+from bot.reference import load_reference
+
+
+def describe_price(ctx: Context, price: list[int] | None, unit: str) -> str | None:
+    if not price:
+        return None
+    return ctx.t("summary.per_unit", amount=format_amount_range(*price), unit=unit)
+
+
+def describe_quantity(ctx: Context, amount: int | None, unit: str) -> str | None:
+    return f"{format_number(amount)} {unit}" if amount else None
+
+
+def _or_dash(ctx: Context, value: Any) -> str:
+    return ctx.t("summary.empty") if value in (None, "", []) else str(value)
+
+
+def _lines(ctx: Context, pairs: list[tuple[str, Any]]) -> str:
+    return "\n".join(f"{ctx.t(key)}: {_or_dash(ctx, value)}" for key, value in pairs)
+
+
+def sector_name(ctx: Context, code: str | None) -> str | None:
+    sector = load_reference().sector(code) if code else None
+    return f"{sector.label(ctx.t.language)} ({code})" if sector else code
+
+
+def ikm_summary(ctx: Context, draft: dict[str, Any]) -> str:
+    kbli = draft.get("kbli_code")
+    if kbli and draft.get("kbli_version"):
+        kbli = f"{kbli} (KBLI {draft['kbli_version']})"
+    return _lines(
+        ctx,
+        [
+            ("ikm.field.owner_name", draft.get("owner_name")),
+            ("ikm.field.business_name", draft.get("business_name")),
+            ("ikm.field.sector", sector_name(ctx, draft.get("sector"))),
+            ("ikm.field.kbli", kbli),
+            ("ikm.field.kecamatan", draft.get("kecamatan")),
+            ("ikm.field.desa", draft.get("desa")),
+            ("ikm.field.nib", draft.get("nib")),
+            ("ikm.field.workers", draft.get("workers")),
+        ],
+    )
+
+
+def product_summary(ctx: Context, draft: dict[str, Any]) -> str:
+    unit = draft.get("unit") or "pcs"
+    photo = ctx.t("summary.photo_yes") if draft.get("photo_ref") else None
+    capacity = describe_quantity(ctx, draft.get("capacity_per_month"), unit)
+    return _lines(
+        ctx,
+        [
+            ("product.field.name", draft.get("name")),
+            ("product.field.unit", draft.get("unit")),
+            ("product.field.price", describe_price(ctx, draft.get("price"), unit)),
+            (
+                "product.field.capacity",
+                ctx.t("summary.per_month", quantity=capacity) if capacity else None,
+            ),
+            ("product.field.description", draft.get("description")),
+            ("product.field.min_order", describe_quantity(ctx, draft.get("min_order"), unit)),
+            ("product.field.photo", photo),
+        ],
+    )
+
+
+def company_summary(ctx: Context, draft: dict[str, Any], phone: str | None) -> str:
+    estate = load_reference().estate(draft.get("estate") or "")
+    sectors = ", ".join(sector_name(ctx, code) for code in draft.get("sectors") or [])
+    return _lines(
+        ctx,
+        [
+            ("company.field.name", draft.get("name")),
+            ("company.field.estate", estate.label if estate else None),
+            ("company.field.address", draft.get("address")),
+            ("company.field.contact_name", draft.get("contact_name")),
+            ("company.field.phone", format_phone(phone) if phone else None),
+            ("company.field.sectors", sectors),
+        ],
+    )

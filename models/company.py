@@ -1,0 +1,33 @@
+"""Companies (the big buyers) and their verification status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import utc_now
+
+
+class CompanyStatus(StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class CompanyFields(SQLModel):
+    name: str = Field(min_length=1, max_length=160)
+    estate: str = Field(max_length=40)  # key from the estates list, or "lainnya"
+    address: str = Field(min_length=1, max_length=300)
+    contact_name: str = Field(min_length=1, max_length=120)
+    sectors: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+
+
+class Company(CompanyFields, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True, ondelete="CASCADE")
+    status: str = Field(default=CompanyStatus.PENDING, max_length=12, index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))

@@ -1,0 +1,48 @@
+"""People, the channel accounts they reach us through, and their recorded consent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import utc_now
+
+
+class Person(SQLModel, table=True):
+    """One person is one phone number, whatever channel they write from."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str | None = Field(default=None, unique=True, max_length=20)
+    name: str | None = Field(default=None, max_length=120)
+    language: str = Field(default="id", max_length=5)
+    # ikm, company or dinas; admins are named in configuration, not here.
+    role: str | None = Field(default=None, max_length=20, index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
+    last_active_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
+
+
+class ChannelAccount(SQLModel, table=True):
+    """A person's account on one channel: a Telegram user id, a WhatsApp wa_id, a console."""
+
+    __tablename__ = "channel_account"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    channel: str = Field(max_length=20)
+    external_id: str = Field(max_length=64)
+    blocked: bool = False
+    last_inbound_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
+
+
+class Consent(SQLModel, table=True):
+    """Consent to the data notice (UU 27/2022 PDP): when, and which version of the text."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    text_version: str = Field(max_length=20)
+    language: str = Field(max_length=5)
+    accepted_at: datetime = Field(sa_type=sa.DateTime(timezone=True))

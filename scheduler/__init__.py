@@ -1,0 +1,1 @@
+"""When things happen: periodic jobs that find what is due and hand it to services."""
