@@ -11,6 +11,7 @@ from bot.parsing.fuzzy import Match, pick_one, rank_choices
 
 DATA_FILE = Path(__file__).with_name("data") / "reference.toml"
 KBLI_VERSIONS = ("2020", "2025")
+KECAMATAN_CUTOFF = 70
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ class Reference:
         match = pick_one(text, choices)
         if match:
             return match.key, []
-        candidates: list[Match] = rank_choices(text, choices, limit=5)
+        # Only close spellings are offered: "Bandung" must not become "Cabangbungin?".
+        candidates: list[Match] = rank_choices(text, choices, limit=5, cutoff=KECAMATAN_CUTOFF)
         return None, [candidate.key for candidate in candidates]
 
 

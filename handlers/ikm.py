@@ -52,25 +52,25 @@ def _sector_prompt(ctx: Context) -> Reply:
 
 async def _take_sector(ctx: Context, incoming: Incoming) -> Outcome:
     """A tapped sector, a division number or name, or a 5-digit KBLI code from the NIB."""
-    draft = ctx.section(SECTION)
     if incoming.option_id and incoming.option_id.startswith("s:"):
-        code = incoming.option_id[2:]
-        if load_reference().sector(code) is None:
-            return Retry(ctx.t("ikm.sector.invalid"))
-        if draft.get("kbli_code", "")[:2] != code:
-            draft.update(kbli_code=None, kbli_version=None)
-        draft["sector"] = code
-        return go_on(ctx, "ikm.kecamatan")
-    text = incoming.clean_text
-    kbli = parse_kbli_code(text)
-    if kbli is not None:
-        draft.update(sector=kbli[:2], kbli_code=kbli)
-        return Goto("ikm.kbli_versi")
-    sector = load_reference().find_sector(text) if text else None
+        sector = load_reference().sector(incoming.option_id[2:])
+    else:
+        kbli = parse_kbli_code(incoming.clean_text)
+        if kbli is not None:
+            ctx.section(SECTION).update(sector=kbli[:2], kbli_code=kbli)
+            return Goto("ikm.kbli_versi")
+        sector = load_reference().find_sector(incoming.clean_text) if incoming.clean_text else None
     if sector is None:
         return Retry(ctx.t("ikm.sector.invalid"))
-    draft["sector"] = sector.code
+    _set_sector(ctx.section(SECTION), sector.code)
     return go_on(ctx, "ikm.kecamatan")
+
+
+def _set_sector(draft: dict, code: str) -> None:
+    """A KBLI code kept from before only stays if it belongs to the chosen division."""
+    if (draft.get("kbli_code") or "")[:2] != code:
+        draft.update(kbli_code=None, kbli_version=None)
+    draft["sector"] = code
 
 
 def _kbli_version_options(ctx: Context) -> list[Option]:
@@ -141,7 +141,7 @@ def _on_candidate(ctx: Context, chosen: str) -> Outcome:
 
 def _parse_workers(ctx: Context, incoming: Incoming) -> int:
     count = parse_count(typed_text(ctx, incoming))
-    if count is None or count > 100_000:
+    if count is None or not 1 <= count <= 100_000:  # the owner counts too
         raise Invalid(ctx.t("ikm.workers.invalid"))
     return count
 

@@ -30,7 +30,7 @@ from bot.core.flow import (
 )
 from bot.core.i18n import Catalog
 from bot.core.messages import Incoming, Reply
-from bot.core.state import load_state, remember_options, touch
+from bot.core.state import load_state, remember_options, save_state
 from bot.parsing.fuzzy import normalise
 from bot.services import accounts
 from models import ConversationState, Person
@@ -86,7 +86,7 @@ class Engine:
             except UnknownStep:
                 return []
             remember_options(state, replies)
-            touch(state, ctx.now)
+            save_state(session, state, ctx.now)
             return replies
 
     async def _handle(self, incoming: Incoming) -> list[Reply]:
@@ -104,7 +104,7 @@ class Engine:
             replies = await self._dispatch(ctx, state, incoming)
             if sa.inspect(person).persistent:
                 remember_options(state, replies)
-                touch(state, now)
+                save_state(session, state, now)
             return replies
 
     def _identify(self, session: Session, incoming: Incoming):
@@ -180,7 +180,8 @@ class Engine:
             target = self.registry.home(ctx)
         flow, _ = self.registry.resolve(target)
         if not flow.allows(ctx.roles):
-            return [self.registry.refusal(ctx, flow), *self._prompt_if_any(ctx, state)]
+            where_they_are = self._prompt_if_any(ctx, state) or self._enter(ctx, state, HOME)
+            return [self.registry.refusal(ctx, flow), *where_they_are]
         self._suspend_if_started(state, leaving_for=flow.name)
         self._clear(ctx, state, keep_suspended=True)
         ctx.suspended_step = (state.suspended or {}).get("step")

@@ -1,22 +1,66 @@
-"""Loading and saving a person's conversation state (one database row per person)."""
+"""Loading and saving a person's conversation state (one database row per person).
+
+The row is read and written with two prebuilt statements rather than through the ORM's
+unit of work: this runs for every message, and the upsert is one round trip.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm.attributes import flag_modified
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, select
 
 from bot.core.messages import Reply
 from models import ConversationState
 
+_LOAD = select(
+    ConversationState.step,
+    ConversationState.data,
+    ConversationState.options,
+    ConversationState.suspended,
+).where(ConversationState.person_id == sa.bindparam("person_id"))
+
+_SAVE = sa.text(
+    "INSERT INTO conversation_state (person_id, step, data, options, suspended, updated_at)"
+    " VALUES (:person_id, :step, :data, :options, :suspended, :updated_at)"
+    " ON CONFLICT (person_id) DO UPDATE SET step = excluded.step, data = excluded.data,"
+    " options = excluded.options, suspended = excluded.suspended,"
+    " updated_at = excluded.updated_at"
+).bindparams(
+    sa.bindparam("data", type_=sa.JSON),
+    sa.bindparam("options", type_=sa.JSON),
+    sa.bindparam("suspended", type_=sa.JSON(none_as_null=True)),
+    sa.bindparam("updated_at", type_=sa.DateTime(timezone=True)),
+)
+
 
 def load_state(session: Session, person_id: int) -> ConversationState:
-    state = session.get(ConversationState, person_id)
-    if state is None:
-        state = ConversationState(person_id=person_id, step=None, data={}, options=[])
-        session.add(state)
-    return state
+    """The person's state, detached from the session: `save_state` writes it back."""
+    row = session.execute(_LOAD, {"person_id": person_id}).first()
+    if row is None:
+        return ConversationState(person_id=person_id, step=None, data={}, options=[])
+    return ConversationState(
+        person_id=person_id,
+        step=row.step,
+        data=row.data or {},
+        options=row.options or [],
+        suspended=row.suspended,
+    )
+
+
+def save_state(session: Session, state: ConversationState, now: datetime) -> None:
+    session.execute(
+        _SAVE,
+        {
+            "person_id": state.person_id,
+            "step": state.step,
+            "data": state.data,
+            "options": state.options,
+            "suspended": state.suspended,
+            "updated_at": now,
+        },
+    )
 
 
 def remember_options(state: ConversationState, replies: list[Reply]) -> None:
@@ -27,10 +71,3 @@ def remember_options(state: ConversationState, replies: list[Reply]) -> None:
             return
     if replies:
         state.options = []
-
-
-def touch(state: ConversationState, now: datetime) -> None:
-    # JSON columns do not track in-place changes: say that they changed.
-    for column in ("data", "options", "suspended"):
-        flag_modified(state, column)
-    state.updated_at = now

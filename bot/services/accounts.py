@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from models import (
@@ -14,31 +13,49 @@ from models import (
     Company,
     Consent,
     ConversationState,
-    HandledMessage,
     IkmProfile,
     Person,
     Product,
 )
+from models.base import as_utc
 
 ROLES = ("ikm", "company", "dinas")
 ADMIN = "admin"
 
 
+# Built once and reused: these run for every incoming message, and a prebuilt statement
+# skips SQLAlchemy's per-call construction and cache-key work.
+_CLAIM_MESSAGE = sa.text(
+    "INSERT INTO handled_message (channel, message_id, handled_at)"
+    " VALUES (:channel, :message_id, :handled_at)"
+    " ON CONFLICT (channel, message_id) DO NOTHING"
+).bindparams(sa.bindparam("handled_at", type_=sa.DateTime(timezone=True)))
+
+_ACCOUNT_WITH_PERSON = (
+    select(ChannelAccount, Person)
+    .join(Person, Person.id == ChannelAccount.person_id)
+    .where(
+        ChannelAccount.channel == sa.bindparam("channel"),
+        ChannelAccount.external_id == sa.bindparam("external_id"),
+    )
+)
+
+
 def claim_message(session: Session, *, channel: str, message_id: str, now: datetime) -> bool:
-    """Record a platform message id; False when it was handled before (a redelivery)."""
-    exists = session.exec(
-        select(HandledMessage.id).where(
-            HandledMessage.channel == channel, HandledMessage.message_id == message_id
-        )
-    ).first()
-    if exists is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(HandledMessage(channel=channel, message_id=message_id, handled_at=now))
-    except IntegrityError:  # another worker got the same redelivery first
-        return False
-    return True
+    """Record a platform message id; False when it was handled before (a redelivery).
+
+    One INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike): atomic across
+    workers, no savepoint needed.
+    """
+    result = session.execute(
+        _CLAIM_MESSAGE, {"channel": channel, "message_id": message_id, "handled_at": now}
+    )
+    return result.rowcount == 1
+
+
+# Activity timestamps are refreshed at most this often: enough for "active lately" and the
+# WhatsApp 24-hour window (an older stamp only closes the window sooner), far fewer writes.
+ACTIVITY_RESOLUTION = timedelta(minutes=1)
 
 
 def find_or_create(
@@ -51,16 +68,13 @@ def find_or_create(
     language: str,
 ) -> tuple[ChannelAccount, Person]:
     """The account and its person; a known phone links a new account to an existing person."""
-    account = session.exec(
-        select(ChannelAccount).where(
-            ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
-        )
+    found = session.execute(
+        _ACCOUNT_WITH_PERSON, {"channel": channel, "external_id": external_id}
     ).first()
-    if account is not None:
-        person = session.get(Person, account.person_id)
+    if found is not None:
+        account, person = found
         if person.phone is None and phone is not None:
-            link_phone(session, account=account, person=person, phone=phone)
-            person = session.get(Person, account.person_id)
+            person = link_phone(session, account=account, person=person, phone=phone)
     else:
         person = find_by_phone(session, phone) if phone else None
         if person is None:
@@ -71,10 +85,16 @@ def find_or_create(
             person_id=person.id, channel=channel, external_id=external_id, created_at=now
         )
         session.add(account)
-    account.last_inbound_at = now
-    person.last_active_at = now
-    session.flush()
+    _mark_active(account, person, now)
     return account, person
+
+
+def _mark_active(account: ChannelAccount, person: Person, now: datetime) -> None:
+    last_inbound = as_utc(account.last_inbound_at)
+    if last_inbound is None or now - last_inbound >= ACTIVITY_RESOLUTION:
+        account.last_inbound_at = now
+    if person.last_active_at is None or now - as_utc(person.last_active_at) >= ACTIVITY_RESOLUTION:
+        person.last_active_at = now
 
 
 def find_by_phone(session: Session, phone: str) -> Person | None:
@@ -124,15 +144,17 @@ def record_consent(
     return consent
 
 
+_CONSENT_GIVEN = select(Consent.id).where(
+    Consent.person_id == sa.bindparam("person_id"),
+    Consent.text_version == sa.bindparam("text_version"),
+)
+
+
 def has_consented(session: Session, person: Person, text_version: str) -> bool:
-    return (
-        session.exec(
-            select(Consent.id).where(
-                Consent.person_id == person.id, Consent.text_version == text_version
-            )
-        ).first()
-        is not None
-    )
+    found = session.execute(
+        _CONSENT_GIVEN, {"person_id": person.id, "text_version": text_version}
+    ).first()
+    return found is not None
 
 
 def grant_dinas(session: Session, *, phone: str, now: datetime, language: str) -> Person:

@@ -1,0 +1,199 @@
+"""The engine's promises: state survives restarts, global words, dedup, roles, no tracebacks."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.app import build_app
+from bot.core.messages import Incoming
+from models import ConversationState, IkmProfile, Person, Product
+from tests.chat import register_company, register_ikm
+from tests.conftest import ADMIN_PHONE
+
+PHONE = "+6281234567890"
+
+
+async def start_ikm_registration(chat) -> None:
+    await chat.say("halo")
+    await chat.tap("Setuju")
+    await chat.tap("Saya pelaku IKM")
+    await chat.say("Siti Aminah")
+    await chat.say("Boneka Berkah")
+
+
+async def test_restart_mid_registration_continues_where_it_was(settings, clock, chat_as) -> None:
+    first = build_app(settings, clock=clock)
+    chat = chat_as(PHONE, first)
+    await start_ikm_registration(chat)
+    assert "bidang apa" in chat.text
+    first.close()  # the process stops
+
+    second = build_app(settings, clock=clock)
+    reopened = chat_as(PHONE, second)
+    await reopened.open()
+    assert "bidang apa" in reopened.text  # the console asks the pending question again
+    await reopened.tap("Pengolahan lainnya")
+    assert "kecamatan" in reopened.text
+    await reopened.say("Sukawangi")
+    for _ in range(3):
+        await reopened.tap("Lewati")
+    await reopened.say("Boneka")
+    await reopened.tap("pcs")
+    await reopened.say("40rb")
+    await reopened.say("100")
+    await reopened.tap("Lewati")
+    assert "Nama usaha: Boneka Berkah" in reopened.text
+    await reopened.tap("Simpan")
+    with Session(second.database) as session:
+        assert session.exec(select(IkmProfile)).one().business_name == "Boneka Berkah"
+    second.close()
+
+
+async def test_batal_mid_flow_drops_the_draft_but_keeps_saved_data(app, chat_as) -> None:
+    chat = chat_as(PHONE)
+    await register_ikm(chat)
+    await chat.tap("Tambah produk")
+    await chat.say("Boneka wisuda")
+    await chat.say("BATAL")
+    assert "dibatalkan" in chat.text
+    assert "Produk saya" in chat.options
+    with Session(app.database) as session:
+        assert [p.name for p in session.exec(select(Product))] == ["Boneka karakter"]
+    await chat.tap("Tambah produk")
+    assert "Produk apa" in chat.text  # a fresh draft, not the cancelled one
+
+
+async def test_batal_during_registration_keeps_consent_and_returns_to_role_choice(chat_as) -> None:
+    chat = chat_as(PHONE)
+    await start_ikm_registration(chat)
+    await chat.say("/batal")
+    assert "dibatalkan" in chat.text
+    assert chat.options == ["Saya pelaku IKM", "Saya perusahaan"]
+
+
+async def test_menu_mid_flow_can_resume_with_answers_kept(chat_as) -> None:
+    chat = chat_as(PHONE)
+    await register_ikm(chat)
+    await chat.tap("Tambah produk")
+    await chat.say("Boneka wisuda")
+    await chat.tap("pcs")
+    await chat.say("menu")
+    assert chat.options[0] == "Lanjutkan yang tadi"
+    await chat.tap("Lanjutkan yang tadi")
+    assert "harga" in chat.text.lower()
+    await chat.say("75rb")
+    await chat.say("300")
+    await chat.tap("Lewati")
+    assert "Produk: Boneka wisuda" in chat.text and "Satuan: pcs" in chat.text
+
+
+async def test_bantuan_helps_without_losing_the_place(chat_as) -> None:
+    chat = chat_as(PHONE)
+    await start_ikm_registration(chat)
+    await chat.say("bantuan")
+    assert "Bantuan" in chat.text
+    assert "bidang apa" in chat.text  # the same question again
+    await chat.tap("Makanan")
+    assert "kecamatan" in chat.text
+
+
+async def test_a_redelivered_platform_message_is_handled_once(app) -> None:
+    message = Incoming(channel="telegram", account_id="555", text="halo", message_id="update-1")
+    first = await app.engine.handle(message)
+    again = await app.engine.handle(message)
+    assert first and "Selamat datang" in first[0].text
+    assert again == []
+
+
+async def test_a_person_without_the_role_is_refused_the_flow(chat_as) -> None:
+    company = chat_as("+6281300000009")
+    await register_company(company)
+    await company.say("/produk")
+    assert "khusus untuk pelaku IKM" in company.text
+    assert "Produk apa" not in company.text
+
+    ikm = chat_as(PHONE)
+    await register_ikm(ikm)
+    await ikm.say("Beri peran Dinas")
+    assert "Beri peran Dinas" not in ikm.options
+
+    stranger = chat_as("+6281999999999")
+    await stranger.say("produk")
+    assert "selesaikan pendaftaran" in stranger.text
+    assert "Selamat datang" in stranger.text  # and is shown the way in
+
+
+async def test_unregistered_person_is_asked_to_register_first(chat_as) -> None:
+    chat = chat_as(PHONE)
+    await chat.say("halo")
+    await chat.tap("Setuju")
+    await chat.say("tambah produk")
+    assert "selesaikan pendaftaran" in chat.text
+    assert chat.options == ["Saya pelaku IKM", "Saya perusahaan"]
+
+
+async def test_admin_grants_the_dinas_role_in_the_chat(app, chat_as) -> None:
+    admin = chat_as(ADMIN_PHONE)
+    await admin.say("halo")
+    await admin.tap("Setuju")
+    assert "Beri peran Dinas" in admin.options
+    await admin.tap("Beri peran Dinas")
+    await admin.say("bukan nomor")
+    assert "Contoh" in admin.text
+    await admin.say("0812-1111-2222")
+    assert "+62 812" in admin.text or "0812-1111-2222" in admin.text
+    with Session(app.database) as session:
+        officer = session.exec(select(Person).where(Person.phone == "+6281211112222")).one()
+        assert officer.role == "dinas"
+
+
+async def test_language_switch_applies_to_everything_after(chat_as) -> None:
+    chat = chat_as(PHONE)
+    await chat.say("halo")
+    await chat.tap("English")
+    assert "Welcome" in chat.text
+    await chat.tap("I agree")
+    await chat.say("help")
+    assert "Help" in chat.text
+
+
+async def test_a_failing_step_answers_politely_and_loses_nothing(app, chat_as, monkeypatch) -> None:
+    chat = chat_as(PHONE)
+    await start_ikm_registration(chat)
+    flow, step = app.engine.registry.resolve("ikm.sektor")
+
+    async def broken(ctx, incoming):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setitem(flow._by_name, "sektor", type(step)("sektor", step.prompt, broken))
+    await chat.tap("Makanan")
+    assert "gangguan" in chat.text
+    assert "Traceback" not in chat.text
+    monkeypatch.undo()
+    with Session(app.database) as session:
+        state = session.exec(select(ConversationState)).one()
+    assert state.step == "ikm.sektor"
+    assert state.data["ikm"]["business_name"] == "Boneka Berkah"
+
+
+async def test_unknown_step_in_saved_state_sends_the_person_home(app, chat_as) -> None:
+    chat = chat_as(PHONE)
+    await register_ikm(chat)
+    with Session(app.database) as session:
+        state = session.exec(select(ConversationState)).one()
+        state.step = "removed_flow.old_step"
+        session.add(state)
+        session.commit()
+    await chat.say("apa saja")
+    assert "Menu utama" in chat.text
+
+
+async def test_typed_label_counts_as_tap_on_any_channel(app) -> None:
+    async def say(text: str):
+        return await app.engine.handle(
+            Incoming(channel="whatsapp", account_id="6281234567890", phone=PHONE, text=text)
+        )
+
+    await say("halo")
+    replies = await say("setuju")
+    assert replies[-1].options[0].label == "Saya pelaku IKM"
