@@ -70,7 +70,7 @@ def _parse_unit(ctx: Context, incoming: Incoming) -> str:
 
 def _parse_price(ctx: Context, incoming: Incoming) -> list[int]:
     price = parse_amount_range(typed_text(ctx, incoming))
-    if price is None or price[1] <= 0 or price[1] > MAX_PRICE:
+    if price is None or price[0] <= 0 or price[1] > MAX_PRICE:
         raise Invalid(ctx.t("product.price.invalid"))
     return list(price)
 

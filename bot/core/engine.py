@@ -163,7 +163,8 @@ class Engine:
                     replies.extend(say)
                     if not sa.inspect(ctx.person).persistent:
                         return replies  # the person deleted their data: nothing to save
-                    self._clear(ctx, state)
+                    # The draft of this flow is done with; one set aside by "menu" stays.
+                    self._clear(ctx, state, keep_suspended=True)
                     if not show_menu:
                         state.step = None
                         return replies

@@ -44,7 +44,7 @@ class Catalog:
     def keys(self, language: str) -> set[str]:
         return set(self._messages[language])
 
-    def get(self, language: str, key: str, **params: object) -> str:
+    def get(self, language: str, key: str, /, **params: object) -> str:
         template = self._messages.get(language, {}).get(key)
         if template is None:
             template = self._messages[DEFAULT_LANGUAGE].get(key)
@@ -71,5 +71,5 @@ class Translator:
         self.catalog = catalog
         self.language = language
 
-    def __call__(self, key: str, **params: object) -> str:
+    def __call__(self, key: str, /, **params: object) -> str:
         return self.catalog.get(self.language, key, **params)
