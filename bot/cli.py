@@ -128,12 +128,15 @@ def demo(
 @app.command("run")
 def run(ctx: typer.Context) -> None:
     """Run the bot's network channels and the scheduler (as configured in config.toml)."""
+    from bot.config import MissingSecret
     from bot.runner import NoChannelEnabled, serve
 
     settings = _settings(ctx)
     upgrade(settings.database.url)
     try:
         asyncio.run(serve(settings))
+    except MissingSecret as missing:
+        raise _fail(str(missing)) from None
     except NoChannelEnabled:
         raise _fail(
             "Tidak ada channel jaringan yang aktif di config.toml. "

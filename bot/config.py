@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, field_validator
@@ -14,6 +15,24 @@ from bot.parsing.identity import parse_phone
 DEFAULT_CONFIG_PATH = "config.toml"
 CONFIG_PATH_ENV = "SINERGI_CONFIG"
 DATABASE_URL_ENV = "DATABASE_URL"
+TELEGRAM_TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+TELEGRAM_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
+
+
+class MissingSecret(Exception):
+    """A secret the configuration needs is not in the environment."""
+
+    def __init__(self, variable: str, why: str) -> None:
+        super().__init__(f"{variable} is not set: {why}")
+        self.variable = variable
+
+
+def secret(name: str, why: str, environ: dict[str, str] | None = None) -> str:
+    """A secret from the environment (never from a file), or MissingSecret."""
+    value = (os.environ if environ is None else environ).get(name, "").strip()
+    if not value:
+        raise MissingSecret(name, why)
+    return value
 
 
 class ConfigError(Exception):
@@ -60,12 +79,33 @@ class SchedulerSettings(BaseModel):
     enabled: bool = True
 
 
+class ServerSettings(BaseModel):
+    """Where the ASGI app (webhooks, /healthz) listens."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class TelegramSettings(BaseModel):
+    enabled: bool = False
+    mode: Literal["polling", "webhook"] = "polling"
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    # Public HTTPS address Telegram posts to in webhook mode (ending in /webhooks/telegram).
+    webhook_url: str | None = None
+    poll_timeout: int = Field(default=30, ge=0, le=50)
+    # Bounded retries when a send meets 429 or a network error.
+    max_send_attempts: int = Field(default=5, ge=1, le=20)
+
+
 class Settings(BaseModel):
     """Everything the bot reads from configuration."""
 
     app: AppSettings = Field(default_factory=AppSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
 
     @property
     def tz(self) -> ZoneInfo:

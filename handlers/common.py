@@ -34,6 +34,8 @@ def home(ctx: Context) -> str:
     """Welcome and consent first, then the role choice, then the main menu."""
     if not accounts.has_consented(ctx.session, ctx.person, ctx.settings.app.consent_version):
         return "mulai.setuju"
+    if ctx.person.phone is None:  # a Telegram account: its number comes by sharing the contact
+        return "mulai.kontak"
     if ctx.person.role is None and "admin" not in ctx.roles:
         return "mulai.peran"
     return "menu.utama"

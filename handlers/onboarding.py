@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.core.flow import HOME, Context, Enter, Finish, Flow, Goto, Outcome
-from bot.core.messages import Option, Reply
+from bot.core.flow import HOME, Context, Enter, Finish, Flow, Goto, Outcome, Retry, Step
+from bot.core.messages import Incoming, Option, Reply
 from bot.core.steps import choice_step
+from bot.parsing.identity import parse_phone
 from bot.services import accounts
 
 AGREE = "agree"
@@ -44,6 +45,27 @@ def _on_consent(ctx: Context, chosen: str) -> Outcome:
     return Enter(HOME, say=(_reply(ctx, "onboarding.thanks"),))
 
 
+def _contact_prompt(ctx: Context) -> Reply:
+    return Reply(ctx.t("onboarding.contact.ask"), contact_button=ctx.t("onboarding.contact.button"))
+
+
+async def _take_contact(ctx: Context, incoming: Incoming) -> Outcome:
+    """The person's own contact card, shared with the button: it proves the phone number."""
+    contact = incoming.contact
+    if contact is None:
+        return Retry(ctx.t("onboarding.contact.ask"))
+    if contact.user_id != ctx.account.external_id:
+        return Retry(ctx.t("onboarding.contact.not_yours"))
+    phone = parse_phone(contact.phone)
+    if phone is None:
+        return Retry(ctx.t("onboarding.contact.invalid"))
+    linked = accounts.link_phone(ctx.session, account=ctx.account, person=ctx.person, phone=phone)
+    if linked.id != ctx.person.id:
+        # Registered before from another channel: this account now leads to that person.
+        return Finish(say=(_reply(ctx, "onboarding.contact.linked_existing"),), show_menu=False)
+    return Enter(HOME, say=(_reply(ctx, "onboarding.contact.thanks"),))
+
+
 def _role_options(ctx: Context) -> list[Option]:
     return [
         Option(AS_IKM, ctx.t("onboarding.as_ikm")),
@@ -66,6 +88,7 @@ ONBOARDING = Flow(
     "mulai",
     steps=(
         choice_step("setuju", ask=_consent_text, options=_consent_options, choose=_on_consent),
+        Step("kontak", _contact_prompt, _take_contact),
         choice_step("peran", ask="onboarding.role", options=_role_options, choose=_on_role),
     ),
 )

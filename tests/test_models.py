@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -31,3 +32,14 @@ def test_upgrade_is_idempotent_and_sqlite_uses_wal(tmp_path) -> None:
         assert connection.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_postgres_schema_matches_the_models(postgres_url) -> None:
+    """On PostgreSQL ($TEST_DATABASE_URL) the same migrations build the same schema."""
+    if not postgres_url:
+        pytest.skip("TEST_DATABASE_URL is not set: the suite runs on SQLite")
+    engine = make_engine(postgres_url)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    engine.dispose()
+    assert diff == []

@@ -86,8 +86,8 @@ def render_text(reply: Reply) -> str:
             lines.append(f"  [{option.label}]")
         else:
             lines.append(f"  {number}. {option.label}")
-    if reply.request_contact:
-        lines.append("  [Bagikan kontak]")
+    if reply.contact_button:
+        lines.append(f"  [{reply.contact_button}]")
     return "\n".join(lines)
 
 

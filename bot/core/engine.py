@@ -29,7 +29,7 @@ from bot.core.flow import (
     as_replies,
 )
 from bot.core.i18n import Catalog
-from bot.core.messages import Incoming, Reply
+from bot.core.messages import OPTION_INDEX_PREFIX, Incoming, Reply
 from bot.core.state import load_state, remember_options, save_state
 from bot.parsing.fuzzy import normalise
 from bot.services import accounts
@@ -100,12 +100,17 @@ class Engine:
             account, person = self._identify(session, incoming)
             state = load_state(session, person.id)
             ctx = self._context(session, person, account, state)
-            incoming = _match_typed_label(incoming, state)
+            incoming = _resolve_option(incoming, state)
             replies = await self._dispatch(ctx, state, incoming)
             if sa.inspect(person).persistent:
                 remember_options(state, replies)
                 save_state(session, state, now)
             return replies
+
+    def set_blocked(self, *, channel: str, account_id: str, blocked: bool) -> None:
+        """The person blocked (or unblocked) the bot on this channel."""
+        with transaction(self.database) as session:
+            accounts.set_blocked(session, channel=channel, external_id=account_id, blocked=blocked)
 
     def _identify(self, session: Session, incoming: Incoming):
         return accounts.find_or_create(
@@ -132,6 +137,8 @@ class Engine:
     async def _dispatch(
         self, ctx: Context, state: ConversationState, incoming: Incoming
     ) -> list[Reply]:
+        if incoming.unsupported:
+            return [Reply(ctx.t("errors.unsupported")), *self._prompt_if_any(ctx, state)]
         word = None if incoming.option_id else _command_word(incoming.clean_text)
         if word in self._cancel_words:
             return self._cancel(ctx, state)
@@ -240,13 +247,23 @@ def _command_word(text: str) -> str | None:
     """ "/produk@SinergiBot" -> "produk"; "Hapus  Data" -> "hapus data"; long text -> None."""
     if not text or len(text) > 40:
         return None
-    word = text.removeprefix("/").split("@", 1)[0] if text.startswith("/") else text
+    if text.startswith("/"):  # "/start payload": the command is the first word
+        word = text[1:].split(maxsplit=1)[0].split("@", 1)[0] if len(text) > 1 else ""
+    else:
+        word = text
     return normalise(word) or None
 
 
-def _match_typed_label(incoming: Incoming, state: ConversationState) -> Incoming:
-    """A typed answer equal to an option's label counts as tapping that option."""
-    if incoming.option_id or not incoming.text or not state.options:
+def _resolve_option(incoming: Incoming, state: ConversationState) -> Incoming:
+    """An option by its position ("#3"), or a typed answer equal to an option's label."""
+    option_id = incoming.option_id
+    if option_id and option_id.startswith(OPTION_INDEX_PREFIX):
+        position = option_id[len(OPTION_INDEX_PREFIX) :]
+        shown = state.options
+        if position.isdigit() and 1 <= int(position) <= len(shown):
+            return replace(incoming, option_id=shown[int(position) - 1][0])
+        return replace(incoming, option_id=None)
+    if option_id or not incoming.text or not state.options:
         return incoming
     typed = normalise(incoming.text)
     for option_id, label in state.options:

@@ -57,10 +57,17 @@ class Incoming:
     phone: str | None = None
     display_name: str | None = None
     received_at: datetime | None = None
+    # What the person sent that the bot cannot read (a sticker, a voice note, ...).
+    unsupported: str | None = None
 
     @property
     def clean_text(self) -> str:
         return (self.text or "").strip()
+
+
+# An option id of this form points at the n-th option last shown (1-based): channels use
+# it when an id would not fit the platform (Telegram's callback data holds 64 bytes).
+OPTION_INDEX_PREFIX = "#"
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ class Reply:
     options: tuple[Option, ...] = field(default_factory=tuple)
     # True when typing an answer is as welcome as tapping an option.
     accepts_text: bool = False
-    request_contact: bool = False
+    # A button that shares the person's own contact card, with this label.
+    contact_button: str | None = None
     image: MediaRef | None = None
     document: Document | None = None

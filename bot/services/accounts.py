@@ -90,11 +90,23 @@ def find_or_create(
 
 
 def _mark_active(account: ChannelAccount, person: Person, now: datetime) -> None:
+    if account.blocked:
+        account.blocked = False  # writing to us again means they can be reached again
     last_inbound = as_utc(account.last_inbound_at)
     if last_inbound is None or now - last_inbound >= ACTIVITY_RESOLUTION:
         account.last_inbound_at = now
     if person.last_active_at is None or now - as_utc(person.last_active_at) >= ACTIVITY_RESOLUTION:
         person.last_active_at = now
+
+
+def set_blocked(session: Session, *, channel: str, external_id: str, blocked: bool) -> bool:
+    """Mark an account as blocking the bot (or not); False when the account is unknown."""
+    result = session.execute(
+        sa.update(ChannelAccount)
+        .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+        .values(blocked=blocked)
+    )
+    return result.rowcount > 0
 
 
 def find_by_phone(session: Session, phone: str) -> Person | None:
@@ -115,8 +127,7 @@ def link_phone(session: Session, *, account: ChannelAccount, person: Person, pho
     account.person_id = existing.id
     session.flush()
     if not has_profile(session, person):
-        session.delete(person)
-        session.flush()
+        delete_person(session, person)
     return existing
 
 

@@ -1,0 +1,426 @@
+"""The Telegram channel. python-telegram-bot is the typed client and update parser only:
+conversation state, throttling and scheduling stay in our own core and database.
+
+Updates become `Incoming`; replies are rendered within Telegram's limits (4,096
+characters a message, 1,024 a caption, 64 bytes of callback data), with every text the
+bot did not write escaped for HTML parse mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.request import HTTPXRequest
+
+from bot.channels.render import split_text
+from bot.config import TelegramSettings
+from bot.core.engine import Engine
+from bot.core.i18n import Catalog
+from bot.core.messages import (
+    OPTION_INDEX_PREFIX,
+    Incoming,
+    Location,
+    MediaRef,
+    Option,
+    Reply,
+    SharedContact,
+)
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_LIMIT = 64
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+UNSUPPORTED_KINDS = (
+    "sticker",
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "animation",
+    "document",
+    "poll",
+    "dice",
+    "game",
+    "venue",
+    "story",
+)
+# The /commands shown in Telegram's menu, with their catalog keys.
+COMMANDS = ("start", "menu", "produk", "profil", "bahasa", "bantuan", "batal")
+
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class SendingStopped(Exception):
+    """The token was refused (401): sending again would only loop."""
+
+
+# --- updates in ---------------------------------------------------------------------------
+
+
+def update_to_incoming(update: Update) -> Incoming | None:
+    """The person's message as `Incoming`, or None for what the bot does not answer."""
+    if update.callback_query is not None:
+        return _callback_to_incoming(update)
+    message = update.message
+    if message is None or message.from_user is None or message.chat.type != ChatType.PRIVATE:
+        return None
+    base = {
+        "channel": CHANNEL,
+        "account_id": str(message.from_user.id),
+        "message_id": f"update:{update.update_id}",
+        "display_name": message.from_user.full_name,
+        "received_at": message.date,
+    }
+    if message.contact is not None:
+        contact = message.contact
+        return Incoming(
+            **base,
+            contact=SharedContact(
+                phone=contact.phone_number,
+                user_id=str(contact.user_id) if contact.user_id else None,
+                name=contact.first_name,
+            ),
+        )
+    if message.photo:
+        return Incoming(
+            **base, photo=MediaRef(CHANNEL, message.photo[-1].file_id), text=message.caption
+        )
+    if message.location is not None:
+        location = Location(message.location.latitude, message.location.longitude)
+        return Incoming(**base, location=location)
+    if message.text is not None:
+        return Incoming(**base, text=message.text)
+    kind = next((kind for kind in UNSUPPORTED_KINDS if getattr(message, kind, None)), "other")
+    return Incoming(**base, unsupported=kind)
+
+
+def _callback_to_incoming(update: Update) -> Incoming | None:
+    query = update.callback_query
+    message = query.message
+    if message is None or not query.data:
+        return None
+    # Keyed on the keyboard's message: a second press of the same keyboard is a duplicate.
+    return Incoming(
+        channel=CHANNEL,
+        account_id=str(query.from_user.id),
+        option_id=query.data,
+        message_id=f"keyboard:{message.chat.id}:{message.message_id}",
+        display_name=query.from_user.full_name,
+    )
+
+
+# --- replies out ---------------------------------------------------------------------------
+
+
+def callback_data(option: Option, position: int) -> str:
+    """The option id, or its position when the id would not fit in 64 bytes."""
+    if 0 < len(option.id.encode("utf-8")) <= CALLBACK_DATA_LIMIT:
+        return option.id
+    return f"{OPTION_INDEX_PREFIX}{position}"
+
+
+def inline_keyboard(options: tuple[Option, ...]) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(option.label, callback_data=callback_data(option, position))
+        for position, option in enumerate(options, start=1)
+    ]
+    # Short labels two to a row (23 kecamatan fit a phone screen); long ones alone.
+    per_row = 2 if len(buttons) > 3 and all(len(o.label) <= 16 for o in options) else 1
+    return InlineKeyboardMarkup([buttons[i : i + per_row] for i in range(0, len(buttons), per_row)])
+
+
+def html_pieces(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
+    """The reply as HTML messages: escaped text, bold title, each under `limit` visibly."""
+    title = reply.title or ""
+    room = limit - (len(title) + 1 if title else 0)
+    pieces = [html.escape(piece, quote=False) for piece in split_text(reply.text, room)]
+    if title:
+        pieces[0] = f"<b>{html.escape(title, quote=False)}</b>\n{pieces[0]}"
+    return pieces
+
+
+class TelegramChannel:
+    """Receives updates (polling or webhook), runs them through the engine, sends replies."""
+
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        engine: Engine,
+        catalog: Catalog,
+        settings: TelegramSettings,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.bot = bot
+        self.engine = engine
+        self.catalog = catalog
+        self.settings = settings
+        self._sleep = sleep
+        self._stopped = False
+
+    @classmethod
+    def create(
+        cls, *, token: str, settings: TelegramSettings, engine: Engine, catalog: Catalog
+    ) -> TelegramChannel:
+        bot = Bot(
+            token,
+            base_url=settings.base_url,
+            base_file_url=settings.base_file_url,
+            request=HTTPXRequest(connection_pool_size=16),
+            get_updates_request=HTTPXRequest(),
+        )
+        return cls(bot=bot, engine=engine, catalog=catalog, settings=settings)
+
+    async def start(self) -> None:
+        await self.bot.initialize()
+        await self.set_commands()
+
+    async def stop(self) -> None:
+        await self.bot.shutdown()
+
+    async def set_commands(self) -> None:
+        """The command menu, in Indonesian by default and in English for English phones."""
+        for language, language_code in (("id", None), ("en", "en")):
+            commands = [
+                BotCommand(command, self.catalog.get(language, f"commands.{command}"))
+                for command in COMMANDS
+            ]
+            await self._call(
+                lambda c=commands, code=language_code: self.bot.set_my_commands(
+                    c, language_code=code
+                ),
+                what="setMyCommands",
+            )
+
+    # --- receiving -------------------------------------------------------------------
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long polling until `stop` is set; the engine drops updates handled before."""
+        await self._call(lambda: self.bot.delete_webhook(), what="deleteWebhook")
+        offset: int | None = None
+        failures = 0
+        while not stop.is_set():
+            fetch = asyncio.ensure_future(
+                self.bot.get_updates(
+                    offset=offset,
+                    timeout=self.settings.poll_timeout,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            )
+            waiter = asyncio.ensure_future(stop.wait())
+            done, _ = await asyncio.wait({fetch, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            if fetch not in done:
+                fetch.cancel()
+                break
+            try:
+                updates = fetch.result()
+            except RetryAfter as error:
+                await self._sleep(_seconds(error.retry_after))
+                continue
+            except InvalidToken:
+                log.error("Telegram refused the bot token (401): polling stops")
+                raise SendingStopped() from None
+            except NetworkError as error:
+                failures += 1
+                log.warning("getUpdates failed (%s); retrying", error)
+                await self._sleep(min(30.0, 0.5 * 2**failures))
+                continue
+            failures = 0
+            for update in updates:
+                offset = update.update_id + 1
+                await self.process_update(update)
+
+    async def set_webhook(self, url: str, secret_token: str) -> None:
+        await self._call(
+            lambda: self.bot.set_webhook(
+                url, secret_token=secret_token, allowed_updates=ALLOWED_UPDATES
+            ),
+            what="setWebhook",
+        )
+
+    async def process_json(self, data: dict[str, Any]) -> None:
+        """A webhook body. Malformed updates are logged and ignored, never raised."""
+        try:
+            update = Update.de_json(data, self.bot)
+        except Exception:
+            log.warning("ignoring an update that could not be parsed: %r", data)
+            return
+        if update is not None:
+            await self.process_update(update)
+
+    async def process_update(self, update: Update) -> None:
+        try:
+            await self._process(update)
+        except SendingStopped:
+            raise
+        except Exception:
+            log.exception("failed to process Telegram update %s", update.update_id)
+
+    async def _process(self, update: Update) -> None:
+        if update.my_chat_member is not None:
+            self._record_membership(update)
+            return
+        if update.callback_query is not None:
+            await self._acknowledge(update)
+        incoming = update_to_incoming(update)
+        if incoming is None:
+            log.debug("ignoring update %s of an unhandled kind", update.update_id)
+            return
+        replies = await self.engine.handle(incoming)
+        chat_id = int(incoming.account_id)
+        remove_contact_keyboard = incoming.contact is not None
+        for reply in replies:
+            sent = await self.send(chat_id, reply, remove_reply_keyboard=remove_contact_keyboard)
+            if not sent:
+                break
+            remove_contact_keyboard = remove_contact_keyboard and bool(reply.options)
+
+    def _record_membership(self, update: Update) -> None:
+        member = update.my_chat_member
+        if member.chat.type != ChatType.PRIVATE:
+            return
+        status = member.new_chat_member.status
+        blocked = status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+        self.engine.set_blocked(
+            channel=CHANNEL, account_id=str(member.from_user.id), blocked=blocked
+        )
+
+    async def _acknowledge(self, update: Update) -> None:
+        """Stop the phone's spinner and take the pressed keyboard away (no double submit)."""
+        query = update.callback_query
+        await self._call(lambda: self.bot.answer_callback_query(query.id), what="answer")
+        message = query.message
+        if message is not None and getattr(message, "reply_markup", None) is not None:
+            await self._call(
+                lambda: self.bot.edit_message_reply_markup(
+                    chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
+                ),
+                what="editMessageReplyMarkup",
+            )
+
+    # --- sending ---------------------------------------------------------------------
+
+    async def send(
+        self, chat_id: int, reply: Reply, *, remove_reply_keyboard: bool = False
+    ) -> bool:
+        """Send one reply (perhaps as several messages); False when the chat is unreachable."""
+        markup: Any = None
+        if reply.options:
+            markup = inline_keyboard(reply.options)
+        elif reply.contact_button:
+            markup = ReplyKeyboardMarkup(
+                [[KeyboardButton(reply.contact_button, request_contact=True)]],
+                one_time_keyboard=True,
+                resize_keyboard=True,
+            )
+        elif remove_reply_keyboard:
+            markup = ReplyKeyboardRemove()
+        if reply.image is not None and reply.image.channel == CHANNEL:
+            return await self._send_photo(chat_id, reply, markup)
+        pieces = html_pieces(reply)
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            sent = await self._call(
+                lambda p=piece, m=(markup if last else None): self.bot.send_message(
+                    chat_id, p, parse_mode=ParseMode.HTML, reply_markup=m
+                ),
+                what="sendMessage",
+                chat_id=chat_id,
+                payload=piece,
+            )
+            if sent is None:
+                return False
+        if reply.document is not None:
+            document = reply.document
+            sent = await self._call(
+                lambda: self.bot.send_document(
+                    chat_id, InputFile(document.content, filename=document.filename)
+                ),
+                what="sendDocument",
+                chat_id=chat_id,
+            )
+        return sent is not None
+
+    async def _send_photo(self, chat_id: int, reply: Reply, markup: Any) -> bool:
+        caption = html_pieces(reply, CAPTION_LIMIT)
+        fits = len(caption) == 1
+        sent = await self._call(
+            lambda: self.bot.send_photo(
+                chat_id,
+                reply.image.file_id,
+                caption=caption[0] if fits else None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if fits else None,
+            ),
+            what="sendPhoto",
+            chat_id=chat_id,
+        )
+        if sent is None or fits:
+            return sent is not None
+        without_image = Reply(reply.text, title=reply.title, options=reply.options)
+        return await self.send(chat_id, without_image)
+
+    async def _call(
+        self,
+        call: Callable[[], Awaitable[T]],
+        *,
+        what: str,
+        chat_id: int | None = None,
+        payload: Any = None,
+    ) -> T | None:
+        """One Bot API call with our error policy; None when it could not be done."""
+        if self._stopped:
+            return None
+        for attempt in range(1, self.settings.max_send_attempts + 1):
+            try:
+                return await call()
+            except RetryAfter as error:
+                wait = _seconds(error.retry_after)
+                log.info("%s: flood limit, retrying after %.0f s", what, wait)
+                await self._sleep(wait)
+            except Forbidden as error:
+                log.info("%s: chat %s cannot be reached (%s)", what, chat_id, error.message)
+                if chat_id is not None:
+                    self.engine.set_blocked(channel=CHANNEL, account_id=str(chat_id), blocked=True)
+                return None
+            except InvalidToken:
+                self._stopped = True
+                log.error("Telegram refused the bot token (401): sending stops")
+                return None
+            except BadRequest as error:
+                if "not modified" in error.message:
+                    return None
+                log.error("%s refused (%s); payload: %r", what, error.message, payload)
+                return None
+            except NetworkError as error:
+                log.warning("%s: network error (%s), attempt %d", what, error, attempt)
+                await self._sleep(min(30.0, 0.5 * 2**attempt))
+        log.error("%s: giving up after %d attempts", what, self.settings.max_send_attempts)
+        return None
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
