@@ -25,8 +25,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 admin_app = typer.Typer(help="Admin tasks.", no_args_is_help=True)
+outbox_app = typer.Typer(help="The outbox of proactive messages.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+app.add_typer(outbox_app, name="outbox")
 
 err = Console(stderr=True)
 DEMO_PHONE = "+6281234567890"
@@ -169,6 +171,108 @@ def grant_dinas(ctx: typer.Context, phone: str) -> None:
     finally:
         bot.close()
     err.print(f"Peran Dinas diberikan kepada {format_phone(number)}.")
+
+
+@outbox_app.command("drain")
+def outbox_drain(ctx: typer.Context) -> None:
+    """Send what is due once through the enabled channels, print counts, and exit."""
+    from bot.config import MissingSecret
+
+    settings = _settings(ctx)
+    upgrade(settings.database.url)
+    bot = build_app(settings)
+    try:
+        counts = asyncio.run(_drain(bot))
+    except MissingSecret as missing:
+        raise _fail(str(missing)) from None
+    finally:
+        bot.close()
+    shown = ", ".join(f"{outcome}: {count}" for outcome, count in sorted(counts.items()))
+    typer.echo(shown or "nothing due")
+
+
+async def _drain(bot) -> dict[str, int]:  # noqa: ANN001 - an App
+    from bot.runner import build_sender, started_channels
+    from bot.services.outbox import waiting_count
+
+    async with started_channels(bot) as channels:
+        counts = dict(await build_sender(bot, channels.transports).drain_once())
+    with transaction(bot.database) as session:
+        waiting = waiting_count(session)
+    if waiting:
+        counts["waiting"] = waiting
+    return counts
+
+
+@app.command("broadcast")
+def broadcast(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Option(help="The announcement's text.")],
+    to: Annotated[
+        str, typer.Option(help="all_ikm, sector, kecamatan, companies or bimtek.")
+    ] = "all_ikm",
+    value: Annotated[
+        list[str] | None,
+        typer.Option(help="Sector code, kecamatan name or bimtek id (repeatable)."),
+    ] = None,
+) -> None:
+    """Send an announcement from the command line, with a progress bar."""
+    from bot.config import MissingSecret
+    from bot.services import audience
+
+    settings = _settings(ctx)
+    upgrade(settings.database.url)
+    target = {"kind": to, "values": list(value or [])} if value else {"kind": to}
+    try:
+        target = audience.validate(target)
+    except ValueError as invalid:
+        raise _fail(f"Audiens tidak valid: {invalid}") from None
+    bot = build_app(settings)
+    try:
+        with transaction(bot.database) as session:
+            announcement = audience.announce(
+                session,
+                author=None,
+                text=text,
+                image_ref=None,
+                audience=target,
+                now=SystemClock().now(),
+            )
+            announcement_id = announcement.id
+        asyncio.run(_broadcast_progress(bot, announcement_id))
+    except MissingSecret as missing:
+        raise _fail(str(missing)) from None
+    finally:
+        bot.close()
+
+
+async def _broadcast_progress(bot, announcement_id: int) -> None:  # noqa: ANN001 - an App
+    from rich.progress import Progress
+
+    from bot.runner import build_sender, started_channels
+    from bot.services import audience
+    from models import Announcement
+
+    def progress_now():
+        with transaction(bot.database) as session:
+            announcement = session.get(Announcement, announcement_id)
+            return audience.progress(session, announcement=announcement)
+
+    async with started_channels(bot) as channels:
+        sender = build_sender(bot, channels.transports)
+        state = progress_now()
+        with Progress(console=err) as bar:
+            task = bar.add_task("Mengirim", total=state.total)
+            while True:
+                outcomes = await sender.drain_once()
+                state = progress_now()
+                bar.update(task, completed=state.total - state.pending)
+                if state.pending == 0 or not outcomes:
+                    break
+    err.print(
+        f"Terkirim {state.sent} dari {state.total}, {state.blocked} memblokir bot, "
+        f"{state.failed} gagal, {state.waiting} menunggu di kotak masuk (konsol)."
+    )
 
 
 def main() -> None:

@@ -77,6 +77,20 @@ class DatabaseSettings(BaseModel):
 
 class SchedulerSettings(BaseModel):
     enabled: bool = True
+    reminder_seconds: int = Field(default=60, ge=5)  # how often due reminders are looked for
+    deadline_seconds: int = Field(default=300, ge=5)
+
+
+class OutboxSettings(BaseModel):
+    """The sender's pace. Platform limits: Telegram ~30 msg/s overall and ~1 per chat."""
+
+    telegram_per_second: float = Field(default=25, gt=0)
+    telegram_per_chat_per_second: float = Field(default=1, gt=0)
+    whatsapp_per_second: float = Field(default=70, gt=0)
+    concurrency: int = Field(default=16, ge=1, le=256)
+    batch_size: int = Field(default=200, ge=1, le=5000)
+    max_attempts: int = Field(default=8, ge=1, le=50)
+    lease_seconds: int = Field(default=60, ge=5)
 
 
 class ServerSettings(BaseModel):
@@ -104,6 +118,7 @@ class Settings(BaseModel):
     app: AppSettings = Field(default_factory=AppSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
 

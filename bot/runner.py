@@ -1,16 +1,22 @@
-"""`python -m bot run`: the network channels and the scheduler, until stopped."""
+"""`python -m bot run`: the network channels, the outbox sender and the scheduler.
+
+Also builds the outbox sender for `python -m bot outbox drain` and `broadcast`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 import uvicorn
 
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel
 from bot.config import TELEGRAM_SECRET_ENV, TELEGRAM_TOKEN_ENV, Settings, secret
+from bot.sending import OutboxSender, RateLimit, SenderSettings, Transport
 from bot.web import build_web_app
 from scheduler.runner import build_scheduler
 
@@ -25,32 +31,84 @@ def enabled_channels(settings: Settings) -> list[str]:
     return ["telegram"] if settings.telegram.enabled else []
 
 
+@dataclass
+class Channels:
+    """The network channels that config.toml switches on, started and ready."""
+
+    telegram: TelegramChannel | None = None
+    transports: dict[str, Transport] = field(default_factory=dict)
+
+
+@contextlib.asynccontextmanager
+async def started_channels(app: App) -> AsyncIterator[Channels]:
+    settings = app.settings
+    channels = Channels()
+    if settings.telegram.enabled:
+        token = secret(TELEGRAM_TOKEN_ENV, "the Telegram bot token (from @BotFather)")
+        channels.telegram = TelegramChannel.create(
+            token=token, settings=settings.telegram, engine=app.engine, catalog=app.catalog
+        )
+        await channels.telegram.start()
+        channels.transports["telegram"] = channels.telegram
+    try:
+        yield channels
+    finally:
+        if channels.telegram is not None:
+            await channels.telegram.stop()
+
+
+def build_sender(app: App, transports: dict[str, Transport]) -> OutboxSender:
+    pace = app.settings.outbox
+    limits = {
+        "telegram": RateLimit(pace.telegram_per_second, pace.telegram_per_chat_per_second),
+        "whatsapp": RateLimit(pace.whatsapp_per_second),
+    }
+    return OutboxSender(
+        database=app.database,
+        transports=transports,
+        limits={channel: limits[channel] for channel in transports},
+        render=app.engine.render,
+        clock=app.engine.clock,
+        settings=SenderSettings(
+            batch_size=pace.batch_size,
+            concurrency=pace.concurrency,
+            max_attempts=pace.max_attempts,
+        ),
+    )
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set (or the process is interrupted)."""
     if not enabled_channels(settings):
         raise NoChannelEnabled()
     stop = stop or asyncio.Event()
-    token = secret(TELEGRAM_TOKEN_ENV, "the Telegram bot token (from @BotFather)")
     webhook_secret = None
     if settings.telegram.mode == "webhook":
         webhook_secret = secret(TELEGRAM_SECRET_ENV, "the secret Telegram sends with webhooks")
+    secret(TELEGRAM_TOKEN_ENV, "the Telegram bot token (from @BotFather)")  # fail before starting
     app = build_app(settings)
-    telegram = TelegramChannel.create(
-        token=token, settings=settings.telegram, engine=app.engine, catalog=app.catalog
-    )
-    scheduler = build_scheduler(app) if settings.scheduler.enabled else None
-    await telegram.start()
-    if scheduler:
-        scheduler.start()
     try:
-        if settings.telegram.mode == "polling":
-            await telegram.poll(stop)
-        else:
-            await _serve_webhooks(app, telegram, webhook_secret, stop)
+        async with started_channels(app) as channels:
+            sender = build_sender(app, channels.transports)
+            scheduler = build_scheduler(app) if settings.scheduler.enabled else None
+            if scheduler:
+                scheduler.start()
+            tasks = [asyncio.ensure_future(sender.run(stop))]
+            if settings.telegram.mode == "polling":
+                tasks.append(asyncio.ensure_future(channels.telegram.poll(stop)))
+            else:
+                tasks.append(
+                    asyncio.ensure_future(
+                        _serve_webhooks(app, channels.telegram, webhook_secret, stop)
+                    )
+                )
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                stop.set()
+                if scheduler:
+                    scheduler.shutdown(wait=False)
     finally:
-        if scheduler:
-            scheduler.shutdown(wait=False)
-        await telegram.stop()
         app.close()
 
 

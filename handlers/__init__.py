@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 from bot.core.flow import HOME, Context, Flow, Registry
+from handlers import notifications
 from handlers.account import ACCOUNT
 from handlers.admin import ADMIN
+from handlers.bimtek import BIMTEK
 from handlers.common import MENU, help_reply, home, refusal
 from handlers.company import COMPANY
+from handlers.dinas import DINAS
 from handlers.ikm import IKM
 from handlers.onboarding import ONBOARDING
 from handlers.products import PRODUCTS
 
-FLOWS: tuple[Flow, ...] = (MENU, ONBOARDING, IKM, PRODUCTS, COMPANY, ACCOUNT, ADMIN)
+FLOWS: tuple[Flow, ...] = (
+    MENU,
+    ONBOARDING,
+    IKM,
+    PRODUCTS,
+    COMPANY,
+    BIMTEK,
+    DINAS,
+    ACCOUNT,
+    ADMIN,
+)
 
 
 def _profile(ctx: Context) -> str:
     return "perusahaan.lihat" if ctx.person.role == "company" else "ikm.lihat"
+
+
+def _bimtek(ctx: Context) -> str:
+    return "dinas.bimtek_daftar" if ctx.person.role == "dinas" else "bimtek.daftar"
 
 
 # Words that work at any step (besides "batal" and "bantuan", which the engine knows).
@@ -34,11 +51,28 @@ COMMANDS = {
     "profile": _profile,
     "bahasa": "akun.bahasa",
     "language": "akun.bahasa",
+    "bimtek": _bimtek,
+    "pelatihan": _bimtek,
+    "hadir": "bimtek.hadir",
+    "absen": "bimtek.hadir",
+    "pengumuman": "dinas.umum_teks",
     "hapus data": "akun.hapus",
     "data saya": "akun.hapus",
     "my data": "akun.hapus",
 }
 
 
+# Steps that buttons in proactive messages may open, with an argument ("@bimtek:5").
+DEEP_LINKS = {"bimtek": "bimtek.detail", "produk": "produk.daftar"}
+
+
 def build_registry() -> Registry:
-    return Registry(FLOWS, COMMANDS, home=home, help=help_reply, refusal=refusal)
+    return Registry(
+        FLOWS,
+        COMMANDS,
+        home=home,
+        help=help_reply,
+        refusal=refusal,
+        render=notifications.render,
+        deep_links=DEEP_LINKS,
+    )

@@ -22,8 +22,12 @@ class MenuItem:
 MENU_ITEMS: tuple[MenuItem, ...] = (
     MenuItem("produk.daftar", "menu.my_products", frozenset({"ikm"})),
     MenuItem("produk.nama", "menu.add_product", frozenset({"ikm"})),
+    MenuItem("bimtek.daftar", "menu.bimtek", frozenset({"ikm"})),
     MenuItem("ikm.lihat", "menu.ikm_profile", frozenset({"ikm"})),
     MenuItem("perusahaan.lihat", "menu.company_profile", frozenset({"company"})),
+    MenuItem("dinas.judul", "menu.new_bimtek", frozenset({"dinas"})),
+    MenuItem("dinas.bimtek_daftar", "menu.manage_bimtek", frozenset({"dinas"})),
+    MenuItem("dinas.umum_teks", "menu.announce", frozenset({"dinas"})),
     MenuItem("admin.dinas", "menu.grant_dinas", frozenset({"admin"})),
     MenuItem("akun.bahasa", "menu.language", frozenset({"ikm", "company", "dinas", "admin"})),
     MenuItem("akun.hapus", "menu.my_data", frozenset({"ikm", "company", "dinas", "admin"})),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
-from bot.core.messages import Incoming, Option, Reply
-from bot.core.steps import choice_step, field_step, go_on, text_parser
+from bot.core.flow import Context, Finish, Flow, Goto, Outcome
+from bot.core.messages import Option, Reply
+from bot.core.steps import Item, choice_step, field_step, go_on, multi_choice_step, text_parser
 from bot.reference import load_reference
 from bot.services import companies
 from bot.services.ikm import AlreadyRegistered
@@ -44,50 +44,14 @@ def _on_estate(ctx: Context, chosen: str) -> Outcome:
 # --- sectors bought from: several may be chosen --------------------------------------------
 
 
-def _chosen_sectors(ctx: Context) -> list[str]:
-    return list(ctx.section(SECTION).get("sectors") or [])
-
-
-def _sectors_prompt(ctx: Context) -> Reply:
-    chosen = set(_chosen_sectors(ctx))
+def sector_items(ctx: Context) -> list[Item]:
     language = ctx.t.language
-    options = [
-        Option(
-            f"s:{sector.code}",
-            ("✓ " if sector.code in chosen else "") + sector.label(language),
-            sector.description(language),
-        )
-        for sector in load_reference().sectors
-    ]
-    options.append(Option(DONE, ctx.t("company.sectors.done")))
-    return Reply(ctx.t("company.sectors.ask"), options=tuple(options), accepts_text=True)
+    return [(s.code, s.label(language), s.description(language)) for s in load_reference().sectors]
 
 
-async def _take_sectors(ctx: Context, incoming: Incoming) -> Outcome:
-    """Each tap toggles a sector; typed names or numbers ("13, 14, boneka") add several."""
-    chosen = _chosen_sectors(ctx)
-    if incoming.option_id == DONE:
-        if not chosen:
-            return Retry(ctx.t("company.sectors.none"))
-        return go_on(ctx, "perusahaan.ringkasan")
-    if incoming.option_id and incoming.option_id.startswith("s:"):
-        code = incoming.option_id[2:]
-        if load_reference().sector(code) is None:
-            return Retry(ctx.t("company.sectors.invalid"))
-        chosen = [c for c in chosen if c != code] if code in chosen else [*chosen, code]
-    else:
-        typed = _typed_sectors(incoming.clean_text)
-        if typed is None:
-            return Retry(ctx.t("company.sectors.invalid"))
-        chosen += [code for code in typed if code not in chosen]
-    if len(chosen) > MAX_SECTORS:
-        return Retry(ctx.t("company.sectors.too_many", max=MAX_SECTORS))
-    ctx.section(SECTION)["sectors"] = chosen
-    return Goto("perusahaan.sektor")
-
-
-def _typed_sectors(text: str) -> list[str] | None:
-    parts = [part for part in text.replace(";", ",").replace(" dan ", ",").split(",") if part]
+def typed_sectors(text: str) -> list[str] | None:
+    """ "makanan, pakaian jadi dan 22" -> ["10", "14", "22"]; None if any part is unknown."""
+    parts = [p for p in text.replace(";", ",").replace(" dan ", ",").split(",") if p.strip()]
     found = [load_reference().find_sector(part) for part in parts]
     if not found or any(sector is None for sector in found):
         return None
@@ -206,7 +170,19 @@ COMPANY = Flow(
             parse=text_parser("company.contact_name.invalid"),
             next_step="perusahaan.sektor",
         ),
-        Step("sektor", _sectors_prompt, _take_sectors),
+        multi_choice_step(
+            "sektor",
+            section=SECTION,
+            field="sectors",
+            ask="company.sectors.ask",
+            items=sector_items,
+            parse_typed=typed_sectors,
+            next_step="perusahaan.ringkasan",
+            done_key="company.sectors.done",
+            none_key="company.sectors.none",
+            invalid_key="company.sectors.invalid",
+            max_chosen=MAX_SECTORS,
+        ),
         choice_step(
             "ringkasan",
             ask=_summary_text,

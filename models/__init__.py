@@ -1,11 +1,27 @@
 """SQLModel tables and database access. Importing this package registers every table."""
 
+from models.bimtek import (
+    Announcement,
+    AnnouncementStatus,
+    BimtekFields,
+    BimtekRegistration,
+    BimtekSession,
+    BimtekStatus,
+    RegistrationStatus,
+)
 from models.company import Company, CompanyFields, CompanyStatus
 from models.conversation import ConversationState, HandledMessage
 from models.ikm import IkmFields, IkmProfile, Product, ProductFields
+from models.outbox import OutboxMessage, OutboxState
 from models.people import ChannelAccount, Consent, Person
 
 __all__ = [
+    "Announcement",
+    "AnnouncementStatus",
+    "BimtekFields",
+    "BimtekRegistration",
+    "BimtekSession",
+    "BimtekStatus",
     "ChannelAccount",
     "Company",
     "CompanyFields",
@@ -15,7 +31,10 @@ __all__ = [
     "HandledMessage",
     "IkmFields",
     "IkmProfile",
+    "OutboxMessage",
+    "OutboxState",
     "Person",
     "Product",
     "ProductFields",
+    "RegistrationStatus",
 ]

@@ -1,24 +1,63 @@
-"""The periodic jobs. Each one only finds what is due and enqueues; none sends.
-
-There are none yet: bimtek reminders, deadlines and digests arrive with their features.
+"""The periodic jobs. Each one only finds what is due and enqueues outbox rows with
+deterministic keys, so a job that runs twice, late after a restart, or in two
+processes at once, sends once. None of them sends anything itself.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import App
+from bot.services import bimtek, ikm
+from models.db import transaction
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Job:
     id: str
     trigger: BaseTrigger
-    run: Callable[[App], Awaitable[None]]
+    run: Callable[[App], Awaitable[int]]
 
 
-def jobs() -> list[Job]:
-    return []
+async def bimtek_reminders(app: App) -> int:
+    """H-1 (08:00 WIB the day before) and H-2h reminders to registered IKM."""
+    with transaction(app.database) as session:
+        return bimtek.enqueue_due_reminders(session, now=app.engine.clock.now(), tz=app.settings.tz)
+
+
+async def close_bimtek_registrations(app: App) -> int:
+    """At the deadline: tell those still on a waitlist that no seat came free."""
+    with transaction(app.database) as session:
+        return bimtek.close_registrations(session, now=app.engine.clock.now())
+
+
+async def nudge_inactive_ikm(app: App) -> int:
+    """Once a month: IKM silent for 60 days are asked to check their products."""
+    with transaction(app.database) as session:
+        return ikm.nudge_inactive(session, now=app.engine.clock.now(), tz=app.settings.tz)
+
+
+def jobs(app: App) -> list[Job]:
+    tz = app.settings.tz
+    every = app.settings.scheduler
+    return [
+        Job("bimtek_reminders", IntervalTrigger(seconds=every.reminder_seconds), bimtek_reminders),
+        Job(
+            "close_bimtek_registrations",
+            IntervalTrigger(seconds=every.deadline_seconds),
+            close_bimtek_registrations,
+        ),
+        Job(
+            "nudge_inactive_ikm",
+            CronTrigger(day=1, hour=9, minute=0, timezone=tz),
+            nudge_inactive_ikm,
+        ),
+    ]

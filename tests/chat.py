@@ -30,7 +30,7 @@ class Chat:
         return self.last
 
     async def tap(self, label: str) -> list[Reply]:
-        labels = self.options
+        labels = [option.label for reply in self.last for option in reply.options]
         assert label in labels, f"no option {label!r} in {labels}"
         self.last = await self.console.say(label)
         return self.last

@@ -240,6 +240,7 @@ async def test_bahasa_switches_every_following_message_and_back(app, chat_as) ->
     assert chat.options == [
         "My products",
         "Add product",
+        "Bimtek (training)",
         "Business profile",
         "Language / Bahasa",
         "My data",

@@ -17,6 +17,7 @@ from typing import TextIO
 
 from bot.core.engine import Engine
 from bot.core.messages import Incoming, MediaRef, Option, Reply
+from bot.parsing.fuzzy import normalise
 
 CHANNEL = "console"
 PHOTO_PREFIXES = ("/foto ", "/photo ")
@@ -30,10 +31,14 @@ class ConsoleConversation:
     phone: str
     _options: tuple[Option, ...] = field(default=(), init=False)
     _choice_only: bool = field(default=False, init=False)
+    # Every option shown in the last batch of replies, by label: a button in an inbox
+    # message (e.g. "Lihat dan daftar") can be typed too.
+    _by_label: dict[str, Option] = field(default_factory=dict, init=False)
 
     async def open(self) -> list[Reply]:
-        """The question the person was at before the console closed, if any."""
-        replies = await self.engine.current_prompt(self._incoming(text=None))
+        """What arrived while the console was closed, then the question the person was at."""
+        inbox = self.engine.take_inbox(channel=CHANNEL, account_id=self.phone)
+        replies = [*inbox, *await self.engine.current_prompt(self._incoming(text=None))]
         self._remember(replies)
         return replies
 
@@ -48,7 +53,7 @@ class ConsoleConversation:
         for prefix in PHOTO_PREFIXES:
             if lowered.startswith(prefix) and text[len(prefix) :].strip():
                 return self._incoming(photo=MediaRef(CHANNEL, text[len(prefix) :].strip()))
-        option = self._numbered_option(text)
+        option = self._numbered_option(text) or self._by_label.get(normalise(text))
         if option is not None:
             return self._incoming(text=option.label, option_id=option.id)
         return self._incoming(text=text)
@@ -63,6 +68,10 @@ class ConsoleConversation:
         return Incoming(channel=CHANNEL, account_id=self.phone, phone=self.phone, **fields)
 
     def _remember(self, replies: list[Reply]) -> None:
+        if replies:
+            self._by_label = {
+                normalise(option.label): option for reply in replies for option in reply.options
+            }
         for reply in reversed(replies):
             if reply.options:
                 self._options, self._choice_only = reply.options, not reply.accepts_text

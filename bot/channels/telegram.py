@@ -43,6 +43,7 @@ from bot.core.messages import (
     Reply,
     SharedContact,
 )
+from bot.sending import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ COMMANDS = ("start", "menu", "produk", "profil", "bahasa", "bantuan", "batal")
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
+Invoke = Callable[..., Awaitable[Any]]
 
 
 class SendingStopped(Exception):
@@ -162,7 +164,12 @@ def html_pieces(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
 
 
 class TelegramChannel:
-    """Receives updates (polling or webhook), runs them through the engine, sends replies."""
+    """Receives updates (polling or webhook), runs them through the engine, sends replies.
+
+    It is also the outbox sender's transport for Telegram (`deliver`).
+    """
+
+    channel = CHANNEL
 
     def __init__(
         self,
@@ -323,10 +330,24 @@ class TelegramChannel:
 
     # --- sending ---------------------------------------------------------------------
 
+    async def deliver(self, account_id: str, reply: Reply) -> Delivery:
+        """One attempt for the outbox sender, which decides about retries itself."""
+        try:
+            await self.send(int(account_id), reply, invoke=self._once)
+        except _Undelivered as undelivered:
+            return undelivered.delivery
+        return Delivery("sent")
+
     async def send(
-        self, chat_id: int, reply: Reply, *, remove_reply_keyboard: bool = False
+        self,
+        chat_id: int,
+        reply: Reply,
+        *,
+        remove_reply_keyboard: bool = False,
+        invoke: Invoke | None = None,
     ) -> bool:
         """Send one reply (perhaps as several messages); False when the chat is unreachable."""
+        invoke = invoke or self._call
         markup: Any = None
         if reply.options:
             markup = inline_keyboard(reply.options)
@@ -339,11 +360,11 @@ class TelegramChannel:
         elif remove_reply_keyboard:
             markup = ReplyKeyboardRemove()
         if reply.image is not None and reply.image.channel == CHANNEL:
-            return await self._send_photo(chat_id, reply, markup)
+            return await self._send_photo(chat_id, reply, markup, invoke)
         pieces = html_pieces(reply)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
-            sent = await self._call(
+            sent = await invoke(
                 lambda p=piece, m=(markup if last else None): self.bot.send_message(
                     chat_id, p, parse_mode=ParseMode.HTML, reply_markup=m
                 ),
@@ -355,7 +376,7 @@ class TelegramChannel:
                 return False
         if reply.document is not None:
             document = reply.document
-            sent = await self._call(
+            sent = await invoke(
                 lambda: self.bot.send_document(
                     chat_id, InputFile(document.content, filename=document.filename)
                 ),
@@ -364,10 +385,10 @@ class TelegramChannel:
             )
         return sent is not None
 
-    async def _send_photo(self, chat_id: int, reply: Reply, markup: Any) -> bool:
+    async def _send_photo(self, chat_id: int, reply: Reply, markup: Any, invoke: Invoke) -> bool:
         caption = html_pieces(reply, CAPTION_LIMIT)
         fits = len(caption) == 1
-        sent = await self._call(
+        sent = await invoke(
             lambda: self.bot.send_photo(
                 chat_id,
                 reply.image.file_id,
@@ -381,7 +402,7 @@ class TelegramChannel:
         if sent is None or fits:
             return sent is not None
         without_image = Reply(reply.text, title=reply.title, options=reply.options)
-        return await self.send(chat_id, without_image)
+        return await self.send(chat_id, without_image, invoke=invoke)
 
     async def _call(
         self,
@@ -420,6 +441,38 @@ class TelegramChannel:
                 await self._sleep(min(30.0, 0.5 * 2**attempt))
         log.error("%s: giving up after %d attempts", what, self.settings.max_send_attempts)
         return None
+
+    async def _once(
+        self,
+        call: Callable[[], Awaitable[T]],
+        *,
+        what: str,
+        chat_id: int | None = None,
+        payload: Any = None,
+    ) -> T:
+        """One Bot API call; a failure is raised as the Delivery it amounts to."""
+        try:
+            return await call()
+        except RetryAfter as error:
+            delivery = Delivery("retry", "429 flood limit", _seconds(error.retry_after))
+        except Forbidden as error:
+            delivery = Delivery("blocked", f"403 {error.message}")
+        except InvalidToken:
+            self._stopped = True
+            log.error("Telegram refused the bot token (401): sending stops")
+            delivery = Delivery("failed", "401 invalid token")
+        except BadRequest as error:
+            log.error("%s refused (%s); payload: %r", what, error.message, payload)
+            delivery = Delivery("failed", f"400 {error.message}")
+        except NetworkError as error:
+            delivery = Delivery("retry", f"network: {error}")
+        raise _Undelivered(delivery)
+
+
+class _Undelivered(Exception):
+    def __init__(self, delivery: Delivery) -> None:
+        super().__init__(delivery.error)
+        self.delivery = delivery
 
 
 def _seconds(value: int | float | timedelta) -> float:

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.core.clock import Clock
 from bot.core.flow import (
     HOME,
+    Again,
     Context,
     Enter,
     Finish,
@@ -32,13 +33,15 @@ from bot.core.i18n import Catalog
 from bot.core.messages import OPTION_INDEX_PREFIX, Incoming, Reply
 from bot.core.state import load_state, remember_options, save_state
 from bot.parsing.fuzzy import normalise
-from bot.services import accounts
+from bot.services import accounts, outbox
 from models import ConversationState, Person
 from models.db import transaction
 
 log = logging.getLogger(__name__)
 
-MAX_HOPS = 8  # a step that redirects more often than this is a bug, not a conversation
+MAX_HOPS = 8
+# Option ids of this form open a step from anywhere: buttons in proactive messages.
+DEEP_LINK_PREFIX = "@"  # a step that redirects more often than this is a bug, not a conversation
 
 
 class Engine:
@@ -107,6 +110,19 @@ class Engine:
                 save_state(session, state, now)
             return replies
 
+    def take_inbox(self, *, channel: str, account_id: str) -> list[Reply]:
+        """Outbox messages waiting for this account (the console's inbox), oldest first."""
+        with transaction(self.database) as session:
+            waiting = outbox.take_inbox(
+                session, channel=channel, account_id=account_id, now=self.clock.now()
+            )
+        return [self.render(content, language) for content, language in waiting]
+
+    def render(self, content: dict, language: str) -> Reply:
+        """An outbox message's content as a Reply in the person's language."""
+        translator = self.catalog.translator(language)
+        return self.registry.render(translator, content["template"], content["params"])
+
     def set_blocked(self, *, channel: str, account_id: str, blocked: bool) -> None:
         """The person blocked (or unblocked) the bot on this channel."""
         with transaction(self.database) as session:
@@ -139,6 +155,8 @@ class Engine:
     ) -> list[Reply]:
         if incoming.unsupported:
             return [Reply(ctx.t("errors.unsupported")), *self._prompt_if_any(ctx, state)]
+        if incoming.option_id and incoming.option_id.startswith(DEEP_LINK_PREFIX):
+            return self._follow_deep_link(ctx, state, incoming.option_id)
         word = None if incoming.option_id else _command_word(incoming.clean_text)
         if word in self._cancel_words:
             return self._cancel(ctx, state)
@@ -164,6 +182,8 @@ class Engine:
                 case Goto(to=to, say=say):
                     state.step = to
                     return [*replies, *say, *self._prompt(ctx, to)]
+                case Again(say=say):
+                    return [*replies, *say, *self._prompt(ctx, state.step)]
                 case Retry(reason=reason):
                     return [*replies, *_prepend(reason, self._prompt(ctx, state.step))]
                 case Finish(say=say, show_menu=show_menu):
@@ -183,7 +203,19 @@ class Engine:
                     return [*replies, *self._resume(ctx, state)]
         raise RuntimeError("too many redirects between steps")
 
-    def _enter(self, ctx: Context, state: ConversationState, target: str) -> list[Reply]:
+    def _follow_deep_link(
+        self, ctx: Context, state: ConversationState, option_id: str
+    ) -> list[Reply]:
+        """A button in a proactive message ("@bimtek:5"): open that step with its argument."""
+        name, _, argument = option_id[len(DEEP_LINK_PREFIX) :].partition(":")
+        target = self.registry.deep_links.get(name)
+        if target is None:
+            return [Reply(ctx.t("errors.choose_option")), *self._prompt_if_any(ctx, state)]
+        return self._enter(ctx, state, target, argument=argument)
+
+    def _enter(
+        self, ctx: Context, state: ConversationState, target: str, argument: str | None = None
+    ) -> list[Reply]:
         if target == HOME:
             target = self.registry.home(ctx)
         flow, _ = self.registry.resolve(target)
@@ -192,6 +224,8 @@ class Engine:
             return [self.registry.refusal(ctx, flow), *where_they_are]
         self._suspend_if_started(state, leaving_for=flow.name)
         self._clear(ctx, state, keep_suspended=True)
+        if argument is not None:
+            state.data["arg"] = argument
         ctx.suspended_step = (state.suspended or {}).get("step")
         state.step = target
         return self._prompt(ctx, target)

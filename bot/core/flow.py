@@ -81,11 +81,18 @@ class Enter:
 
 
 @dataclass(frozen=True)
+class Again:
+    """Ask the current step's question again (e.g. after a toggle in a multiple choice)."""
+
+    say: tuple[Reply, ...] = ()
+
+
+@dataclass(frozen=True)
 class Resume:
     """Go back to the flow that "menu" or a command interrupted, with its answers."""
 
 
-Outcome = Goto | Retry | Finish | Enter | Resume
+Outcome = Goto | Retry | Finish | Enter | Resume | Again
 Prompt = Callable[[Context], Reply | Sequence[Reply]]
 Handler = Callable[[Context, Incoming], Awaitable[Outcome]]
 
@@ -135,7 +142,8 @@ class Registry:
     """Every flow and command, listed explicitly in `handlers/__init__.py`.
 
     `home` names the step a person lands on (welcome, role choice or main menu);
-    `help` answers "bantuan" for that person; `refusal` explains a flow they may not enter.
+    `help` answers "bantuan" for that person; `refusal` explains a flow they may not enter;
+    `render` writes an outbox message (template and parameters) as a Reply.
     """
 
     def __init__(
@@ -146,12 +154,19 @@ class Registry:
         home: Callable[[Context], str],
         help: Callable[[Context], Reply],
         refusal: Callable[[Context, Flow], Reply],
+        render: Callable[[Translator, str, dict], Reply],
+        deep_links: Mapping[str, str] | None = None,
     ) -> None:
         self.flows = {flow.name: flow for flow in flows}
         self.commands = dict(commands)
         self.home = home
         self.help = help
         self.refusal = refusal
+        self.render = render
+        # Buttons in proactive messages may open only these steps ("@bimtek:5").
+        self.deep_links = dict(deep_links or {})
+        for target in self.deep_links.values():
+            self.resolve(target)
         for word, target in self.commands.items():
             if isinstance(target, str) and target != HOME:
                 self.resolve(target)  # fail at start-up, not in a chat

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.core.flow import Context, Goto, Outcome, Retry, Step
+from bot.core.flow import Again, Context, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
 
 SKIP = "skip"
@@ -150,3 +150,78 @@ def choice_step(
         return choose(ctx, chosen)
 
     return Step(name, prompt, handle)
+
+
+Item = tuple[str, str, str | None]  # value kept in the draft, label, description
+DONE = "done"
+EVERYTHING = "all"
+
+
+def multi_choice_step(
+    name: str,
+    *,
+    section: str,
+    field: str,
+    ask: str,
+    items: Callable[[Context], Sequence[Item]],
+    parse_typed: Callable[[str], list[str] | None],
+    next_step: NextStep,
+    done_key: str,
+    none_key: str,
+    invalid_key: str,
+    everything_key: str | None = None,
+    max_chosen: int | None = None,
+) -> Step:
+    """Several answers from a list: each tap toggles (✓), "Selesai" goes on.
+
+    Several may also be typed at once ("makanan, pakaian jadi"). With `everything_key`,
+    an option stands for "all of them", kept as an empty list.
+    """
+
+    def chosen(ctx: Context) -> list[str]:
+        return list(ctx.section(section).get(field) or [])
+
+    def prompt(ctx: Context) -> Reply:
+        picked = set(chosen(ctx))
+        options = [
+            Option(f"v:{index}", ("✓ " if value in picked else "") + label, description)
+            for index, (value, label, description) in enumerate(items(ctx))
+        ]
+        if everything_key:
+            options.append(Option(EVERYTHING, ctx.t(everything_key)))
+        options.append(Option(DONE, ctx.t(done_key)))
+        return Reply(ctx.t(ask), options=tuple(options), accepts_text=True)
+
+    async def handle(ctx: Context, incoming: Incoming) -> Outcome:
+        picked = chosen(ctx)
+        values = [value for value, _, _ in items(ctx)]
+        if incoming.option_id == EVERYTHING and everything_key:
+            ctx.section(section)[field] = []
+            return go_on(ctx, next_step)
+        if incoming.option_id == DONE:
+            if not picked:
+                return Retry(ctx.t(none_key))
+            return go_on(ctx, next_step)
+        toggled = _toggled_value(incoming.option_id, values)
+        if toggled is not None:
+            picked = (
+                [v for v in picked if v != toggled] if toggled in picked else [*picked, toggled]
+            )
+        else:
+            typed = parse_typed(incoming.clean_text) if incoming.clean_text else None
+            if not typed:
+                return Retry(ctx.t(invalid_key))
+            picked += [value for value in typed if value not in picked]
+        if max_chosen is not None and len(picked) > max_chosen:
+            return Retry(ctx.t("errors.too_many", max=max_chosen))
+        ctx.section(section)[field] = picked
+        return Again()
+
+    return Step(name, prompt, handle)
+
+
+def _toggled_value(option_id: str | None, values: list[str]) -> str | None:
+    if not option_id or not option_id.startswith("v:") or not option_id[2:].isdigit():
+        return None
+    index = int(option_id[2:])
+    return values[index] if index < len(values) else None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 
 from sqlmodel import Session, select
 
+from bot.services import outbox
 from models import IkmFields, IkmProfile, Person, Product, ProductFields
 
 
@@ -81,3 +82,27 @@ def update_product(
 def delete_product(session: Session, *, product: Product) -> None:
     session.delete(product)
     session.flush()
+
+
+INACTIVE_AFTER = timedelta(days=60)
+
+
+def nudge_inactive(session: Session, *, now: datetime, tz: tzinfo) -> int:
+    """Ask IKM silent for 60 days to check their products; once a month at most."""
+    month = now.astimezone(tz).strftime("%Y-%m")
+    rows = session.exec(
+        select(Person.id, IkmProfile.business_name)
+        .join(IkmProfile, IkmProfile.person_id == Person.id)
+        .where(Person.role == "ikm", Person.last_active_at < now - INACTIVE_AFTER)
+    ).all()
+    enqueued = 0
+    for person_id, business_name in rows:
+        enqueued += outbox.enqueue(
+            session,
+            person_id=person_id,
+            key=f"nudge:{month}:person:{person_id}",
+            template="ikm.nudge",
+            params={"business_name": business_name},
+            now=now,
+        )
+    return enqueued

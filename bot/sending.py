@@ -1,0 +1,222 @@
+"""The outbox sender: drains due messages through the channels, under rate limits.
+
+Each message is claimed in a short transaction, sent, and its outcome recorded at
+once in another, so a crash resends at most the messages that were in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal, Protocol
+
+import sqlalchemy as sa
+
+from bot.core.clock import Clock
+from bot.core.messages import Reply
+from bot.services import accounts
+from bot.services import outbox as outbox_service
+from models.db import transaction
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["sent", "retry", "blocked", "failed", "waiting"]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one attempt to deliver came to."""
+
+    outcome: Outcome
+    error: str | None = None
+    retry_after: float | None = None
+
+
+class Transport(Protocol):
+    """A channel as the sender sees it: one attempt, classified, never retried inside."""
+
+    channel: str
+
+    async def deliver(self, account_id: str, reply: Reply) -> Delivery: ...
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    per_second: float  # all chats together
+    per_chat_per_second: float | None = None
+
+
+class RateLimiter:
+    """A token bucket for the channel and a minimum gap per chat, on the monotonic clock."""
+
+    def __init__(
+        self,
+        limit: RateLimit,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.limit = limit
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next_slot = 0.0
+        self._chat_next: dict[str, float] = {}
+        self._lock = asyncio.Lock()
+
+    async def wait_turn(self, chat: str) -> None:
+        async with self._lock:
+            now = self._monotonic()
+            start = max(now, self._next_slot, self._chat_next.get(chat, 0.0))
+            self._next_slot = start + 1.0 / self.limit.per_second
+            if self.limit.per_chat_per_second:
+                self._chat_next[chat] = start + 1.0 / self.limit.per_chat_per_second
+            if len(self._chat_next) > 100_000:  # forget chats long past their gap
+                self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
+        if start > now:
+            await self._sleep(start - now)
+
+    def hold_off(self, seconds: float) -> None:
+        """The platform said slow down (429): nobody sends on this channel for a while."""
+        self._next_slot = max(self._next_slot, self._monotonic() + seconds)
+
+
+@dataclass(frozen=True)
+class SenderSettings:
+    batch_size: int = 200
+    concurrency: int = 16
+    lease: timedelta = timedelta(seconds=60)
+    max_attempts: int = 8
+    idle_wait: float = 1.0
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        *,
+        database: sa.Engine,
+        transports: dict[str, Transport],
+        limits: dict[str, RateLimit],
+        render: Callable[[dict, str], Reply],
+        clock: Clock,
+        settings: SenderSettings | None = None,
+    ) -> None:
+        self.database = database
+        self.render = render
+        self.transports = transports
+        self.clock = clock
+        self.settings = settings or SenderSettings()
+        self.limiters = {channel: RateLimiter(limits[channel]) for channel in transports}
+        # Accounts found blocked during this run: their other claimed messages are skipped.
+        self._blocked: set[tuple[str, str]] = set()
+
+    async def drain_once(self) -> Counter[str]:
+        """Send everything due now, once; counts by outcome."""
+        outcomes: Counter[str] = Counter()
+        if not self.transports:
+            return outcomes
+        while True:
+            with transaction(self.database) as session:
+                claimed = outbox_service.claim_due(
+                    session,
+                    channels=list(self.transports),
+                    now=self.clock.now(),
+                    limit=self.settings.batch_size,
+                    lease=self.settings.lease,
+                )
+                batch = [
+                    (row.id, row.channel, row.account_id, row.content, row.language, row.attempts)
+                    for row in claimed
+                ]
+            if not batch:
+                return outcomes
+            gate = asyncio.Semaphore(self.settings.concurrency)
+
+            async def send_one(item: tuple, gate: asyncio.Semaphore = gate) -> None:
+                async with gate:
+                    outcomes[await self._send(*item)] += 1
+
+            # A task group: if one send dies, the others stop too instead of running on.
+            async with asyncio.TaskGroup() as group:
+                for item in batch:
+                    group.create_task(send_one(item))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Drain continuously until `stop` is set."""
+        while not stop.is_set():
+            try:
+                sent = await self.drain_once()
+            except Exception:
+                log.exception("outbox drain failed; trying again")
+                sent = Counter()
+            if not sent:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.settings.idle_wait)
+
+    async def _send(
+        self,
+        message_id: int,
+        channel: str,
+        account_id: str,
+        content: dict,
+        language: str,
+        attempts: int,
+    ) -> str:
+        if (channel, account_id) in self._blocked:
+            delivery = Delivery("blocked", "blocked earlier in this run")
+            self._record(message_id, channel, account_id, delivery, attempts)
+            return delivery.outcome
+        limiter = self.limiters[channel]
+        await limiter.wait_turn(account_id)
+        try:
+            delivery = await self.transports[channel].deliver(
+                account_id, self.render(content, language)
+            )
+        except Exception as error:  # a bug or an unexpected library error: try again later
+            log.exception("delivering outbox message %s failed", message_id)
+            delivery = Delivery("retry", error=repr(error))
+        if delivery.outcome == "retry" and delivery.retry_after:
+            limiter.hold_off(delivery.retry_after)
+        if delivery.outcome == "blocked":
+            self._blocked.add((channel, account_id))
+        self._record(message_id, channel, account_id, delivery, attempts)
+        return delivery.outcome
+
+    def _record(
+        self, message_id: int, channel: str, account_id: str, delivery: Delivery, attempts: int
+    ) -> None:
+        now = self.clock.now()
+        with transaction(self.database) as session:
+            match delivery.outcome:
+                case "sent":
+                    outbox_service.mark_sent(session, message_id, now=now)
+                case "waiting":
+                    outbox_service.mark_waiting(session, message_id, error=delivery.error or "")
+                case "blocked":
+                    error = delivery.error or "blocked"
+                    outbox_service.mark_failed(session, message_id, error=error)
+                    accounts.set_blocked(
+                        session, channel=channel, external_id=account_id, blocked=True
+                    )
+                    outbox_service.skip_blocked(
+                        session, channel=channel, account_id=account_id, error=error
+                    )
+                case "failed":
+                    outbox_service.mark_failed(session, message_id, error=delivery.error or "")
+                case "retry" if attempts >= self.settings.max_attempts:
+                    outbox_service.mark_failed(
+                        session, message_id, error=f"gave up: {delivery.error}"
+                    )
+                case "retry":
+                    wait = delivery.retry_after or min(300.0, 2.0**attempts)
+                    outbox_service.mark_retry(
+                        session,
+                        message_id,
+                        at=now + timedelta(seconds=wait),
+                        error=delivery.error or "",
+                    )

@@ -1,0 +1,214 @@
+"""The outbox's bookkeeping: enqueue with an idempotency key, claim what is due, record outcomes.
+
+No chat text here: a message is a template name and its parameters; it is rendered in
+the person's language when it is sent (handlers/notifications.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models import ChannelAccount, Person
+from models.base import as_utc
+from models.outbox import OutboxMessage, OutboxState
+
+# Channels whose messages wait for the person instead of being pushed.
+PULL_CHANNELS = frozenset({"console"})
+ERROR_LIMIT = 300
+
+
+def reachable_account(session: Session, person_id: int) -> ChannelAccount | None:
+    """Where to reach a person: their most recently used account that has not blocked us."""
+    accounts = session.exec(
+        select(ChannelAccount).where(
+            ChannelAccount.person_id == person_id, ChannelAccount.blocked == sa.false()
+        )
+    ).all()
+    if not accounts:
+        return None
+    never = datetime.min.replace(tzinfo=UTC)
+    return max(accounts, key=lambda a: (as_utc(a.last_inbound_at) or never, a.id))
+
+
+_ENQUEUE = sa.text(
+    "INSERT INTO outbox_message (idempotency_key, person_id, channel, account_id, kind, batch,"
+    " content, language, state, attempts, next_attempt_at, created_at)"
+    " VALUES (:key, :person_id, :channel, :account_id, :kind, :batch, :content, :language,"
+    " :state, 0, :now, :now)"
+    " ON CONFLICT (idempotency_key) DO NOTHING"
+).bindparams(
+    sa.bindparam("content", type_=sa.JSON),
+    sa.bindparam("now", type_=sa.DateTime(timezone=True)),
+)
+
+
+def enqueue(
+    session: Session,
+    *,
+    person_id: int,
+    key: str,
+    template: str,
+    params: dict,
+    now: datetime,
+    batch: str | None = None,
+) -> bool:
+    """Queue one message; False if that key was queued before or the person is unreachable.
+
+    `key` makes it idempotent: e.g. "bimtek:4:v1:reminder:H-1:person:7" is sent once
+    however often the job that found it due runs.
+    """
+    account = reachable_account(session, person_id)
+    if account is None:
+        return False
+    language = session.execute(select(Person.language).where(Person.id == person_id)).scalar_one()
+    state = OutboxState.WAITING if account.channel in PULL_CHANNELS else OutboxState.PENDING
+    result = session.execute(
+        _ENQUEUE,
+        {
+            "key": key,
+            "person_id": person_id,
+            "channel": account.channel,
+            "account_id": account.external_id,
+            "kind": template,
+            "batch": batch,
+            "content": {"template": template, "params": params},
+            "language": language,
+            "state": state.value,
+            "now": now,
+        },
+    )
+    return result.rowcount == 1
+
+
+def claim_due(
+    session: Session,
+    *,
+    channels: list[str],
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+) -> list[OutboxMessage]:
+    """Take up to `limit` due messages for sending (several senders never take the same row).
+
+    A row left in `sending` longer than `lease` belonged to a sender that died: it is
+    taken again, so a crash loses nothing (and resends at most what was in flight).
+    """
+    due = sa.or_(
+        sa.and_(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now),
+        sa.and_(OutboxMessage.state == OutboxState.SENDING, OutboxMessage.claimed_at < now - lease),
+    )
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.channel.in_(channels), due)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.exec(query))
+    for row in rows:
+        row.state = OutboxState.SENDING
+        row.claimed_at = now
+        row.attempts += 1
+    session.flush()
+    return rows
+
+
+def mark_sent(session: Session, message_id: int, *, now: datetime) -> None:
+    _update(session, message_id, state=OutboxState.SENT, sent_at=now, last_error=None)
+
+
+def mark_retry(session: Session, message_id: int, *, at: datetime, error: str) -> None:
+    _update(
+        session,
+        message_id,
+        state=OutboxState.PENDING,
+        next_attempt_at=at,
+        last_error=error[:ERROR_LIMIT],
+    )
+
+
+def mark_failed(session: Session, message_id: int, *, error: str) -> None:
+    _update(session, message_id, state=OutboxState.FAILED, last_error=error[:ERROR_LIMIT])
+
+
+def mark_waiting(session: Session, message_id: int, *, error: str) -> None:
+    _update(session, message_id, state=OutboxState.WAITING, last_error=error[:ERROR_LIMIT])
+
+
+def _update(session: Session, message_id: int, **values: object) -> None:
+    # Only a row still claimed is updated: a cancelled broadcast stays cancelled.
+    session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.SENDING)
+        .values(**values)
+    )
+
+
+def skip_blocked(session: Session, *, channel: str, account_id: str, error: str) -> int:
+    """The account blocked us: what still waits for it will not be sent."""
+    result = session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.account_id == account_id,
+            OutboxMessage.state.in_([OutboxState.PENDING, OutboxState.WAITING]),
+        )
+        .values(state=OutboxState.FAILED, last_error=error[:ERROR_LIMIT])
+    )
+    return result.rowcount
+
+
+def take_inbox(
+    session: Session, *, channel: str, account_id: str, now: datetime
+) -> list[tuple[dict, str]]:
+    """Messages waiting for this account (oldest first), now delivered: (content, language)."""
+    rows = list(
+        session.exec(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.account_id == account_id,
+                OutboxMessage.state == OutboxState.WAITING,
+            )
+            .order_by(OutboxMessage.id)
+        )
+    )
+    for row in rows:
+        row.state = OutboxState.SENT
+        row.sent_at = now
+    session.flush()
+    return [(row.content, row.language) for row in rows]
+
+
+def batch_counts(session: Session, batch: str) -> Counter[str]:
+    rows = session.execute(
+        select(OutboxMessage.state, sa.func.count())
+        .where(OutboxMessage.batch == batch)
+        .group_by(OutboxMessage.state)
+    )
+    return Counter({state: count for state, count in rows})
+
+
+def cancel_batch(session: Session, batch: str) -> int:
+    """Stop a broadcast: what has not gone yet will not go."""
+    result = session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.batch == batch,
+            OutboxMessage.state.in_([OutboxState.PENDING, OutboxState.WAITING]),
+        )
+        .values(state=OutboxState.CANCELLED)
+    )
+    return result.rowcount
+
+
+def waiting_count(session: Session) -> int:
+    """Messages waiting for their person (console inbox, or outside WhatsApp's window)."""
+    return session.execute(
+        select(sa.func.count()).where(OutboxMessage.state == OutboxState.WAITING)
+    ).scalar_one()

@@ -1,0 +1,269 @@
+"""Bimtek for IKM: see the sessions that fit, register with one tap, cancel, check in."""
+
+from __future__ import annotations
+
+from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
+from bot.core.messages import Incoming, Option, Reply
+from bot.core.steps import choice_step
+from bot.parsing.dates import format_when
+from bot.services import bimtek as bimtek_service
+from bot.services import ikm as ikm_service
+from models import BimtekSession, RegistrationStatus
+
+REGISTER = "register"
+WAITLIST = "waitlist"
+CANCEL = "cancel"
+CONFIRM = "confirm"
+MINE = "mine"
+BACK = "back"
+MENU = "menu"
+TITLE_ROOM = 40
+
+
+def _profile(ctx: Context):
+    return ikm_service.profile_of(ctx.session, ctx.person)
+
+
+def _when(ctx: Context, moment) -> str:  # noqa: ANN001 - a datetime
+    return format_when(moment, ctx.t.language)
+
+
+def bimtek_text(ctx: Context, bimtek: BimtekSession) -> str:
+    lines = [
+        bimtek.title,
+        ctx.t("bimtek.line.organiser", organiser=bimtek.organiser),
+        ctx.t("bimtek.line.when", when=_when(ctx, bimtek.starts_at)),
+        ctx.t("bimtek.line.venue", venue=bimtek.venue),
+    ]
+    if bimtek.description:
+        lines.append(bimtek.description)
+    if bimtek.bring:
+        lines.append(ctx.t("bimtek.line.bring", bring=bimtek.bring))
+    lines.append(ctx.t("bimtek.line.deadline", deadline=_when(ctx, bimtek.registration_deadline)))
+    return "\n".join(lines)
+
+
+# --- the list of sessions that fit this IKM ----------------------------------------------
+
+
+def _upcoming(ctx: Context) -> list[tuple[BimtekSession, int]]:
+    return bimtek_service.upcoming_for(ctx.session, ikm=_profile(ctx), now=ctx.now)
+
+
+def _list_text(ctx: Context) -> str:
+    upcoming = _upcoming(ctx)
+    if not upcoming:
+        return ctx.t("bimtek.none")
+    lines = [ctx.t("bimtek.list_intro")]
+    for number, (bimtek, seats) in enumerate(upcoming, start=1):
+        lines.append(
+            ctx.t(
+                "bimtek.list_line",
+                number=number,
+                title=bimtek.title,
+                when=_when(ctx, bimtek.starts_at),
+                seats=seats,
+            )
+        )
+    return "\n".join(lines)
+
+
+def _list_options(ctx: Context) -> list[Option]:
+    options = [Option(f"b:{bimtek.id}", bimtek.title[:TITLE_ROOM]) for bimtek, _ in _upcoming(ctx)]
+    return [
+        *options,
+        Option(MINE, ctx.t("bimtek.mine")),
+        Option(MENU, ctx.t("common.back_to_menu")),
+    ]
+
+
+def _on_list(ctx: Context, chosen: str) -> Outcome:
+    if chosen == MENU:
+        return Finish()
+    if chosen == MINE:
+        return Goto("bimtek.saya")
+    ctx.data["arg"] = chosen[2:]
+    return Goto("bimtek.detail")
+
+
+# --- one session: register, join the waitlist, cancel -----------------------------------
+
+
+def _chosen(ctx: Context) -> BimtekSession | None:
+    arg = str(ctx.data.get("arg", ""))
+    bimtek = ctx.session.get(BimtekSession, int(arg)) if arg.isdigit() else None
+    if bimtek is None or not bimtek_service.eligible(bimtek, _profile(ctx)):
+        return None
+    return bimtek
+
+
+def _registration(ctx: Context, bimtek: BimtekSession):
+    for registration, session in bimtek_service.active_registrations(
+        ctx.session, ikm=_profile(ctx), now=ctx.now
+    ):
+        if session.id == bimtek.id:
+            return registration
+    return None
+
+
+def _detail_text(ctx: Context) -> str:
+    bimtek = _chosen(ctx)
+    if bimtek is None:
+        return ctx.t("bimtek.gone")
+    text = bimtek_text(ctx, bimtek)
+    registration = _registration(ctx, bimtek)
+    if registration is not None and registration.status == RegistrationStatus.REGISTERED:
+        return f"{text}\n\n{ctx.t('bimtek.you_are_registered', code=registration.checkin_code)}"
+    if registration is not None:
+        return f"{text}\n\n{ctx.t('bimtek.you_are_waiting')}"
+    if not bimtek_service.registration_open(bimtek, ctx.now):
+        return f"{text}\n\n{ctx.t('bimtek.closed')}"
+    seats = bimtek_service.seats_left(ctx.session, bimtek)
+    key = "bimtek.seats_left" if seats > 0 else "bimtek.full"
+    return f"{text}\n\n{ctx.t(key, seats=seats)}"
+
+
+def _detail_options(ctx: Context) -> list[Option]:
+    bimtek = _chosen(ctx)
+    back = [Option(BACK, ctx.t("bimtek.back_to_list"))]
+    if bimtek is None:
+        return back
+    registration = _registration(ctx, bimtek)
+    if registration is not None:
+        key = (
+            "bimtek.cancel"
+            if registration.status == RegistrationStatus.REGISTERED
+            else "bimtek.leave_waitlist"
+        )
+        return [Option(CANCEL, ctx.t(key)), *back]
+    if not bimtek_service.registration_open(bimtek, ctx.now):
+        return back
+    if bimtek_service.seats_left(ctx.session, bimtek) > 0:
+        return [Option(REGISTER, ctx.t("bimtek.register")), *back]
+    return [Option(WAITLIST, ctx.t("bimtek.join_waitlist")), *back]
+
+
+def _on_detail(ctx: Context, chosen: str) -> Outcome:
+    bimtek = _chosen(ctx)
+    if chosen == BACK or bimtek is None:
+        return Goto("bimtek.daftar")
+    if chosen == CANCEL:
+        return Goto("bimtek.batal")
+    result = bimtek_service.register(
+        ctx.session,
+        bimtek=bimtek,
+        ikm=_profile(ctx),
+        now=ctx.now,
+        tz=ctx.settings.tz,
+        waitlist_if_full=chosen == WAITLIST,
+    )
+    match result.outcome:
+        case "registered":
+            code = result.registration.checkin_code
+            return Finish(say=(Reply(ctx.t("bimtek.registered", title=bimtek.title, code=code)),))
+        case "waitlisted":
+            return Finish(say=(Reply(ctx.t("bimtek.waitlisted", title=bimtek.title)),))
+        case "full":
+            return Goto("bimtek.detail", say=(Reply(ctx.t("bimtek.just_filled")),))
+        case "already":
+            return Goto("bimtek.detail")
+        case _:
+            return Goto("bimtek.detail", say=(Reply(ctx.t("bimtek.closed")),))
+
+
+def _cancel_text(ctx: Context) -> str:
+    bimtek = _chosen(ctx)
+    return ctx.t("bimtek.cancel_confirm", title=bimtek.title if bimtek else "?")
+
+
+def _cancel_options(ctx: Context) -> list[Option]:
+    return [Option(CONFIRM, ctx.t("bimtek.cancel_yes")), Option(BACK, ctx.t("common.no"))]
+
+
+def _on_cancel(ctx: Context, chosen: str) -> Outcome:
+    bimtek = _chosen(ctx)
+    registration = _registration(ctx, bimtek) if bimtek else None
+    if chosen == BACK or registration is None:
+        return Goto("bimtek.detail")
+    bimtek_service.cancel_registration(
+        ctx.session, registration=registration, now=ctx.now, tz=ctx.settings.tz
+    )
+    return Finish(say=(Reply(ctx.t("bimtek.cancelled", title=bimtek.title)),))
+
+
+# --- my registrations ----------------------------------------------------------------------
+
+
+def _mine(ctx: Context) -> list:
+    return bimtek_service.active_registrations(ctx.session, ikm=_profile(ctx), now=ctx.now)
+
+
+def _mine_text(ctx: Context) -> str:
+    mine = _mine(ctx)
+    if not mine:
+        return ctx.t("bimtek.mine_none")
+    lines = [ctx.t("bimtek.mine_intro")]
+    for registration, bimtek in mine:
+        key = (
+            "bimtek.mine_registered"
+            if registration.status == RegistrationStatus.REGISTERED
+            else "bimtek.mine_waiting"
+        )
+        lines.append(
+            ctx.t(
+                key,
+                title=bimtek.title,
+                when=_when(ctx, bimtek.starts_at),
+                code=registration.checkin_code,
+            )
+        )
+    return "\n".join(lines)
+
+
+def _mine_options(ctx: Context) -> list[Option]:
+    options = [Option(f"b:{bimtek.id}", bimtek.title[:TITLE_ROOM]) for _, bimtek in _mine(ctx)]
+    return [*options, Option(BACK, ctx.t("bimtek.back_to_list"))]
+
+
+def _on_mine(ctx: Context, chosen: str) -> Outcome:
+    if chosen == BACK:
+        return Goto("bimtek.daftar")
+    ctx.data["arg"] = chosen[2:]
+    return Goto("bimtek.detail")
+
+
+# --- checking in at the venue with the session's code ----------------------------------
+
+
+def _ask_code(ctx: Context) -> Reply:
+    return Reply(ctx.t("bimtek.checkin_ask"), accepts_text=True)
+
+
+async def _take_code(ctx: Context, incoming: Incoming) -> Outcome:
+    """The code the officer shows at the venue; attendance is recorded for this IKM."""
+    try:
+        bimtek, _ = bimtek_service.self_check_in(
+            ctx.session, ikm=_profile(ctx), code=incoming.clean_text, now=ctx.now
+        )
+    except bimtek_service.UnknownCode:
+        return Retry(ctx.t("bimtek.checkin_unknown"))
+    except bimtek_service.NotRegistered:
+        return Finish(say=(Reply(ctx.t("bimtek.checkin_not_registered")),))
+    return Finish(say=(Reply(ctx.t("bimtek.checked_in", title=bimtek.title)),))
+
+
+BIMTEK = Flow(
+    "bimtek",
+    roles=frozenset({"ikm"}),
+    steps=(
+        choice_step(
+            "daftar", ask=_list_text, options=_list_options, choose=_on_list, title="bimtek.title"
+        ),
+        choice_step("detail", ask=_detail_text, options=_detail_options, choose=_on_detail),
+        choice_step("batal", ask=_cancel_text, options=_cancel_options, choose=_on_cancel),
+        choice_step(
+            "saya", ask=_mine_text, options=_mine_options, choose=_on_mine, title="bimtek.mine"
+        ),
+        Step("hadir", _ask_code, _take_code),
+    ),
+)

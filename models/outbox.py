@@ -1,0 +1,48 @@
+"""The outbox: every proactive message (reminder, announcement, call) is a row first.
+
+It is written in the same transaction as the event that causes it, under a unique
+idempotency key, and a sender drains it under the platforms' rate limits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import utc_now
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a sender; reclaimed if its lease runs out (a crash)
+    SENT = "sent"
+    FAILED = "failed"  # permanent: blocked, undeliverable, refused
+    WAITING = "waiting"  # for the person: the console inbox, or WhatsApp's 24-hour window
+    CANCELLED = "cancelled"  # e.g. an announcement stopped midway
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+    __table_args__ = (sa.Index("ix_outbox_due", "state", "channel", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=160, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    channel: str = Field(max_length=20)
+    account_id: str = Field(max_length=64)  # the channel account's external id
+    kind: str = Field(max_length=40)  # "announcement", "bimtek.reminder", ...
+    batch: str | None = Field(default=None, max_length=60, index=True)  # e.g. "announcement:7"
+    # What to say: {"template": "bimtek.reminder", "params": {...}}, rendered at send time
+    # in the person's language by handlers/notifications.py (services write no chat text).
+    content: dict = Field(sa_type=sa.JSON)
+    language: str = Field(default="id", max_length=5)
+    state: str = Field(default=OutboxState.PENDING, max_length=12)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    claimed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    last_error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
+    sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))

@@ -1,0 +1,190 @@
+"""The outbox: idempotent enqueue, claims, retries, blocked accounts, crash and restart."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.core.messages import Reply
+from bot.sending import Delivery, OutboxSender, RateLimit, SenderSettings
+from bot.services import outbox
+from models import ChannelAccount, OutboxMessage, Person
+from models.db import transaction
+
+FAST = RateLimit(per_second=10_000)
+
+
+class RecordingTransport:
+    channel = "telegram"
+
+    def __init__(self, *, hang_on_call: int | None = None, script: dict | None = None) -> None:
+        self.delivered: list[tuple[str, str]] = []
+        self.calls = 0
+        self.hang_on_call = hang_on_call
+        self.hanging = asyncio.Event()
+        self.script = script or {}  # account_id -> list of Delivery outcomes to return first
+
+    async def deliver(self, account_id: str, reply: Reply) -> Delivery:
+        self.calls += 1
+        if self.hang_on_call == self.calls:
+            self.hanging.set()
+            await asyncio.Event().wait()  # in flight when the process is killed
+        planned = self.script.get(account_id)
+        if planned:
+            return planned.pop(0)
+        self.delivered.append((account_id, reply.text))
+        return Delivery("sent")
+
+
+def people(app, count: int, channel: str = "telegram") -> list[int]:
+    ids = []
+    with transaction(app.database) as session:
+        for number in range(count):
+            person = Person(phone=f"+62812555{number:05d}", language="id", role="ikm")
+            session.add(person)
+            session.flush()
+            session.add(
+                ChannelAccount(person_id=person.id, channel=channel, external_id=str(1000 + number))
+            )
+            ids.append(person.id)
+    return ids
+
+
+def announce(app, person_ids: list[int], key: str = "test") -> None:
+    with transaction(app.database) as session:
+        for person_id in person_ids:
+            outbox.enqueue(
+                session,
+                person_id=person_id,
+                key=f"{key}:person:{person_id}",
+                template="announcement",
+                params={"text": f"halo {person_id}", "image_ref": None},
+                now=app.engine.clock.now(),
+                batch=key,
+            )
+
+
+def sender(app, transport, **settings) -> OutboxSender:
+    return OutboxSender(
+        database=app.database,
+        transports={"telegram": transport},
+        limits={"telegram": FAST},
+        render=app.engine.render,
+        clock=app.engine.clock,
+        settings=SenderSettings(**{"concurrency": 1, **settings}),
+    )
+
+
+def states(app) -> Counter:
+    with Session(app.database) as session:
+        return Counter(row.state for row in session.exec(select(OutboxMessage)))
+
+
+async def test_enqueue_is_idempotent(app) -> None:
+    ids = people(app, 3)
+    announce(app, ids)
+    announce(app, ids)
+    assert states(app) == Counter({"pending": 3})
+
+
+async def test_drain_sends_each_once_and_records_it(app) -> None:
+    announce(app, people(app, 5))
+    transport = RecordingTransport()
+    counts = await sender(app, transport).drain_once()
+    assert counts == Counter({"sent": 5})
+    assert len(transport.delivered) == 5
+    assert await sender(app, transport).drain_once() == Counter()
+    assert states(app) == Counter({"sent": 5})
+
+
+async def test_a_crash_midway_loses_nothing_and_resends_only_what_was_in_flight(app, clock) -> None:
+    ids = people(app, 10)
+    announce(app, ids)
+    first = RecordingTransport(hang_on_call=5)
+    draining = asyncio.ensure_future(sender(app, first, batch_size=6).drain_once())
+    await asyncio.wait_for(first.hanging.wait(), timeout=5)
+    draining.cancel()  # kill -9: nothing after this point runs
+    with contextlib.suppress(asyncio.CancelledError):
+        await draining
+    assert len(first.delivered) == 4
+    assert states(app) == Counter({"sent": 4, "sending": 2, "pending": 4})
+
+    clock.advance(timedelta(seconds=61))  # the dead sender's lease runs out
+    second = RecordingTransport()
+    await sender(app, second).drain_once()
+    delivered = Counter(account for account, _ in first.delivered + second.delivered)
+    assert set(delivered) == {str(1000 + n) for n in range(10)}
+    assert max(delivered.values()) == 1
+    assert states(app) == Counter({"sent": 10})
+
+
+async def test_retry_after_then_success_and_blocked_skips_the_rest(app, clock) -> None:
+    ids = people(app, 2)
+    announce(app, ids, key="first")
+    announce(app, [ids[1]], key="second")
+    transport = RecordingTransport(
+        script={
+            "1000": [Delivery("retry", "429", retry_after=5)],
+            "1001": [Delivery("blocked", "403 Forbidden: bot was blocked by the user")],
+        }
+    )
+    counts = await sender(app, transport).drain_once()
+    assert counts == Counter({"retry": 1, "blocked": 2})
+    # The blocked account's other message is not sent either, now or later.
+    assert states(app) == Counter({"pending": 1, "failed": 2})
+    with Session(app.database) as session:
+        blocked = session.exec(select(ChannelAccount).where(ChannelAccount.external_id == "1001"))
+        assert blocked.one().blocked
+    assert await sender(app, transport).drain_once() == Counter()  # not due yet
+    clock.advance(timedelta(seconds=6))
+    assert await sender(app, transport).drain_once() == Counter({"sent": 1})
+    assert transport.delivered == [("1000", f"halo {ids[0]}")]
+
+
+async def test_permanent_failures_stop_after_max_attempts(app, clock) -> None:
+    announce(app, people(app, 1))
+    failing = RecordingTransport(script={"1000": [Delivery("retry", "502")] * 10})
+    for _ in range(3):
+        await sender(app, failing, max_attempts=3).drain_once()
+        clock.advance(timedelta(minutes=10))
+    assert states(app) == Counter({"failed": 1})
+
+
+async def test_console_messages_wait_in_the_inbox(app, chat_as) -> None:
+    chat = chat_as("+6281234567890")
+    await chat.say("halo")
+    with Session(app.database) as session:
+        person_id = session.exec(select(Person.id)).one()
+    announce(app, [person_id])
+    assert states(app) == Counter({"waiting": 1})
+    replies = await chat.open()
+    assert replies[0].text == f"halo {person_id}"
+    assert replies[0].title == "Pengumuman Dinas Perindustrian"
+    assert (await chat.open())[0].text != replies[0].text  # delivered once
+    assert states(app) == Counter({"sent": 1})
+
+
+async def test_rate_limiter_spaces_messages_per_chat() -> None:
+    from bot.sending import RateLimiter
+
+    now = [0.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter(
+        RateLimit(10, per_chat_per_second=1), monotonic=lambda: now[0], sleep=sleep
+    )
+    for _ in range(3):
+        await limiter.wait_turn("chat-1")
+    await limiter.wait_turn("chat-2")
+    # chat-1 waits a second each time; chat-2 only for the next 0.1 s slot of the channel.
+    assert slept == pytest.approx([1.0, 1.0, 0.1])
+    assert now[0] == pytest.approx(2.1)
