@@ -213,7 +213,8 @@ class OutboxSender:
                         session, message_id, error=f"gave up: {delivery.error}"
                     )
                 case "retry":
-                    wait = delivery.retry_after or min(300.0, 2.0**attempts)
+                    # 0.5 s, 2 s, 8 s, 32 s, ... : a passing hiccup is retried at once.
+                    wait = delivery.retry_after or min(300.0, 0.5 * 4 ** (attempts - 1))
                     outbox_service.mark_retry(
                         session,
                         message_id,

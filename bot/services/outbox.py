@@ -118,35 +118,37 @@ def claim_due(
     return rows
 
 
+# Outcomes are written once per message sent, so the statements are built once. Only a
+# row still claimed is updated: a broadcast stopped meanwhile stays cancelled.
+def _outcome(assignments: str) -> sa.TextClause:
+    statement = sa.text(
+        f"UPDATE outbox_message SET {assignments} WHERE id = :id AND state = 'sending'"
+    )
+    if ":at" in assignments:
+        statement = statement.bindparams(sa.bindparam("at", type_=sa.DateTime(timezone=True)))
+    return statement
+
+
+_MARK_SENT = _outcome("state = 'sent', sent_at = :at, last_error = NULL")
+_MARK_RETRY = _outcome("state = 'pending', next_attempt_at = :at, last_error = :error")
+_MARK_FAILED = _outcome("state = 'failed', last_error = :error")
+_MARK_WAITING = _outcome("state = 'waiting', last_error = :error")
+
+
 def mark_sent(session: Session, message_id: int, *, now: datetime) -> None:
-    _update(session, message_id, state=OutboxState.SENT, sent_at=now, last_error=None)
+    session.execute(_MARK_SENT, {"id": message_id, "at": now})
 
 
 def mark_retry(session: Session, message_id: int, *, at: datetime, error: str) -> None:
-    _update(
-        session,
-        message_id,
-        state=OutboxState.PENDING,
-        next_attempt_at=at,
-        last_error=error[:ERROR_LIMIT],
-    )
+    session.execute(_MARK_RETRY, {"id": message_id, "at": at, "error": error[:ERROR_LIMIT]})
 
 
 def mark_failed(session: Session, message_id: int, *, error: str) -> None:
-    _update(session, message_id, state=OutboxState.FAILED, last_error=error[:ERROR_LIMIT])
+    session.execute(_MARK_FAILED, {"id": message_id, "error": error[:ERROR_LIMIT]})
 
 
 def mark_waiting(session: Session, message_id: int, *, error: str) -> None:
-    _update(session, message_id, state=OutboxState.WAITING, last_error=error[:ERROR_LIMIT])
-
-
-def _update(session: Session, message_id: int, **values: object) -> None:
-    # Only a row still claimed is updated: a cancelled broadcast stays cancelled.
-    session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.SENDING)
-        .values(**values)
-    )
+    session.execute(_MARK_WAITING, {"id": message_id, "error": error[:ERROR_LIMIT]})
 
 
 def skip_blocked(session: Session, *, channel: str, account_id: str, error: str) -> int:

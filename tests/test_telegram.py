@@ -1,0 +1,347 @@
+"""The Telegram channel against the strict fake Bot API, with people scripted as they chat."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+from telegram import Bot
+
+from bot.app import build_app
+from bot.channels.telegram import TelegramChannel, html_pieces
+from bot.config import TelegramSettings
+from bot.core.messages import Option, Reply
+from bot.web import build_web_app
+from models import ChannelAccount, IkmProfile, Person, Product
+from tests.fakes.telegram import FakeTelegram, LoopbackServer, ManualClock, parse_html
+
+TOKEN = "123456:TEST-token"
+
+
+class Harness:
+    """One bot process: the channel over the fake API; `pump()` handles what is queued."""
+
+    def __init__(self, api: FakeTelegram, app) -> None:
+        self.api = api
+        self.app = app
+        self.slept: list[float] = []
+        self.offset: int | None = None
+        self.bot = Bot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url)
+        self.channel = TelegramChannel(
+            bot=self.bot,
+            engine=app.engine,
+            catalog=app.catalog,
+            settings=TelegramSettings(enabled=True, poll_timeout=0),
+            sleep=self._sleep,
+        )
+
+    async def _sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.api.clock.advance(seconds)
+
+    async def start(self) -> None:
+        await self.channel.start()
+
+    async def stop(self) -> None:
+        await self.channel.stop()
+
+    async def pump(self) -> int:
+        """Fetch and handle every queued update (what one polling round does)."""
+        handled = 0
+        for _ in range(20):
+            updates = await self.bot.get_updates(offset=self.offset, timeout=0)
+            if not updates:
+                return handled
+            for update in updates:
+                self.offset = update.update_id + 1
+                await self.channel.process_update(update)
+                handled += 1
+        return handled
+
+
+@pytest.fixture
+async def telegram(app):
+    async with FakeTelegram(token=TOKEN, clock=ManualClock(), user_pause=1.0) as api:
+        harness = Harness(api, app)
+        await harness.start()
+        yield harness
+        await harness.stop()
+        assert api.crashes == []
+
+
+async def say(harness: Harness, user, text: str) -> str:
+    await user.send_text(text)
+    await harness.pump()
+    return user.last_text
+
+
+async def press(harness: Harness, user, label: str) -> str:
+    await user.press(label)
+    await harness.pump()
+    return user.last_text
+
+
+def rows(app, table):
+    with Session(app.database) as session:
+        return list(session.exec(select(table)))
+
+
+async def onboard_until_role(harness: Harness, user) -> None:
+    await say(harness, user, "/start")
+    assert "Selamat datang" in user.last_text
+    await press(harness, user, "Setuju")
+    assert user.reply_keyboard_labels == ["Bagikan nomor HP"]
+    await user.share_contact()
+    await harness.pump()
+    assert user.last_buttons == ["Saya pelaku IKM", "Saya perusahaan"]
+
+
+async def test_full_ikm_onboarding_with_contact_and_product_photo(telegram) -> None:
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890")
+    await onboard_until_role(telegram, siti)
+    await press(telegram, siti, "Saya pelaku IKM")
+    await say(telegram, siti, "Siti Aminah")
+    await say(telegram, siti, "Boneka Berkah")
+    await press(telegram, siti, "Pengolahan lainnya")
+    await say(telegram, siti, "cikarang utr")
+    await say(telegram, siti, "Sukatenang")
+    await press(telegram, siti, "Lewati")
+    await say(telegram, siti, "4")
+    await say(telegram, siti, "Boneka karakter")
+    await press(telegram, siti, "pcs")
+    await say(telegram, siti, "40-100 ribu")
+    await say(telegram, siti, "200")
+    await press(telegram, siti, "Tambah detail")
+    await say(telegram, siti, "Boneka kain isi dakron")
+    await press(telegram, siti, "Lewati")
+    await siti.send_photo(file_id="AgACAgIAAxkBAAIBoneka")
+    await telegram.pump()
+    summary = siti.last_text
+    assert "Periksa data Anda" in summary and "Foto: ada" in summary
+    await press(telegram, siti, "Simpan")
+    assert "sudah terdaftar" in siti.inbox[-2].visible_text
+
+    [person] = rows(telegram.app, Person)
+    assert (person.phone, person.role) == ("+6281234567890", "ikm")
+    [product] = rows(telegram.app, Product)
+    assert product.photo_ref == "telegram:AgACAgIAAxkBAAIBoneka"
+    # Every press was answered and its keyboard taken away.
+    presses = [c for c in telegram.api.calls_to("answerCallbackQuery") if c.ok]
+    assert len(presses) == len(telegram.api.answered_callbacks) >= 8
+    assert all(m.keyboard_removed for m in siti.inbox if m.edits)
+
+
+async def test_someone_elses_contact_is_refused(telegram) -> None:
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890")
+    await say(telegram, siti, "halo")
+    await press(telegram, siti, "Setuju")
+    await siti.share_contact(phone="6289876543210", user_id=999)
+    await telegram.pump()
+    assert "nomor HP Anda sendiri" in siti.last_text
+    assert rows(telegram.app, Person)[0].phone is None
+    await siti.share_contact()
+    await telegram.pump()
+    assert rows(telegram.app, Person)[0].phone == "+6281234567890"
+
+
+async def test_markup_in_names_and_emoji_show_as_typed(telegram) -> None:
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890")
+    await onboard_until_role(telegram, siti)
+    await press(telegram, siti, "Saya pelaku IKM")
+    await say(telegram, siti, "Siti <b>")
+    await say(telegram, siti, "Boneka <Ibu> & Anak 🧸")
+    await press(telegram, siti, "Pengolahan lainnya")
+    await say(telegram, siti, "Sukawangi")
+    for _ in range(3):
+        await press(telegram, siti, "Lewati")
+    await say(telegram, siti, 'Boneka <mini> & "lucu" 🧸✨')
+    await press(telegram, siti, "pcs")
+    await say(telegram, siti, "40rb")
+    await say(telegram, siti, "100")
+    await press(telegram, siti, "Lewati")
+    summary = siti.last_text
+    assert "Nama usaha: Boneka <Ibu> & Anak 🧸" in summary
+    assert 'Produk: Boneka <mini> & "lucu" 🧸✨' in summary
+    assert "Nama pemilik: Siti <b>" in summary
+    assert not [c for c in telegram.api.calls if not c.ok]
+
+
+async def test_a_double_press_saves_once(telegram) -> None:
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890")
+    await onboard_until_role(telegram, siti)
+    await press(telegram, siti, "Saya pelaku IKM")
+    await say(telegram, siti, "Siti")
+    await say(telegram, siti, "Boneka Berkah")
+    await press(telegram, siti, "Makanan")
+    await say(telegram, siti, "Sukawangi")
+    for _ in range(3):
+        await press(telegram, siti, "Lewati")
+    await say(telegram, siti, "Keripik")
+    await press(telegram, siti, "pcs")
+    await say(telegram, siti, "15rb")
+    await say(telegram, siti, "500")
+    await press(telegram, siti, "Lewati")
+    summary = siti.last_message
+    save = summary.button("Simpan")["callback_data"]
+    await siti.press_data(save, summary.message_id)
+    await siti.press_data(save, summary.message_id)  # the second tap, before any answer
+    await telegram.pump()
+    assert len(rows(telegram.app, IkmProfile)) == 1
+    assert len(rows(telegram.app, Product)) == 1
+    assert len(telegram.api.answered_callbacks) >= 2  # both taps stop spinning
+    texts = [m.visible_text for m in siti.inbox[-3:]]
+    assert sum("sudah terdaftar" in text for text in texts) == 1
+
+
+async def test_block_and_unblock_mark_the_account(telegram) -> None:
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890")
+    await say(telegram, siti, "halo")
+    await siti.block()
+    await telegram.pump()
+    assert rows(telegram.app, ChannelAccount)[0].blocked
+    await siti.unblock()
+    await telegram.pump()
+    assert not rows(telegram.app, ChannelAccount)[0].blocked
+
+
+async def test_a_send_to_a_blocked_user_marks_them_blocked(telegram) -> None:
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890")
+    await say(telegram, siti, "halo")
+    await siti.block()  # the my_chat_member update is not handled yet
+    sent = await telegram.channel.send(111, Reply("Pengumuman"))
+    assert sent is False
+    assert rows(telegram.app, ChannelAccount)[0].blocked
+
+
+async def test_restart_in_the_middle_of_registration_continues(telegram, settings, clock) -> None:
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890")
+    await onboard_until_role(telegram, siti)
+    await press(telegram, siti, "Saya pelaku IKM")
+    await say(telegram, siti, "Siti Aminah")
+    await telegram.stop()  # the process stops
+
+    restarted = Harness(telegram.api, build_app(settings, clock=clock))
+    restarted.offset = telegram.offset
+    await restarted.start()
+    try:
+        await say(restarted, siti, "Boneka Berkah")
+        assert "bidang apa" in siti.last_text
+    finally:
+        await restarted.stop()
+        restarted.app.close()
+    telegram.channel = restarted.channel  # the fixture's teardown stops this one again
+    await restarted.start()
+
+
+async def test_flood_limit_waits_retry_after_and_retries(telegram) -> None:
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890")
+    await siti.send_text("halo")
+    telegram.api.force_429(times=1, retry_after=7)
+    await telegram.pump()
+    assert "Selamat datang" in siti.last_text
+    assert 7 in telegram.slept
+
+
+async def test_bad_request_is_logged_and_does_not_crash(telegram, caplog) -> None:
+    telegram.api.user(111, "Siti", phone="+6281234567890", started=True)
+    too_many = tuple(Option(f"o{n}", f"pilihan {n}") for n in range(150))
+    assert await telegram.channel.send(111, Reply("Pilih", options=too_many)) is False
+    assert "refused" in caplog.text
+
+
+async def test_long_texts_are_split_at_paragraphs_under_the_limit() -> None:
+    paragraph = "Produk unggulan Bekasi. " * 30
+    reply = Reply("\n\n".join([paragraph] * 12), title="Katalog <IKM>")
+    pieces = html_pieces(reply)
+    assert len(pieces) > 1
+    for piece in pieces:
+        visible, _ = parse_html(piece)
+        assert len(visible) <= 4096
+    assert pieces[0].startswith("<b>Katalog &lt;IKM&gt;</b>")
+
+
+async def test_unknown_updates_are_answered_politely_or_ignored(telegram) -> None:
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890")
+    await say(telegram, siti, "halo")
+    before = len(siti.inbox)
+    await siti.send_sticker()
+    await telegram.pump()
+    sorry, question = siti.inbox[-2:]
+    assert "belum bisa kami baca" in sorry.visible_text
+    assert "Selamat datang" in question.visible_text  # the same question again
+    await siti.send_voice()
+    await siti.send_poll()
+    await siti.edit_last_message("halo lagi")
+    await telegram.pump()
+    assert len(siti.inbox) == before + 6  # sticker, voice, poll answered; the edit ignored
+
+
+async def test_command_menu_is_indonesian(telegram) -> None:
+    commands = {c["command"]: c["description"] for c in telegram.api.commands}
+    assert set(commands) >= {"start", "menu", "produk", "profil", "bantuan", "batal"}
+    assert commands["batal"] == "Batalkan langkah ini"
+
+
+async def test_long_polling_serves_a_person(telegram) -> None:
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890")
+    stop = asyncio.Event()
+    telegram.channel.settings = TelegramSettings(enabled=True, poll_timeout=1)
+    polling = asyncio.ensure_future(telegram.channel.poll(stop))
+    try:
+        await siti.send_text("/start")
+        await telegram.api.wait_until(lambda: siti.last_text and "Selamat" in siti.last_text)
+    finally:
+        stop.set()
+        await asyncio.wait_for(polling, timeout=5)
+
+
+async def test_webhook_refuses_a_wrong_secret_and_serves_the_right_one(telegram) -> None:
+    web = build_web_app(telegram=telegram.channel, telegram_secret="s3cret-token")
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890", started=True)
+    update = {
+        "update_id": 5000,
+        "message": {
+            "message_id": 1,
+            "date": 1700000000,
+            "chat": {"id": 111, "type": "private", "first_name": "Siti"},
+            "from": {"id": 111, "is_bot": False, "first_name": "Siti"},
+            "text": "halo",
+        },
+    }
+    async with LoopbackServer(web) as server, httpx.AsyncClient(base_url=server.url) as client:
+        refused = await client.post("/webhooks/telegram", json=update)
+        wrong = await client.post(
+            "/webhooks/telegram",
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+        )
+        assert (refused.status_code, wrong.status_code) == (403, 403)
+        assert rows(telegram.app, Person) == []
+        accepted = await client.post(
+            "/webhooks/telegram",
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"},
+        )
+        again = await client.post(
+            "/webhooks/telegram",
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"},
+        )
+        assert (accepted.status_code, again.status_code) == (200, 200)
+        health = await client.get("/healthz")
+        assert health.json() == {"status": "ok"}
+    assert len([m for m in siti.inbox if "Selamat datang" in m.visible_text]) == 1
+
+
+async def test_outbox_delivery_classifies_platform_answers(telegram) -> None:
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890", started=True)
+    assert (await telegram.channel.deliver("111", Reply("satu"))).outcome == "sent"
+    telegram.api.force_429(times=1, retry_after=3)
+    delivery = await telegram.channel.deliver("111", Reply("dua"))
+    assert (delivery.outcome, delivery.retry_after) == ("retry", 3)
+    telegram.api.force_5xx(times=1)
+    assert (await telegram.channel.deliver("111", Reply("tiga"))).outcome == "retry"
+    await siti.block()
+    assert (await telegram.channel.deliver("111", Reply("empat"))).outcome == "blocked"
