@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.services import accounts, companies, ikm
-from models import CompanyFields, IkmFields, Person, ProductFields
+from models import ChannelAccount, CompanyFields, IkmFields, Person, ProductFields
 
 CONSENT_VERSION = "2026-11"
 
@@ -198,6 +198,8 @@ def _new_person(session: Session, phone: str, name: str, now: datetime) -> Perso
     person = Person(phone=phone, name=name, language="id", created_at=now, last_active_at=now)
     session.add(person)
     session.flush()
+    # A console account, so the local demo shows their calls, reminders and announcements.
+    session.add(ChannelAccount(person_id=person.id, channel="console", external_id=phone))
     accounts.record_consent(
         session, person=person, text_version=CONSENT_VERSION, language="id", now=now
     )

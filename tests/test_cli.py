@@ -164,3 +164,33 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
         if line.strip().startswith(".venv/bin/python -m pytest")
     )
     assert command in readme
+
+
+def test_run_with_telegram_but_no_token_says_so_in_one_line(tmp_path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "cli.db"}"\n[telegram]\nenabled = true\n'
+    )
+    result = sinergi(config, "run")
+    assert result.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_broadcast_and_outbox_drain_from_the_command_line(config) -> None:
+    assert sinergi(config, "demo-data").returncode == 0
+    # Demo people have no channel account yet; the doll maker opens the console once.
+    sinergi(config, "chat", "--phone", "081200000001", lines=["menu"])
+    result = sinergi(config, "broadcast", "--text", "Pameran IKM di Jababeka", "--to", "sector",
+                     "--value", "32")
+    assert result.returncode == 0, result.stderr
+    assert "menunggu di kotak masuk" in result.stderr
+    drained = sinergi(config, "outbox", "drain")
+    assert drained.returncode == 0
+    assert "waiting: 1" in drained.stdout
+    inbox = sinergi(config, "chat", "--phone", "081200000001", "--json", lines=[])
+    first = json.loads(inbox.stdout.splitlines()[0])
+    assert first["text"] == "Pameran IKM di Jababeka"
+    bad = sinergi(config, "broadcast", "--text", "x", "--to", "sector", "--value", "99")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

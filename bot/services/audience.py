@@ -103,7 +103,7 @@ def _members(audience: dict) -> sa.Select:
 def announce(
     session: Session,
     *,
-    author: Person,
+    author: Person | None,
     text: str,
     image_ref: str | None,
     audience: dict,
@@ -114,7 +114,7 @@ def announce(
         raise ValueError("announcement text must be 1 to 3000 characters")
     audience = validate(audience)
     announcement = Announcement(
-        author_id=author.id,
+        author_id=author.id if author else None,
         text=text,
         image_ref=image_ref,
         audience=audience,
