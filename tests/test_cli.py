@@ -182,8 +182,9 @@ def test_broadcast_and_outbox_drain_from_the_command_line(config) -> None:
     assert sinergi(config, "demo-data").returncode == 0
     # Demo people have no channel account yet; the doll maker opens the console once.
     sinergi(config, "chat", "--phone", "081200000001", lines=["menu"])
-    result = sinergi(config, "broadcast", "--text", "Pameran IKM di Jababeka", "--to", "sector",
-                     "--value", "32")
+    result = sinergi(
+        config, "broadcast", "--text", "Pameran IKM di Jababeka", "--to", "sector", "--value", "32"
+    )
     assert result.returncode == 0, result.stderr
     assert "menunggu di kotak masuk" in result.stderr
     drained = sinergi(config, "outbox", "drain")
