@@ -116,16 +116,22 @@ async def _serve_webhooks(
     app: App, telegram: TelegramChannel, webhook_secret: str, stop: asyncio.Event
 ) -> None:
     settings = app.settings
-    if settings.telegram.webhook_url:
-        await telegram.set_webhook(settings.telegram.webhook_url, webhook_secret)
-    else:
-        log.warning("[telegram] webhook_url is not set: register the webhook yourself")
     web = build_web_app(telegram=telegram, telegram_secret=webhook_secret)
     config = uvicorn.Config(
         web, host=settings.server.host, port=settings.server.port, log_level="warning"
     )
     server = uvicorn.Server(config)
     serving = asyncio.ensure_future(server.serve())
+    # Register the webhook only once we listen, so Telegram's first delivery finds us.
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.05)
+    if serving.done():
+        await serving  # it could not start (e.g. the port is taken): say why
+        return
+    if settings.telegram.webhook_url:
+        await telegram.set_webhook(settings.telegram.webhook_url, webhook_secret)
+    else:
+        log.warning("[telegram] webhook_url is not set: register the webhook yourself")
     waiter = asyncio.ensure_future(stop.wait())
     await asyncio.wait({serving, waiter}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome
 from bot.core.messages import Option, Reply
-from bot.core.steps import Item, choice_step, field_step, go_on, multi_choice_step, text_parser
+from bot.core.steps import (
+    Item,
+    choice_step,
+    edit_field_step,
+    field_step,
+    go_on,
+    multi_choice_step,
+    text_parser,
+)
 from bot.reference import load_reference
 from bot.services import companies
 from bot.services.ikm import AlreadyRegistered
@@ -101,17 +109,6 @@ EDITABLE = (
 )
 
 
-def _edit_options(ctx: Context) -> list[Option]:
-    fields = [Option(step, ctx.t(label)) for step, label in EDITABLE]
-    return [*fields, Option("perusahaan.ringkasan", ctx.t("common.back_to_summary"))]
-
-
-def _on_edit(ctx: Context, chosen: str) -> Outcome:
-    if chosen != "perusahaan.ringkasan":
-        ctx.data["_return"] = "perusahaan.ringkasan"
-    return Goto(chosen)
-
-
 def _view_text(ctx: Context) -> str:
     company = companies.company_of(ctx.session, ctx.person)
     status = ctx.t(f"company.status.{company.status}")
@@ -190,12 +187,7 @@ COMPANY = Flow(
             choose=_on_summary,
             title="company.summary.title",
         ),
-        choice_step(
-            "ubah",
-            ask="common.which_field",
-            options=_edit_options,
-            choose=_on_edit,
-        ),
+        edit_field_step("ubah", fields=EDITABLE, summary="perusahaan.ringkasan"),
         choice_step(
             "lihat",
             ask=_view_text,

@@ -10,6 +10,7 @@ from bot.core.steps import (
     Invalid,
     Item,
     choice_step,
+    edit_field_step,
     field_step,
     go_on,
     multi_choice_step,
@@ -186,17 +187,6 @@ EDITABLE = (
     ("dinas.batas", "dinas.field.deadline"),
     ("dinas.bawa", "dinas.field.bring"),
 )
-
-
-def _edit_options(ctx: Context) -> list[Option]:
-    fields = [Option(step, ctx.t(label)) for step, label in EDITABLE]
-    return [*fields, Option("dinas.ringkasan", ctx.t("common.back_to_summary"))]
-
-
-def _on_edit(ctx: Context, chosen: str) -> Outcome:
-    if chosen != "dinas.ringkasan":
-        ctx.data["_return"] = "dinas.ringkasan"
-    return Goto(chosen)
 
 
 # --- managing sessions -------------------------------------------------------------------
@@ -610,7 +600,7 @@ DINAS = Flow(
             choose=_on_summary,
             title="dinas.summary.title",
         ),
-        choice_step("ubah", ask="common.which_field", options=_edit_options, choose=_on_edit),
+        edit_field_step("ubah", fields=EDITABLE, summary="dinas.ringkasan"),
         choice_step(
             "bimtek_daftar",
             ask=_sessions_text,

@@ -11,6 +11,7 @@ from bot.core.messages import Incoming, Option, Reply
 from bot.core.steps import (
     Invalid,
     choice_step,
+    edit_field_step,
     field_step,
     go_on,
     text_parser,
@@ -208,17 +209,9 @@ EDITABLE = (
 )
 
 
-def _edit_options(ctx: Context) -> list[Option]:
-    fields = [Option(step, ctx.t(label)) for step, label in EDITABLE]
-    if _registering(ctx):
-        fields += [Option(step, ctx.t(label)) for step, label in products.EDITABLE]
-    return [*fields, Option("ikm.ringkasan", ctx.t("common.back_to_summary"))]
-
-
-def _on_edit(ctx: Context, chosen: str) -> Outcome:
-    if chosen != "ikm.ringkasan":
-        ctx.data["_return"] = "ikm.ringkasan"
-    return Goto(chosen)
+def _editable(ctx: Context) -> list[tuple[str, str]]:
+    """The profile's fields, and the first product's too while registering."""
+    return [*EDITABLE, *products.EDITABLE] if _registering(ctx) else list(EDITABLE)
 
 
 # --- viewing the saved profile ----------------------------------------------------------
@@ -317,7 +310,7 @@ IKM = Flow(
             choose=_on_summary,
             title="ikm.summary.title",
         ),
-        choice_step("ubah", ask="common.which_field", options=_edit_options, choose=_on_edit),
+        edit_field_step("ubah", fields=_editable, summary="ikm.ringkasan"),
         choice_step(
             "lihat",
             ask=_view_text,

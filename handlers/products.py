@@ -15,6 +15,7 @@ from bot.core.steps import (
     SKIP,
     Invalid,
     choice_step,
+    edit_field_step,
     field_step,
     go_on,
     skip_option,
@@ -159,19 +160,6 @@ EDITABLE = (
     ("produk.minimum", "product.field.min_order"),
     ("produk.foto", "product.field.photo"),
 )
-
-
-def _edit_options(ctx: Context) -> list[Option]:
-    back = _after_product(ctx)
-    fields = [Option(step, ctx.t(label)) for step, label in EDITABLE]
-    return [*fields, Option(back, ctx.t("common.back_to_summary"))]
-
-
-def _on_edit(ctx: Context, chosen: str) -> Outcome:
-    back = _after_product(ctx)
-    if chosen != back:
-        ctx.data["_return"] = back
-    return Goto(chosen)
 
 
 # --- "Produk saya": list, detail, delete -------------------------------------------------
@@ -355,7 +343,7 @@ PRODUCTS = Flow(
             choose=_on_summary,
             title="product.summary.title",
         ),
-        choice_step("ubah", ask="common.which_field", options=_edit_options, choose=_on_edit),
+        edit_field_step("ubah", fields=EDITABLE, summary=_after_product),
         choice_step("daftar", ask=_list_text, options=_list_options, choose=_on_list),
         choice_step("detail", ask=_detail_text, options=_detail_options, choose=_on_detail),
         choice_step("hapus", ask=_delete_text, options=_delete_options, choose=_on_delete),

@@ -188,3 +188,64 @@ async def test_rate_limiter_spaces_messages_per_chat() -> None:
     # chat-1 waits a second each time; chat-2 only for the next 0.1 s slot of the channel.
     assert slept == pytest.approx([1.0, 1.0, 0.1])
     assert now[0] == pytest.approx(2.1)
+
+
+async def test_two_senders_at_once_send_each_message_once(app, settings) -> None:
+    """Two workers draining together (PostgreSQL: SKIP LOCKED; SQLite: serialized claims)."""
+    from bot.app import build_app
+
+    announce(app, people(app, 60))
+    other_process = build_app(settings, clock=app.engine.clock)
+    try:
+        first, second = RecordingTransport(), RecordingTransport()
+
+        class Yielding(RecordingTransport):
+            def __init__(self, inner: RecordingTransport) -> None:
+                self.inner = inner
+                self.channel = "telegram"
+
+            async def deliver(self, account_id, reply):
+                await asyncio.sleep(0)  # let the other worker claim meanwhile
+                return await self.inner.deliver(account_id, reply)
+
+        await asyncio.gather(
+            sender(app, Yielding(first), batch_size=7, concurrency=3).drain_once(),
+            sender(other_process, Yielding(second), batch_size=7, concurrency=3).drain_once(),
+        )
+    finally:
+        other_process.close()
+    delivered = Counter(account for account, _ in first.delivered + second.delivered)
+    assert len(delivered) == 60 and max(delivered.values()) == 1
+    assert first.delivered and second.delivered  # both did work
+    assert states(app) == Counter({"sent": 60})
+
+
+def test_concurrent_claims_on_postgres_never_overlap(app, postgres_url) -> None:
+    """Two transactions claiming at the same moment get disjoint rows (SKIP LOCKED)."""
+    import threading
+
+    if not postgres_url:
+        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL): SQLite serializes writers instead")
+    announce(app, people(app, 20))
+    claimed: dict[str, list[int]] = {}
+    both_claimed = threading.Barrier(2, timeout=10)
+
+    def claim(name: str) -> None:
+        with transaction(app.database) as session:
+            rows = outbox.claim_due(
+                session,
+                channels=["telegram"],
+                now=app.engine.clock.now(),
+                limit=15,
+                lease=timedelta(seconds=60),
+            )
+            claimed[name] = [row.id for row in rows]
+            both_claimed.wait()  # hold the locks until the other has claimed too
+
+    workers = [threading.Thread(target=claim, args=(name,)) for name in ("a", "b")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=15)
+    assert not set(claimed["a"]) & set(claimed["b"])
+    assert len(claimed["a"]) + len(claimed["b"]) == 20

@@ -345,3 +345,29 @@ async def test_outbox_delivery_classifies_platform_answers(telegram) -> None:
     assert (await telegram.channel.deliver("111", Reply("tiga"))).outcome == "retry"
     await siti.block()
     assert (await telegram.channel.deliver("111", Reply("empat"))).outcome == "blocked"
+
+
+async def test_a_number_registered_on_another_channel_keeps_its_data(telegram, chat_as) -> None:
+    from tests.chat import register_ikm
+
+    await register_ikm(chat_as("+6281234567890"))  # first registered through the console
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890")
+    await say(telegram, siti, "halo")
+    await press(telegram, siti, "Setuju")
+    await siti.share_contact()
+    await telegram.pump()
+    assert "sudah terdaftar" in siti.last_text
+    await say(telegram, siti, "/produk")
+    assert "Boneka karakter" in siti.last_text
+    [person] = rows(telegram.app, Person)
+    assert sorted(a.channel for a in rows(telegram.app, ChannelAccount)) == ["console", "telegram"]
+    assert person.role == "ikm"
+
+
+async def test_an_unreachable_user_in_the_contact_step_can_still_type_commands(telegram) -> None:
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890")
+    await say(telegram, siti, "halo")
+    await press(telegram, siti, "Setuju")
+    await say(telegram, siti, "0812 3456 7890")  # typed, not shared: not proof of the number
+    assert "Bagikan nomor HP" in siti.last_text
+    assert rows(telegram.app, Person)[0].phone is None

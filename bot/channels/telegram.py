@@ -67,7 +67,7 @@ UNSUPPORTED_KINDS = (
     "story",
 )
 # The /commands shown in Telegram's menu, with their catalog keys.
-COMMANDS = ("start", "menu", "produk", "profil", "bahasa", "bantuan", "batal")
+COMMANDS = ("start", "menu", "produk", "bimtek", "profil", "bahasa", "bantuan", "batal")
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]

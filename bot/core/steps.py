@@ -225,3 +225,28 @@ def _toggled_value(option_id: str | None, values: list[str]) -> str | None:
         return None
     index = int(option_id[2:])
     return values[index] if index < len(values) else None
+
+
+FieldList = Sequence[tuple[str, str]]  # (step to edit, catalog key of its name)
+
+
+def edit_field_step(
+    name: str, *, fields: FieldList | Callable[[Context], FieldList], summary: NextStep
+) -> Step:
+    """ "Which part do you want to change?": one field's step, then back to the summary."""
+
+    def summary_step(ctx: Context) -> str:
+        return summary(ctx) if callable(summary) else summary
+
+    def options(ctx: Context) -> list[Option]:
+        listed = fields(ctx) if callable(fields) else fields
+        back = Option(summary_step(ctx), ctx.t("common.back_to_summary"))
+        return [*(Option(step, ctx.t(label)) for step, label in listed), back]
+
+    def choose(ctx: Context, chosen: str) -> Outcome:
+        back = summary_step(ctx)
+        if chosen != back:
+            ctx.data["_return"] = back
+        return Goto(chosen)
+
+    return choice_step(name, ask="common.which_field", options=options, choose=choose)
