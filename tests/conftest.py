@@ -60,6 +60,8 @@ def _empty_all_tables(url: str) -> None:
     engine = make_engine(url)
     tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
     with engine.begin() as connection:
+        # A session a test forgot to close would make TRUNCATE wait forever: fail instead.
+        connection.execute(sa.text("SET LOCAL lock_timeout = '10s'"))
         connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
 

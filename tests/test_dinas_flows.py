@@ -149,6 +149,6 @@ async def test_a_company_cannot_enter_dinas_tools(chat_as, app) -> None:
     await register_company(company)
     await company.say("pengumuman")
     assert "khusus untuk petugas Dinas" in company.text
-    assert accounts.roles_of(
-        Session(app.database).exec(select(Person)).one(), app.settings.app.admins
-    ) == frozenset({"company"})
+    with Session(app.database) as session:
+        person = session.exec(select(Person)).one()
+    assert accounts.roles_of(person, app.settings.app.admins) == frozenset({"company"})
