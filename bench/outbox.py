@@ -36,7 +36,7 @@ from models.db import transaction, upgrade
 
 TOKEN = "424242:BENCH"
 FIRST_USER = 10_000_000
-CONCURRENCY = 8
+CONCURRENCY = 4
 
 
 def run_fake(conn, users: int, limit: int, blocked_share: float, error_share: float) -> None:
