@@ -91,31 +91,44 @@ def claim_due(
     now: datetime,
     limit: int,
     lease: timedelta,
-) -> list[OutboxMessage]:
-    """Take up to `limit` due messages for sending (several senders never take the same row).
+) -> list[sa.Row]:
+    """Take up to `limit` due messages for sending; several senders never take the same row.
 
-    A row left in `sending` longer than `lease` belonged to a sender that died: it is
-    taken again, so a crash loses nothing (and resends at most what was in flight).
+    One UPDATE … RETURNING: on PostgreSQL its subquery skips rows another sender has
+    locked (SKIP LOCKED); on SQLite the statement holds the write lock from its start,
+    so senders in several processes queue instead of reading the same rows. A row left
+    in `sending` longer than `lease` belonged to a sender that died: it is taken again,
+    so a crash loses nothing (and resends at most what was in flight).
     """
     due = sa.or_(
         sa.and_(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now),
         sa.and_(OutboxMessage.state == OutboxState.SENDING, OutboxMessage.claimed_at < now - lease),
     )
-    query = (
-        select(OutboxMessage)
+    chosen = (
+        select(OutboxMessage.id)
         .where(OutboxMessage.channel.in_(channels), due)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.exec(query))
-    for row in rows:
-        row.state = OutboxState.SENDING
-        row.claimed_at = now
-        row.attempts += 1
-    session.flush()
-    return rows
+        chosen = chosen.with_for_update(skip_locked=True)
+    claim = (
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(chosen.scalar_subquery()))
+        .values(
+            state=OutboxState.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1
+        )
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.channel,
+            OutboxMessage.account_id,
+            OutboxMessage.content,
+            OutboxMessage.language,
+            OutboxMessage.attempts,
+        )
+    )
+    rows = session.execute(claim, execution_options={"synchronize_session": False}).all()
+    return sorted(rows, key=lambda row: row.id)
 
 
 # Outcomes are written once per message sent, so the statements are built once. Only a
