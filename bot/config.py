@@ -17,6 +17,9 @@ CONFIG_PATH_ENV = "SINERGI_CONFIG"
 DATABASE_URL_ENV = "DATABASE_URL"
 TELEGRAM_TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 TELEGRAM_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
+WHATSAPP_TOKEN_ENV = "WHATSAPP_ACCESS_TOKEN"
+WHATSAPP_SECRET_ENV = "WHATSAPP_APP_SECRET"
+WHATSAPP_VERIFY_ENV = "WHATSAPP_VERIFY_TOKEN"
 
 
 class MissingSecret(Exception):
@@ -112,6 +115,27 @@ class TelegramSettings(BaseModel):
     max_send_attempts: int = Field(default=5, ge=1, le=20)
 
 
+class WhatsAppTemplate(BaseModel):
+    """An approved template for one kind of proactive message, used outside the 24 h window.
+
+    `params` names, in order, the message's parameters that fill the body's {{1}}, {{2}}...
+    """
+
+    name: str
+    language: str = "id"
+    params: list[str] = Field(default_factory=list)
+
+
+class WhatsAppSettings(BaseModel):
+    enabled: bool = False
+    base_url: str = "https://graph.facebook.com"
+    api_version: str = "v21.0"
+    phone_number_id: str = ""
+    # Outbox template name (e.g. "bimtek.reminder") -> the approved WhatsApp template.
+    templates: dict[str, WhatsAppTemplate] = Field(default_factory=dict)
+    request_timeout: float = Field(default=15.0, gt=0)
+
+
 class Settings(BaseModel):
     """Everything the bot reads from configuration."""
 
@@ -121,6 +145,7 @@ class Settings(BaseModel):
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -15,7 +15,16 @@ import uvicorn
 
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel
-from bot.config import TELEGRAM_SECRET_ENV, TELEGRAM_TOKEN_ENV, Settings, secret
+from bot.channels.whatsapp import WhatsAppChannel
+from bot.config import (
+    TELEGRAM_SECRET_ENV,
+    TELEGRAM_TOKEN_ENV,
+    WHATSAPP_SECRET_ENV,
+    WHATSAPP_TOKEN_ENV,
+    WHATSAPP_VERIFY_ENV,
+    Settings,
+    secret,
+)
 from bot.sending import OutboxSender, RateLimit, SenderSettings, Transport
 from bot.web import build_web_app
 from scheduler.runner import build_scheduler
@@ -28,7 +37,24 @@ class NoChannelEnabled(Exception):
 
 
 def enabled_channels(settings: Settings) -> list[str]:
-    return ["telegram"] if settings.telegram.enabled else []
+    names = []
+    if settings.telegram.enabled:
+        names.append("telegram")
+    if settings.whatsapp.enabled:
+        names.append("whatsapp")
+    return names
+
+
+def check_secrets(settings: Settings) -> None:
+    """Every secret the enabled channels need, before anything starts."""
+    if settings.telegram.enabled:
+        secret(TELEGRAM_TOKEN_ENV, "the Telegram bot token (from @BotFather)")
+        if settings.telegram.mode == "webhook":
+            secret(TELEGRAM_SECRET_ENV, "the secret Telegram sends with webhooks")
+    if settings.whatsapp.enabled:
+        secret(WHATSAPP_TOKEN_ENV, "the WhatsApp Cloud API access token")
+        secret(WHATSAPP_SECRET_ENV, "the Meta app secret that signs webhooks")
+        secret(WHATSAPP_VERIFY_ENV, "the verify token of the webhook handshake")
 
 
 @dataclass
@@ -36,25 +62,41 @@ class Channels:
     """The network channels that config.toml switches on, started and ready."""
 
     telegram: TelegramChannel | None = None
+    whatsapp: WhatsAppChannel | None = None
     transports: dict[str, Transport] = field(default_factory=dict)
 
 
 @contextlib.asynccontextmanager
 async def started_channels(app: App) -> AsyncIterator[Channels]:
     settings = app.settings
+    check_secrets(settings)
     channels = Channels()
     if settings.telegram.enabled:
-        token = secret(TELEGRAM_TOKEN_ENV, "the Telegram bot token (from @BotFather)")
         channels.telegram = TelegramChannel.create(
-            token=token, settings=settings.telegram, engine=app.engine, catalog=app.catalog
+            token=secret(TELEGRAM_TOKEN_ENV, ""),
+            settings=settings.telegram,
+            engine=app.engine,
+            catalog=app.catalog,
         )
         await channels.telegram.start()
         channels.transports["telegram"] = channels.telegram
+    if settings.whatsapp.enabled:
+        channels.whatsapp = WhatsAppChannel(
+            settings=settings.whatsapp,
+            engine=app.engine,
+            catalog=app.catalog,
+            access_token=secret(WHATSAPP_TOKEN_ENV, ""),
+            app_secret=secret(WHATSAPP_SECRET_ENV, ""),
+            verify_token=secret(WHATSAPP_VERIFY_ENV, ""),
+        )
+        channels.transports["whatsapp"] = channels.whatsapp
     try:
         yield channels
     finally:
         if channels.telegram is not None:
             await channels.telegram.stop()
+        if channels.whatsapp is not None:
+            await channels.whatsapp.close()
 
 
 def build_sender(app: App, transports: dict[str, Transport]) -> OutboxSender:
@@ -81,29 +123,16 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set (or the process is interrupted)."""
     if not enabled_channels(settings):
         raise NoChannelEnabled()
+    check_secrets(settings)  # one clear line before anything starts
     stop = stop or asyncio.Event()
-    webhook_secret = None
-    if settings.telegram.mode == "webhook":
-        webhook_secret = secret(TELEGRAM_SECRET_ENV, "the secret Telegram sends with webhooks")
-    secret(TELEGRAM_TOKEN_ENV, "the Telegram bot token (from @BotFather)")  # fail before starting
     app = build_app(settings)
     try:
         async with started_channels(app) as channels:
-            sender = build_sender(app, channels.transports)
             scheduler = build_scheduler(app) if settings.scheduler.enabled else None
             if scheduler:
                 scheduler.start()
-            tasks = [asyncio.ensure_future(sender.run(stop))]
-            if settings.telegram.mode == "polling":
-                tasks.append(asyncio.ensure_future(channels.telegram.poll(stop)))
-            else:
-                tasks.append(
-                    asyncio.ensure_future(
-                        _serve_webhooks(app, channels.telegram, webhook_secret, stop)
-                    )
-                )
             try:
-                await asyncio.gather(*tasks)
+                await asyncio.gather(*_tasks(app, channels, stop))
             finally:
                 stop.set()
                 if scheduler:
@@ -112,29 +141,70 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         app.close()
 
 
-async def _serve_webhooks(
-    app: App, telegram: TelegramChannel, webhook_secret: str, stop: asyncio.Event
+def _tasks(app: App, channels: Channels, stop: asyncio.Event) -> list[asyncio.Future]:
+    tasks = [asyncio.ensure_future(build_sender(app, channels.transports).run(stop))]
+    telegram_webhook = channels.telegram is not None and app.settings.telegram.mode == "webhook"
+    if channels.telegram is not None and not telegram_webhook:
+        tasks.append(asyncio.ensure_future(channels.telegram.poll(stop)))
+    wake_whatsapp = asyncio.Event()
+    if channels.whatsapp is not None:
+        tasks.append(
+            asyncio.ensure_future(_whatsapp_worker(channels.whatsapp, wake_whatsapp, stop))
+        )
+    if telegram_webhook or channels.whatsapp is not None:
+        tasks.append(asyncio.ensure_future(_serve_web(app, channels, wake_whatsapp.set, stop)))
+    return tasks
+
+
+async def _whatsapp_worker(
+    whatsapp: WhatsAppChannel, wake: asyncio.Event, stop: asyncio.Event
 ) -> None:
+    """Process stored webhook bodies: at start (what a stopped process left) and on each."""
+    while not stop.is_set():
+        try:
+            await whatsapp.process_pending()
+        except Exception:
+            log.exception("processing WhatsApp webhooks failed; trying again")
+        wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(_either(wake, stop), timeout=5)
+
+
+async def _either(first: asyncio.Event, second: asyncio.Event) -> None:
+    waiters = {asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())}
+    _, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in pending:
+        waiter.cancel()
+
+
+async def _serve_web(app: App, channels: Channels, on_whatsapp_event, stop: asyncio.Event) -> None:  # noqa: ANN001
     settings = app.settings
-    web = build_web_app(telegram=telegram, telegram_secret=webhook_secret)
+    telegram_secret = None
+    if channels.telegram is not None and settings.telegram.mode == "webhook":
+        telegram_secret = secret(TELEGRAM_SECRET_ENV, "")
+    web = build_web_app(
+        telegram=channels.telegram if telegram_secret else None,
+        telegram_secret=telegram_secret,
+        whatsapp=channels.whatsapp,
+        on_whatsapp_event=on_whatsapp_event,
+    )
     config = uvicorn.Config(
         web, host=settings.server.host, port=settings.server.port, log_level="warning"
     )
     server = uvicorn.Server(config)
     serving = asyncio.ensure_future(server.serve())
-    # Register the webhook only once we listen, so Telegram's first delivery finds us.
+    # Register the Telegram webhook only once we listen, so the first delivery finds us.
     while not server.started and not serving.done():
         await asyncio.sleep(0.05)
     if serving.done():
         await serving  # it could not start (e.g. the port is taken): say why
         return
-    if settings.telegram.webhook_url:
-        await telegram.set_webhook(settings.telegram.webhook_url, webhook_secret)
-    else:
-        log.warning("[telegram] webhook_url is not set: register the webhook yourself")
-    waiter = asyncio.ensure_future(stop.wait())
-    await asyncio.wait({serving, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if telegram_secret:
+        if settings.telegram.webhook_url:
+            await channels.telegram.set_webhook(settings.telegram.webhook_url, telegram_secret)
+        else:
+            log.warning("[telegram] webhook_url is not set: register the webhook yourself")
+    await stop.wait()
     server.should_exit = True
-    waiter.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await serving

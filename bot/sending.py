@@ -26,7 +26,7 @@ from models.db import transaction
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["sent", "retry", "blocked", "failed", "waiting"]
+Outcome = Literal["sent", "retry", "blocked", "failed", "waiting", "outside_window"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,19 @@ class Delivery:
     outcome: Outcome
     error: str | None = None
     retry_after: float | None = None
+    platform_message_id: str | None = None  # e.g. a WhatsApp wamid, to match statuses
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One outbox message on its way: the rendered reply and what it was rendered from
+    (a channel may need the template, e.g. WhatsApp outside the 24-hour window)."""
+
+    account_id: str
+    reply: Reply
+    template: str
+    params: dict
+    language: str
 
 
 class Transport(Protocol):
@@ -43,7 +56,7 @@ class Transport(Protocol):
 
     channel: str
 
-    async def deliver(self, account_id: str, reply: Reply) -> Delivery: ...
+    async def deliver(self, message: Outgoing) -> Delivery: ...
 
 
 @dataclass(frozen=True)
@@ -174,9 +187,14 @@ class OutboxSender:
         limiter = self.limiters[channel]
         await limiter.wait_turn(account_id)
         try:
-            delivery = await self.transports[channel].deliver(
-                account_id, self.render(content, language)
+            outgoing = Outgoing(
+                account_id=account_id,
+                reply=self.render(content, language),
+                template=content["template"],
+                params=content["params"],
+                language=language,
             )
+            delivery = await self.transports[channel].deliver(outgoing)
         except Exception as error:  # a bug or an unexpected library error: try again later
             log.exception("delivering outbox message %s failed", message_id)
             delivery = Delivery("retry", error=repr(error))
@@ -194,8 +212,13 @@ class OutboxSender:
         with transaction(self.database) as session:
             match delivery.outcome:
                 case "sent":
-                    outbox_service.mark_sent(session, message_id, now=now)
-                case "waiting":
+                    outbox_service.mark_sent(
+                        session,
+                        message_id,
+                        now=now,
+                        platform_message_id=delivery.platform_message_id,
+                    )
+                case "waiting" | "outside_window":
                     outbox_service.mark_waiting(session, message_id, error=delivery.error or "")
                 case "blocked":
                     error = delivery.error or "blocked"

@@ -45,12 +45,25 @@ def _on_consent(ctx: Context, chosen: str) -> Outcome:
     return Enter(HOME, say=(_reply(ctx, "onboarding.thanks"),))
 
 
+# Channels whose accounts can prove their number by sharing their own contact card;
+# elsewhere (a WhatsApp user known only by a username) the number is typed.
+CONTACT_CARD_CHANNELS = frozenset({"telegram"})
+
+
 def _contact_prompt(ctx: Context) -> Reply:
+    if ctx.channel not in CONTACT_CARD_CHANNELS:
+        return Reply(ctx.t("onboarding.contact.type"), accepts_text=True)
     return Reply(ctx.t("onboarding.contact.ask"), contact_button=ctx.t("onboarding.contact.button"))
 
 
 async def _take_contact(ctx: Context, incoming: Incoming) -> Outcome:
-    """The person's own contact card, shared with the button: it proves the phone number."""
+    """The person's phone number: on Telegram their own contact card, shared with the
+    button (it proves the number); elsewhere typed."""
+    if ctx.channel not in CONTACT_CARD_CHANNELS:
+        phone = parse_phone(incoming.clean_text)
+        if phone is None:
+            return Retry(ctx.t("admin.phone.invalid"))
+        return _link(ctx, phone)
     contact = incoming.contact
     if contact is None:
         return Retry(ctx.t("onboarding.contact.ask"))
@@ -59,6 +72,10 @@ async def _take_contact(ctx: Context, incoming: Incoming) -> Outcome:
     phone = parse_phone(contact.phone)
     if phone is None:
         return Retry(ctx.t("onboarding.contact.invalid"))
+    return _link(ctx, phone)
+
+
+def _link(ctx: Context, phone: str) -> Outcome:
     linked = accounts.link_phone(ctx.session, account=ctx.account, person=ctx.person, phone=phone)
     if linked.id != ctx.person.id:
         # Registered before from another channel: this account now leads to that person.

@@ -10,7 +10,12 @@ from models.bimtek import (
     RegistrationStatus,
 )
 from models.company import Company, CompanyFields, CompanyStatus
-from models.conversation import ConversationState, HandledMessage
+from models.conversation import (
+    ConversationState,
+    DeliveryStatus,
+    HandledMessage,
+    InboundEvent,
+)
 from models.ikm import IkmFields, IkmProfile, Product, ProductFields
 from models.outbox import OutboxMessage, OutboxState
 from models.people import ChannelAccount, Consent, Person
@@ -28,9 +33,11 @@ __all__ = [
     "CompanyStatus",
     "Consent",
     "ConversationState",
+    "DeliveryStatus",
     "HandledMessage",
     "IkmFields",
     "IkmProfile",
+    "InboundEvent",
     "OutboxMessage",
     "OutboxState",
     "Person",

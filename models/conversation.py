@@ -34,3 +34,34 @@ class HandledMessage(SQLModel, table=True):
     channel: str = Field(max_length=20)
     message_id: str = Field(max_length=128)
     handled_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
+
+
+class InboundEvent(SQLModel, table=True):
+    """A webhook body stored before it is answered 200, processed afterwards: a process
+    that stops in between loses nothing (the next one processes what is left)."""
+
+    __tablename__ = "inbound_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    payload: dict = Field(sa_type=sa.JSON)
+    received_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
+    processed_at: datetime | None = Field(
+        default=None, sa_type=sa.DateTime(timezone=True), index=True
+    )
+
+
+class DeliveryStatus(SQLModel, table=True):
+    """The latest delivery status the platform reported for a message it accepted."""
+
+    __tablename__ = "delivery_status"
+    __table_args__ = (sa.UniqueConstraint("channel", "platform_message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    platform_message_id: str = Field(max_length=128)
+    recipient: str = Field(max_length=64)
+    status: str = Field(max_length=12)  # sent, delivered, read, failed
+    error_code: int | None = None
+    error_title: str | None = Field(default=None, max_length=200)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))

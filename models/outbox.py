@@ -44,5 +44,7 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     claimed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     last_error: str | None = Field(default=None, max_length=300)
+    # The platform's id of what was sent (a WhatsApp wamid), to match delivery statuses.
+    platform_message_id: str | None = Field(default=None, max_length=128, index=True)
     created_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
     sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))

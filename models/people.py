@@ -33,6 +33,8 @@ class ChannelAccount(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
     channel: str = Field(max_length=20)
     external_id: str = Field(max_length=64)
+    # WhatsApp's business-scoped user id, when the platform sends one.
+    platform_user_id: str | None = Field(default=None, max_length=128)
     blocked: bool = False
     last_inbound_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     created_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))

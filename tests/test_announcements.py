@@ -52,12 +52,12 @@ class KilledMidway:
         self.calls = 0
         self.dying = asyncio.Event()
 
-    async def deliver(self, account_id, reply):
+    async def deliver(self, message):
         self.calls += 1
         if self.calls == self.die_on:
             self.dying.set()
             await asyncio.Event().wait()
-        return await self.inner.deliver(account_id, reply)
+        return await self.inner.deliver(message)
 
 
 def make_sender(app, transport) -> OutboxSender:

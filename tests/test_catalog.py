@@ -14,7 +14,8 @@ from handlers import build_registry
 ROOT = Path(__file__).resolve().parent.parent
 KEY_IN_CODE = re.compile(
     r"""
-    (?:\bt|\.get)\(\s*"([a-z_]+\.[a-z_.0-9]+)"                  # t("key"), catalog.get("key")
+    \bt\(\s*"([a-z_]+\.[a-z_.0-9]+)"                                  # t("key")
+    | catalog\.get\([^,()]+,\s*"([a-z_]+\.[a-z_.0-9]+)"                # catalog.get(lang, "key")
     | (?:ask|error_key|title|label_key)=\s*"([a-z_]+\.[a-z_.0-9]+)"  # ask="key" in step tables
     | \("[a-z_]+\.[a-z_.]+",\s*"([a-z_]+\.[a-z_.0-9]+)"\)           # ("step", "label.key")
     """,

@@ -10,8 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.core.messages import Reply
-from bot.sending import Delivery, OutboxSender, RateLimit, SenderSettings
+from bot.sending import Delivery, OutboxSender, Outgoing, RateLimit, SenderSettings
 from bot.services import outbox
 from models import ChannelAccount, OutboxMessage, Person
 from models.db import transaction
@@ -29,7 +28,8 @@ class RecordingTransport:
         self.hanging = asyncio.Event()
         self.script = script or {}  # account_id -> list of Delivery outcomes to return first
 
-    async def deliver(self, account_id: str, reply: Reply) -> Delivery:
+    async def deliver(self, message: Outgoing) -> Delivery:
+        account_id, reply = message.account_id, message.reply
         self.calls += 1
         if self.hang_on_call == self.calls:
             self.hanging.set()
@@ -204,9 +204,9 @@ async def test_two_senders_at_once_send_each_message_once(app, settings) -> None
                 self.inner = inner
                 self.channel = "telegram"
 
-            async def deliver(self, account_id, reply):
+            async def deliver(self, message):
                 await asyncio.sleep(0)  # let the other worker claim meanwhile
-                return await self.inner.deliver(account_id, reply)
+                return await self.inner.deliver(message)
 
         await asyncio.gather(
             sender(app, Yielding(first), batch_size=7, concurrency=3).drain_once(),

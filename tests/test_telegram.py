@@ -13,6 +13,7 @@ from bot.app import build_app
 from bot.channels.telegram import TelegramChannel, html_pieces
 from bot.config import TelegramSettings
 from bot.core.messages import Option, Reply
+from bot.sending import Outgoing
 from bot.web import build_web_app
 from models import ChannelAccount, IkmProfile, Person, Product
 from tests.fakes.telegram import FakeTelegram, LoopbackServer, ManualClock, parse_html
@@ -335,16 +336,20 @@ async def test_webhook_refuses_a_wrong_secret_and_serves_the_right_one(telegram)
     assert len([m for m in siti.inbox if "Selamat datang" in m.visible_text]) == 1
 
 
+def outgoing(text: str) -> Outgoing:
+    return Outgoing("111", Reply(text), "announcement", {"text": text}, "id")
+
+
 async def test_outbox_delivery_classifies_platform_answers(telegram) -> None:
     siti = telegram.api.user(111, "Siti", phone="+6281234567890", started=True)
-    assert (await telegram.channel.deliver("111", Reply("satu"))).outcome == "sent"
+    assert (await telegram.channel.deliver(outgoing("satu"))).outcome == "sent"
     telegram.api.force_429(times=1, retry_after=3)
-    delivery = await telegram.channel.deliver("111", Reply("dua"))
+    delivery = await telegram.channel.deliver(outgoing("dua"))
     assert (delivery.outcome, delivery.retry_after) == ("retry", 3)
     telegram.api.force_5xx(times=1)
-    assert (await telegram.channel.deliver("111", Reply("tiga"))).outcome == "retry"
+    assert (await telegram.channel.deliver(outgoing("tiga"))).outcome == "retry"
     await siti.block()
-    assert (await telegram.channel.deliver("111", Reply("empat"))).outcome == "blocked"
+    assert (await telegram.channel.deliver(outgoing("empat"))).outcome == "blocked"
 
 
 async def test_a_number_registered_on_another_channel_keeps_its_data(telegram, chat_as) -> None:

@@ -43,7 +43,7 @@ from bot.core.messages import (
     Reply,
     SharedContact,
 )
-from bot.sending import Delivery
+from bot.sending import Delivery, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -330,10 +330,10 @@ class TelegramChannel:
 
     # --- sending ---------------------------------------------------------------------
 
-    async def deliver(self, account_id: str, reply: Reply) -> Delivery:
+    async def deliver(self, message: Outgoing) -> Delivery:
         """One attempt for the outbox sender, which decides about retries itself."""
         try:
-            await self.send(int(account_id), reply, invoke=self._once)
+            await self.send(int(message.account_id), message.reply, invoke=self._once)
         except _Undelivered as undelivered:
             return undelivered.delivery
         return Delivery("sent")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -30,10 +31,10 @@ from bot.core.flow import (
     as_replies,
 )
 from bot.core.i18n import Catalog
-from bot.core.messages import OPTION_INDEX_PREFIX, Incoming, Reply
+from bot.core.messages import OPTION_INDEX_PREFIX, Incoming, Option, Reply
 from bot.core.state import load_state, remember_options, save_state
 from bot.parsing.fuzzy import normalise
-from bot.services import accounts, outbox
+from bot.services import accounts, inbound, outbox
 from models import ConversationState, Person
 from models.db import transaction
 
@@ -101,6 +102,9 @@ class Engine:
                 log.info("ignoring redelivered message %s", incoming.message_id)
                 return []
             account, person = self._identify(session, incoming)
+            outbox.release_waiting(
+                session, channel=incoming.channel, account_id=incoming.account_id
+            )
             state = load_state(session, person.id)
             ctx = self._context(session, person, account, state)
             incoming = _resolve_option(incoming, state)
@@ -123,6 +127,46 @@ class Engine:
         translator = self.catalog.translator(language)
         return self.registry.render(translator, content["template"], content["params"])
 
+    # --- what channels need from the database, each in its own short transaction -----
+
+    def store_inbound(self, *, channel: str, payload: dict) -> int:
+        with transaction(self.database) as session:
+            return inbound.store(session, channel=channel, payload=payload, now=self.clock.now())
+
+    def unprocessed_inbound(self, *, channel: str) -> list[tuple[int, dict]]:
+        with transaction(self.database) as session:
+            return [(e.id, e.payload) for e in inbound.unprocessed(session, channel=channel)]
+
+    def mark_inbound_processed(self, event_id: int) -> None:
+        with transaction(self.database) as session:
+            inbound.mark_processed(session, event_id=event_id, now=self.clock.now())
+
+    def record_status(self, **status: object) -> None:
+        with transaction(self.database) as session:
+            inbound.record_status(session, now=self.clock.now(), **status)
+
+    def last_inbound(self, *, channel: str, account_id: str) -> datetime | None:
+        with transaction(self.database) as session:
+            return inbound.last_inbound(session, channel=channel, account_id=account_id)
+
+    def language_of(self, *, channel: str, account_id: str) -> str:
+        with transaction(self.database) as session:
+            return accounts.language_of(
+                session,
+                channel=channel,
+                external_id=account_id,
+                default=self.settings.app.default_language,
+            )
+
+    def shown_options(self, *, channel: str, account_id: str) -> list[Option]:
+        """The options the person was last shown (for paging long lists on WhatsApp)."""
+        with transaction(self.database) as session:
+            person_id = accounts.person_id_of(session, channel=channel, external_id=account_id)
+            if person_id is None:
+                return []
+            state = load_state(session, person_id)
+            return [Option(option_id, label) for option_id, label in state.options]
+
     def set_blocked(self, *, channel: str, account_id: str, blocked: bool) -> None:
         """The person blocked (or unblocked) the bot on this channel."""
         with transaction(self.database) as session:
@@ -136,6 +180,7 @@ class Engine:
             phone=incoming.phone,
             now=self.clock.now(),
             language=self.settings.app.default_language,
+            platform_user_id=incoming.platform_user_id,
         )
 
     def _context(self, session, person: Person, account, state: ConversationState) -> Context:  # noqa: ANN001

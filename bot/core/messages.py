@@ -59,6 +59,8 @@ class Incoming:
     received_at: datetime | None = None
     # What the person sent that the bot cannot read (a sticker, a voice note, ...).
     unsupported: str | None = None
+    # A platform's own stable user id besides the account id (WhatsApp's business-scoped id).
+    platform_user_id: str | None = None
 
     @property
     def clean_text(self) -> str:

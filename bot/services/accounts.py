@@ -66,6 +66,7 @@ def find_or_create(
     phone: str | None,
     now: datetime,
     language: str,
+    platform_user_id: str | None = None,
 ) -> tuple[ChannelAccount, Person]:
     """The account and its person; a known phone links a new account to an existing person."""
     found = session.execute(
@@ -85,6 +86,8 @@ def find_or_create(
             person_id=person.id, channel=channel, external_id=external_id, created_at=now
         )
         session.add(account)
+    if platform_user_id and account.platform_user_id != platform_user_id:
+        account.platform_user_id = platform_user_id
     _mark_active(account, person, now)
     return account, person
 
@@ -107,6 +110,23 @@ def set_blocked(session: Session, *, channel: str, external_id: str, blocked: bo
         .values(blocked=blocked)
     )
     return result.rowcount > 0
+
+
+def person_id_of(session: Session, *, channel: str, external_id: str) -> int | None:
+    return session.execute(
+        select(ChannelAccount.person_id).where(
+            ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
+        )
+    ).scalar()
+
+
+def language_of(session: Session, *, channel: str, external_id: str, default: str) -> str:
+    language = session.execute(
+        select(Person.language)
+        .join(ChannelAccount, ChannelAccount.person_id == Person.id)
+        .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+    ).scalar()
+    return language or default
 
 
 def find_by_phone(session: Session, phone: str) -> Person | None:

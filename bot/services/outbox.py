@@ -115,9 +115,7 @@ def claim_due(
     claim = (
         sa.update(OutboxMessage)
         .where(OutboxMessage.id.in_(chosen.scalar_subquery()))
-        .values(
-            state=OutboxState.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1
-        )
+        .values(state=OutboxState.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
         .returning(
             OutboxMessage.id,
             OutboxMessage.channel,
@@ -142,14 +140,18 @@ def _outcome(assignments: str) -> sa.TextClause:
     return statement
 
 
-_MARK_SENT = _outcome("state = 'sent', sent_at = :at, last_error = NULL")
+_MARK_SENT = _outcome(
+    "state = 'sent', sent_at = :at, last_error = NULL, platform_message_id = :platform_id"
+)
 _MARK_RETRY = _outcome("state = 'pending', next_attempt_at = :at, last_error = :error")
 _MARK_FAILED = _outcome("state = 'failed', last_error = :error")
 _MARK_WAITING = _outcome("state = 'waiting', last_error = :error")
 
 
-def mark_sent(session: Session, message_id: int, *, now: datetime) -> None:
-    session.execute(_MARK_SENT, {"id": message_id, "at": now})
+def mark_sent(
+    session: Session, message_id: int, *, now: datetime, platform_message_id: str | None = None
+) -> None:
+    session.execute(_MARK_SENT, {"id": message_id, "at": now, "platform_id": platform_message_id})
 
 
 def mark_retry(session: Session, message_id: int, *, at: datetime, error: str) -> None:
@@ -227,3 +229,18 @@ def waiting_count(session: Session) -> int:
     return session.execute(
         select(sa.func.count()).where(OutboxMessage.state == OutboxState.WAITING)
     ).scalar_one()
+
+
+_RELEASE_WAITING = sa.text(
+    "UPDATE outbox_message SET state = 'pending' WHERE channel = :channel"
+    " AND account_id = :account_id AND state = 'waiting'"
+)
+
+
+def release_waiting(session: Session, *, channel: str, account_id: str) -> int:
+    """The person wrote again (their window reopened): what waited for them goes now."""
+    if channel in PULL_CHANNELS:
+        return 0
+    return session.execute(
+        _RELEASE_WAITING, {"channel": channel, "account_id": account_id}
+    ).rowcount

@@ -1,0 +1,418 @@
+"""The WhatsApp channel on the Cloud API (Graph API): signed webhooks in, messages out.
+
+Inbound bodies are checked (X-Hub-Signature-256), stored, answered 200, and processed
+afterwards, so a process that stops in between loses nothing. Replies are rendered
+within WhatsApp's limits: at most 3 reply buttons (titles <= 20 characters), lists of
+at most 10 rows (titles <= 24) with a "Lainnya" row paging through longer ones,
+*bold* for titles. Proactive messages outside the person's 24-hour window go as an
+approved template when one is configured for their kind, and otherwise wait until
+the person writes again.
+
+Outbound calls use plain httpx: the payloads are small and stable, and pywa's async
+client would have to be talked out of its hard-coded host and template model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from bot.channels.render import shorten, split_text
+from bot.config import WhatsAppSettings
+from bot.core.engine import Engine
+from bot.core.i18n import Catalog
+from bot.core.messages import (
+    Incoming,
+    Location,
+    MediaRef,
+    Option,
+    Reply,
+    SharedContact,
+)
+from bot.sending import Delivery, Outgoing
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "whatsapp"
+TEXT_LIMIT = 4096
+INTERACTIVE_BODY_LIMIT = 1024
+BUTTON_TITLE_LIMIT = 20
+MAX_BUTTONS = 3
+ROW_TITLE_LIMIT = 24
+ROW_DESCRIPTION_LIMIT = 72
+MAX_ROWS = 10
+WINDOW = timedelta(hours=24)
+MORE_PREFIX = "~more:"
+RETRYABLE_CODES = {130429, 131056, 131000, 2, 1}  # rate, pair rate, generic/temporary
+UNDELIVERABLE_CODES = {131026}
+OUTSIDE_WINDOW_CODES = {131047}
+UNSUPPORTED_TYPES = ("sticker", "audio", "video", "document", "reaction", "unsupported")
+
+
+def signature_valid(app_secret: str, raw_body: bytes, header: str | None) -> bool:
+    """X-Hub-Signature-256 is "sha256=" + HMAC-SHA256(raw body, app secret), compared in
+    constant time."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode("utf-8"), raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+
+
+# --- webhook bodies in ---------------------------------------------------------------------
+
+
+def incoming_messages(payload: dict[str, Any]) -> list[Incoming]:
+    """Every person's message in a webhook body, as Incoming (statuses are separate)."""
+    found = []
+    for value in _values(payload):
+        contacts = {c.get("wa_id") or c.get("user_id"): c for c in value.get("contacts", [])}
+        for message in value.get("messages", []):
+            incoming = _to_incoming(message, contacts)
+            if incoming is not None:
+                found.append(incoming)
+    return found
+
+
+def statuses(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    return [status for value in _values(payload) for status in value.get("statuses", [])]
+
+
+def _values(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    if payload.get("object") != "whatsapp_business_account":
+        return []
+    return [
+        change.get("value", {})
+        for entry in payload.get("entry", [])
+        for change in entry.get("changes", [])
+        if change.get("field") == "messages"
+    ]
+
+
+def _to_incoming(message: dict[str, Any], contacts: dict[str, Any]) -> Incoming | None:
+    wa_id = message.get("from")
+    user_id = message.get("from_user_id") or (contacts.get(wa_id) or {}).get("user_id")
+    account_id = wa_id or user_id
+    if not account_id or not message.get("id"):
+        return None
+    contact = contacts.get(wa_id) or contacts.get(user_id) or {}
+    base = {
+        "channel": CHANNEL,
+        "account_id": account_id,
+        "phone": f"+{wa_id}" if wa_id else None,
+        "message_id": message["id"],
+        "display_name": (contact.get("profile") or {}).get("name"),
+        "platform_user_id": user_id,
+    }
+    kind = message.get("type")
+    if kind == "text":
+        return Incoming(**base, text=(message.get("text") or {}).get("body"))
+    if kind == "interactive":
+        interactive = message.get("interactive") or {}
+        reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
+        return Incoming(**base, option_id=reply.get("id"), text=reply.get("title"))
+    if kind == "button":  # a quick reply of a template
+        button = message.get("button") or {}
+        return Incoming(**base, text=button.get("text") or button.get("payload"))
+    if kind == "image":
+        image = message.get("image") or {}
+        return Incoming(
+            **base, photo=MediaRef(CHANNEL, image.get("id", "")), text=image.get("caption")
+        )
+    if kind == "location":
+        place = message.get("location") or {}
+        return Incoming(**base, location=Location(place["latitude"], place["longitude"]))
+    if kind == "contacts":
+        shared = (message.get("contacts") or [{}])[0]
+        phones = shared.get("phones") or [{}]
+        name = (shared.get("name") or {}).get("formatted_name")
+        return Incoming(
+            **base,
+            contact=SharedContact(
+                phone=phones[0].get("phone", ""), user_id=phones[0].get("wa_id"), name=name
+            ),
+        )
+    return Incoming(**base, unsupported=kind or "other")
+
+
+# --- replies out ---------------------------------------------------------------------------
+
+
+def render_payloads(reply: Reply, *, choose: str, more: str, offset: int = 0) -> list[dict]:
+    """A reply as Graph API message bodies (without "to" and "messaging_product")."""
+    text = f"*{reply.title}*\n{reply.text}" if reply.title else reply.text
+    pieces = split_text(text, TEXT_LIMIT)
+    options = reply.options
+    if not options:
+        bodies = [{"type": "text", "text": {"body": piece}} for piece in pieces]
+        if reply.image is not None and reply.image.channel == CHANNEL:
+            caption = pieces[0] if len(pieces) == 1 and len(pieces[0]) <= 1024 else None
+            image = {"type": "image", "image": {"id": reply.image.file_id}}
+            if caption:
+                image["image"]["caption"] = caption
+                return [image]
+            return [image, *bodies]
+        return bodies
+    last = pieces.pop()
+    if len(last) > INTERACTIVE_BODY_LIMIT:
+        tail = split_text(last, INTERACTIVE_BODY_LIMIT)
+        last = tail.pop()
+        pieces.extend(tail)
+    bodies = [{"type": "text", "text": {"body": piece}} for piece in pieces]
+    bodies.append(_interactive(options, last, choose=choose, more=more, offset=offset))
+    return bodies
+
+
+def _interactive(
+    options: tuple[Option, ...], body: str, *, choose: str, more: str, offset: int
+) -> dict:
+    if len(options) <= MAX_BUTTONS and offset == 0:
+        titles = _unique([shorten(o.label, BUTTON_TITLE_LIMIT) for o in options])
+        buttons = [
+            {"type": "reply", "reply": {"id": o.id, "title": title}}
+            for o, title in zip(options, titles, strict=True)
+        ]
+        return {
+            "type": "interactive",
+            "interactive": {
+                "type": "button",
+                "body": {"text": body},
+                "action": {"buttons": buttons},
+            },
+        }
+    page = list(options[offset:])
+    rows_room = MAX_ROWS if len(page) <= MAX_ROWS else MAX_ROWS - 1
+    shown = page[:rows_room]
+    titles = _unique([shorten(o.label, ROW_TITLE_LIMIT) for o in shown])
+    rows = []
+    for option, title in zip(shown, titles, strict=True):
+        row = {"id": option.id, "title": title}
+        description = option.description or (option.label if title != option.label else None)
+        if description:
+            row["description"] = shorten(description, ROW_DESCRIPTION_LIMIT)
+        rows.append(row)
+    if len(page) > rows_room:
+        rows.append({"id": f"{MORE_PREFIX}{offset + rows_room}", "title": more})
+    return {
+        "type": "interactive",
+        "interactive": {
+            "type": "list",
+            "body": {"text": body},
+            "action": {
+                "button": shorten(choose, BUTTON_TITLE_LIMIT),
+                "sections": [{"title": shorten(choose, ROW_TITLE_LIMIT), "rows": rows}],
+            },
+        },
+    }
+
+
+def _unique(titles: list[str]) -> list[str]:
+    """WhatsApp refuses two buttons or rows with the same title: number the repeats."""
+    seen: dict[str, int] = {}
+    unique = []
+    for title in titles:
+        seen[title] = seen.get(title, 0) + 1
+        unique.append(title if seen[title] == 1 else f"{title[:-3]} {seen[title]}")
+    return unique
+
+
+class GraphError(Exception):
+    def __init__(self, status: int, code: int | None, title: str) -> None:
+        super().__init__(f"{status} {code} {title}")
+        self.status = status
+        self.code = code
+        self.title = title
+
+
+class WhatsAppChannel:
+    """Webhooks in (through the engine), messages out; the outbox's WhatsApp transport."""
+
+    channel = CHANNEL
+
+    def __init__(
+        self,
+        *,
+        settings: WhatsAppSettings,
+        engine: Engine,
+        catalog: Catalog,
+        access_token: str,
+        app_secret: str,
+        verify_token: str,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.catalog = catalog
+        self.app_secret = app_secret
+        self.verify_token = verify_token
+        self._http = http or httpx.AsyncClient(timeout=settings.request_timeout)
+        self._headers = {"Authorization": f"Bearer {access_token}"}
+        self._url = (
+            f"{settings.base_url.rstrip('/')}/{settings.api_version}"
+            f"/{settings.phone_number_id}/messages"
+        )
+        self._stopped = False
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    # --- webhooks ----------------------------------------------------------------------
+
+    def handshake(self, params: dict[str, str]) -> tuple[int, str]:
+        """Meta's GET verification: echo hub.challenge for the right verify token."""
+        if params.get("hub.mode") == "subscribe" and hmac.compare_digest(
+            params.get("hub.verify_token", "").encode(), self.verify_token.encode()
+        ):
+            return 200, params.get("hub.challenge", "")
+        return 403, ""
+
+    def accept(self, raw_body: bytes, signature: str | None, payload: dict) -> bool:
+        """Keep a signed body for processing; False (and nothing kept) when unsigned."""
+        if not signature_valid(self.app_secret, raw_body, signature):
+            return False
+        self.engine.store_inbound(channel=CHANNEL, payload=payload)
+        return True
+
+    async def process_pending(self) -> int:
+        """Process stored webhook bodies, oldest first (also what a stopped process left)."""
+        done = 0
+        while events := self.engine.unprocessed_inbound(channel=CHANNEL):
+            for event_id, payload in events:
+                await self.process_payload(payload)
+                self.engine.mark_inbound_processed(event_id)
+                done += 1
+        return done
+
+    async def process_payload(self, payload: dict[str, Any]) -> None:
+        for status in statuses(payload):
+            self._record_status(status)
+        for incoming in incoming_messages(payload):
+            try:
+                await self._answer(incoming)
+            except Exception:
+                log.exception("failed to answer WhatsApp message %s", incoming.message_id)
+
+    def _record_status(self, status: dict[str, Any]) -> None:
+        errors = status.get("errors") or [{}]
+        self.engine.record_status(
+            channel=CHANNEL,
+            platform_message_id=status.get("id", ""),
+            recipient=status.get("recipient_id", ""),
+            status=status.get("status", ""),
+            error_code=errors[0].get("code"),
+            error_title=errors[0].get("title"),
+        )
+        if status.get("status") == "failed" and errors[0].get("code") in UNDELIVERABLE_CODES:
+            self.engine.set_blocked(
+                channel=CHANNEL, account_id=status.get("recipient_id", ""), blocked=True
+            )
+
+    async def _answer(self, incoming: Incoming) -> None:
+        if incoming.option_id and incoming.option_id.startswith(MORE_PREFIX):
+            await self._next_page(incoming)
+            return
+        replies = await self.engine.handle(incoming)
+        for reply in replies:
+            delivery = await self.send(incoming.account_id, reply)
+            if delivery.outcome != "sent":
+                log.warning("reply to %s not sent: %s", incoming.account_id, delivery.error)
+                return
+
+    async def _next_page(self, incoming: Incoming) -> None:
+        """The "Lainnya" row: the same options again, from where the last page ended."""
+        offset = int(incoming.option_id.removeprefix(MORE_PREFIX) or 0)
+        options = self.engine.shown_options(channel=CHANNEL, account_id=incoming.account_id)
+        if not options:
+            return
+        language = self.engine.language_of(channel=CHANNEL, account_id=incoming.account_id)
+        page = Reply(self.catalog.get(language, "whatsapp.more_text"), options=tuple(options))
+        await self.send(incoming.account_id, page, offset=offset)
+
+    # --- sending -----------------------------------------------------------------------
+
+    async def send(self, to: str, reply: Reply, *, offset: int = 0) -> Delivery:
+        """A reply inside the person's window (an answer to their message)."""
+        language = self.engine.language_of(channel=CHANNEL, account_id=to)
+        bodies = render_payloads(
+            reply,
+            choose=self.catalog.get(language, "whatsapp.choose"),
+            more=self.catalog.get(language, "whatsapp.more"),
+            offset=offset,
+        )
+        delivery = Delivery("sent")
+        for body in bodies:
+            delivery = await self._post(to, body)
+            if delivery.outcome != "sent":
+                return delivery
+        return delivery
+
+    async def deliver(self, message: Outgoing) -> Delivery:
+        """An outbox message: free-form inside the 24-hour window, else a template or wait."""
+        last = self.engine.last_inbound(channel=CHANNEL, account_id=message.account_id)
+        inside = last is not None and datetime.now(UTC) - last < WINDOW
+        if inside:
+            delivery = await self.send(message.account_id, message.reply)
+            if delivery.outcome != "outside_window":
+                return delivery
+        return await self._template_or_wait(message)
+
+    async def _template_or_wait(self, message: Outgoing) -> Delivery:
+        template = self.settings.templates.get(message.template)
+        if template is None:
+            return Delivery("waiting", "outside the 24-hour window; no template for this kind")
+        parameters = [
+            {"type": "text", "text": str(message.params.get(name, ""))[:1024] or "-"}
+            for name in template.params
+        ]
+        body = {
+            "type": "template",
+            "template": {
+                "name": template.name,
+                "language": {"code": template.language},
+                "components": [{"type": "body", "parameters": parameters}] if parameters else [],
+            },
+        }
+        delivery = await self._post(message.account_id, body)
+        if delivery.outcome == "outside_window":
+            return Delivery("failed", "a template was refused as outside the window")
+        return delivery
+
+    async def _post(self, to: str, body: dict) -> Delivery:
+        if self._stopped:
+            return Delivery("failed", "sending stopped: the access token was refused")
+        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+        payload.update(body)
+        try:
+            response = await self._http.post(self._url, json=payload, headers=self._headers)
+        except httpx.HTTPError as error:
+            return Delivery("retry", f"network: {error}")
+        if response.status_code < 300:
+            messages = response.json().get("messages") or [{}]
+            return Delivery("sent", platform_message_id=messages[0].get("id"))
+        return self._classify(response, payload)
+
+    def _classify(self, response: httpx.Response, payload: dict) -> Delivery:
+        try:
+            error = response.json().get("error") or {}
+        except ValueError:
+            error = {}
+        code = error.get("code")
+        title = error.get("error_data", {}).get("details") or error.get("message") or ""
+        text = f"{response.status_code} {code} {title}".strip()
+        if response.status_code == 401 or code == 190:
+            if not self._stopped:
+                log.error("WhatsApp refused the access token (401): sending stops")
+            self._stopped = True
+            return Delivery("failed", text)
+        if code in OUTSIDE_WINDOW_CODES:
+            return Delivery("outside_window", text)
+        if code in UNDELIVERABLE_CODES:
+            return Delivery("blocked", text)
+        if code in RETRYABLE_CODES or response.status_code >= 500:
+            return Delivery("retry", text)
+        log.error("WhatsApp refused a message (%s); payload: %r", text, payload)
+        return Delivery("failed", text)

@@ -1,0 +1,84 @@
+"""Webhook bodies kept before they are answered, and the delivery statuses platforms report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models import ChannelAccount, DeliveryStatus, InboundEvent
+from models.base import as_utc
+
+
+def store(session: Session, *, channel: str, payload: dict, now: datetime) -> int:
+    event = InboundEvent(channel=channel, payload=payload, received_at=now)
+    session.add(event)
+    session.flush()
+    return event.id
+
+
+def unprocessed(session: Session, *, channel: str, limit: int = 50) -> list[InboundEvent]:
+    """Oldest first: what was stored but not yet processed (also after a restart)."""
+    return list(
+        session.exec(
+            select(InboundEvent)
+            .where(InboundEvent.channel == channel, InboundEvent.processed_at.is_(None))
+            .order_by(InboundEvent.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark_processed(session: Session, *, event_id: int, now: datetime) -> None:
+    session.execute(
+        sa.update(InboundEvent).where(InboundEvent.id == event_id).values(processed_at=now)
+    )
+
+
+_STATUS_ORDER = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+def record_status(
+    session: Session,
+    *,
+    channel: str,
+    platform_message_id: str,
+    recipient: str,
+    status: str,
+    now: datetime,
+    error_code: int | None = None,
+    error_title: str | None = None,
+) -> None:
+    """Keep the furthest status (statuses may arrive out of order or twice)."""
+    row = session.exec(
+        select(DeliveryStatus).where(
+            DeliveryStatus.channel == channel,
+            DeliveryStatus.platform_message_id == platform_message_id,
+        )
+    ).first()
+    if row is None:
+        row = DeliveryStatus(
+            channel=channel,
+            platform_message_id=platform_message_id,
+            recipient=recipient,
+            status=status,
+            updated_at=now,
+        )
+        session.add(row)
+    elif _STATUS_ORDER.get(status, 0) < _STATUS_ORDER.get(row.status, 0):
+        return
+    row.status = status
+    row.error_code = error_code
+    row.error_title = error_title
+    row.updated_at = now
+    session.flush()
+
+
+def last_inbound(session: Session, *, channel: str, account_id: str) -> datetime | None:
+    found = session.execute(
+        select(ChannelAccount.last_inbound_at).where(
+            ChannelAccount.channel == channel, ChannelAccount.external_id == account_id
+        )
+    ).first()
+    return as_utc(found[0]) if found else None
