@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -306,10 +306,15 @@ class WhatsAppChannel:
             error_code=errors[0].get("code"),
             error_title=errors[0].get("title"),
         )
-        if status.get("status") == "failed" and errors[0].get("code") in UNDELIVERABLE_CODES:
-            self.engine.set_blocked(
-                channel=CHANNEL, account_id=status.get("recipient_id", ""), blocked=True
-            )
+        code = errors[0].get("code")
+        if status.get("status") != "failed":
+            return
+        recipient = status.get("recipient_id") or status.get("recipient_user_id", "")
+        if code in UNDELIVERABLE_CODES:
+            self.engine.set_blocked(channel=CHANNEL, account_id=recipient, blocked=True)
+        elif code in OUTSIDE_WINDOW_CODES:
+            # Accepted, then refused by webhook: the message waits for the person's next word.
+            self.engine.requeue_waiting(channel=CHANNEL, platform_message_id=status.get("id", ""))
 
     async def _answer(self, incoming: Incoming) -> None:
         if incoming.option_id and incoming.option_id.startswith(MORE_PREFIX):
@@ -353,7 +358,7 @@ class WhatsAppChannel:
     async def deliver(self, message: Outgoing) -> Delivery:
         """An outbox message: free-form inside the 24-hour window, else a template or wait."""
         last = self.engine.last_inbound(channel=CHANNEL, account_id=message.account_id)
-        inside = last is not None and datetime.now(UTC) - last < WINDOW
+        inside = last is not None and self.engine.clock.now() - last < WINDOW
         if inside:
             delivery = await self.send(message.account_id, message.reply)
             if delivery.outcome != "outside_window":
@@ -384,7 +389,9 @@ class WhatsAppChannel:
     async def _post(self, to: str, body: dict) -> Delivery:
         if self._stopped:
             return Delivery("failed", "sending stopped: the access token was refused")
-        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+        # A username-only person is known by a business-scoped id ("CC.digits"), not a number.
+        address = {"recipient": to} if "." in to else {"to": to}
+        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", **address}
         payload.update(body)
         try:
             response = await self._http.post(self._url, json=payload, headers=self._headers)

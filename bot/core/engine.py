@@ -145,6 +145,12 @@ class Engine:
         with transaction(self.database) as session:
             inbound.record_status(session, now=self.clock.now(), **status)
 
+    def requeue_waiting(self, *, channel: str, platform_message_id: str) -> None:
+        with transaction(self.database) as session:
+            outbox.requeue_waiting(
+                session, channel=channel, platform_message_id=platform_message_id
+            )
+
     def last_inbound(self, *, channel: str, account_id: str) -> datetime | None:
         with transaction(self.database) as session:
             return inbound.last_inbound(session, channel=channel, account_id=account_id)

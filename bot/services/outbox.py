@@ -244,3 +244,17 @@ def release_waiting(session: Session, *, channel: str, account_id: str) -> int:
     return session.execute(
         _RELEASE_WAITING, {"channel": channel, "account_id": account_id}
     ).rowcount
+
+
+def requeue_waiting(session: Session, *, channel: str, platform_message_id: str) -> int:
+    """A sent message the platform later refused (outside the window): it waits again."""
+    if not platform_message_id:
+        return 0
+    return session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.platform_message_id == platform_message_id,
+        )
+        .values(state=OutboxState.WAITING, last_error="outside the 24-hour window")
+    ).rowcount
