@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 
+import httpx
 import pytest
 
 from bot.config import Settings
@@ -86,3 +88,43 @@ async def test_run_serves_telegram_by_webhook(settings, token, app) -> None:
 
     with Session(app.database) as session:
         assert session.exec(select(Person)).one().phone is None  # linked later by contact
+
+
+async def test_run_serves_whatsapp_webhooks(settings, app, monkeypatch) -> None:
+    from tests.fakes.whatsapp import FakeWhatsApp
+
+    monkeypatch.setenv("WHATSAPP_ACCESS_TOKEN", "TEST-TOKEN")
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", "app-secret")
+    monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", "verify-me")
+    async with FakeWhatsApp(app_secret="app-secret", clock=ManualClock(), user_pause=7.0) as graph:
+        configured = settings.model_copy(
+            update={
+                "whatsapp": settings.whatsapp.model_copy(
+                    update={
+                        "enabled": True,
+                        "base_url": graph.base_url,
+                        "api_version": graph.api_version,
+                        "phone_number_id": graph.phone_number_id,
+                    }
+                ),
+                "server": settings.server.model_copy(update={"port": free_port()}),
+            }
+        )
+        stop = asyncio.Event()
+        running = asyncio.ensure_future(serve(configured, stop))
+        try:
+            url = f"http://127.0.0.1:{configured.server.port}/webhooks/whatsapp"
+            for _ in range(100):  # until uvicorn listens (bounded)
+                with contextlib.suppress(httpx.ConnectError):
+                    if (await graph.verify(url, "verify-me", "ok"))[0] == 200:
+                        break
+                await asyncio.sleep(0.05)
+            await graph.set_webhook(url, verify_token="verify-me")
+            siti = graph.person(wa_id="6281234567890", name="Siti")
+            await siti.send_text("halo")
+            await graph.wait_until(lambda: siti.last_text and "Selamat" in siti.last_text, 10)
+            await siti.tap_button("Setuju")
+            await graph.wait_until(lambda: "Saya pelaku IKM" in siti.last_buttons, 10)
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, timeout=10)
