@@ -227,6 +227,12 @@ def broadcast(
         target = audience.validate(target)
     except ValueError as invalid:
         raise _fail(f"Audiens tidak valid: {invalid}") from None
+    from bot.runner import check_secrets
+
+    try:
+        check_secrets(settings)  # before anything is queued: a second try must not send twice
+    except MissingSecret as missing:
+        raise _fail(str(missing)) from None
     bot = build_app(settings)
     try:
         with transaction(bot.database) as session:

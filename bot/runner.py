@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import uvicorn
 
@@ -115,6 +116,7 @@ def build_sender(app: App, transports: dict[str, Transport]) -> OutboxSender:
             batch_size=pace.batch_size,
             concurrency=pace.concurrency,
             max_attempts=pace.max_attempts,
+            lease=timedelta(seconds=pace.lease_seconds),
         ),
     )
 

@@ -133,6 +133,7 @@ class OutboxSender:
         outcomes: Counter[str] = Counter()
         if not self.transports:
             return outcomes
+        self._blocked.clear()  # a person who wrote again since is reachable again
         while True:
             with transaction(self.database) as session:
                 claimed = outbox_service.claim_due(

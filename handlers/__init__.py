@@ -7,7 +7,7 @@ from handlers import notifications
 from handlers.account import ACCOUNT
 from handlers.admin import ADMIN
 from handlers.bimtek import BIMTEK
-from handlers.common import MENU, help_reply, home, refusal
+from handlers.common import MENU, gate, help_reply, home, refusal
 from handlers.company import COMPANY
 from handlers.dinas import DINAS
 from handlers.ikm import IKM
@@ -75,4 +75,5 @@ def build_registry() -> Registry:
         refusal=refusal,
         render=notifications.render,
         deep_links=DEEP_LINKS,
+        gate=gate,
     )

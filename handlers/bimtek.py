@@ -9,6 +9,7 @@ from bot.parsing.dates import format_when
 from bot.services import bimtek as bimtek_service
 from bot.services import ikm as ikm_service
 from models import BimtekSession, RegistrationStatus
+from models.base import as_utc
 
 REGISTER = "register"
 WAITLIST = "waitlist"
@@ -25,7 +26,8 @@ def _profile(ctx: Context):
 
 
 def _when(ctx: Context, moment) -> str:  # noqa: ANN001 - a datetime
-    return format_when(moment, ctx.t.language)
+    # SQLite hands back naive datetimes; they were stored in UTC.
+    return format_when(as_utc(moment), ctx.t.language)
 
 
 def bimtek_text(ctx: Context, bimtek: BimtekSession) -> str:
@@ -92,9 +94,12 @@ def _on_list(ctx: Context, chosen: str) -> Outcome:
 def _chosen(ctx: Context) -> BimtekSession | None:
     arg = str(ctx.data.get("arg", ""))
     bimtek = ctx.session.get(BimtekSession, int(arg)) if arg.isdigit() else None
-    if bimtek is None or not bimtek_service.eligible(bimtek, _profile(ctx)):
+    if bimtek is None:
         return None
-    return bimtek
+    # Someone already registered keeps access (to cancel) even if their profile changed.
+    if bimtek_service.eligible(bimtek, _profile(ctx)) or _registration(ctx, bimtek):
+        return bimtek
+    return None
 
 
 def _registration(ctx: Context, bimtek: BimtekSession):

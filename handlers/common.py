@@ -45,6 +45,20 @@ def home(ctx: Context) -> str:
     return "menu.utama"
 
 
+# Flows open before the current consent is given: the consent itself, and a person's
+# own data (to see or delete it without agreeing first).
+OPEN_WITHOUT_CONSENT = frozenset({"mulai", "akun"})
+
+
+def gate(ctx: Context, flow: Flow) -> str | None:
+    """A new consent text must be accepted before anything else (UU PDP)."""
+    if flow.name in OPEN_WITHOUT_CONSENT:
+        return None
+    if not accounts.has_consented(ctx.session, ctx.person, ctx.settings.app.consent_version):
+        return "mulai.setuju"
+    return None
+
+
 def _menu_options(ctx: Context) -> list[Option]:
     options = []
     if ctx.suspended_step:

@@ -26,6 +26,7 @@ from bot.services import bimtek as bimtek_service
 from handlers.bimtek import bimtek_text
 from handlers.company import sector_items, typed_sectors
 from models import Announcement, BimtekFields, BimtekSession
+from models.base import as_utc
 
 SECTION = "bimtek"
 ANNOUNCEMENT = "announcement"
@@ -46,7 +47,10 @@ def _organiser_options(ctx: Context) -> list[Option]:
 
 def _parse_organiser(ctx: Context, incoming: Incoming) -> str:
     if incoming.option_id and incoming.option_id.startswith("o:"):
-        return ORGANISERS[int(incoming.option_id[2:])]
+        index = incoming.option_id[2:]
+        if index.isdigit() and int(index) < len(ORGANISERS):
+            return ORGANISERS[int(index)]
+        raise Invalid(ctx.t("dinas.organiser.invalid"))
     return text_parser("dinas.organiser.invalid")(ctx, incoming)
 
 
@@ -206,7 +210,7 @@ def _sessions_text(ctx: Context) -> str:
             ctx.t(
                 "dinas.sessions_line",
                 title=bimtek.title,
-                when=format_when(bimtek.starts_at, ctx.t.language),
+                when=format_when(as_utc(bimtek.starts_at), ctx.t.language),
                 registered=counts.get("registered", 0),
                 quota=bimtek.quota,
                 waiting=counts.get("waitlisted", 0),
@@ -367,7 +371,9 @@ async def _take_photo(ctx: Context, incoming: Incoming) -> Outcome:
     """An optional picture for the announcement."""
     if incoming.photo is not None:
         ctx.section(ANNOUNCEMENT)["image_ref"] = incoming.photo.as_stored()
-    elif incoming.option_id != "skip":
+    elif incoming.option_id == "skip":
+        ctx.section(ANNOUNCEMENT).pop("image_ref", None)
+    else:
         return Retry(ctx.t("dinas.announce.photo_invalid"))
     return go_on(ctx, "dinas.umum_audiens")
 
@@ -381,6 +387,8 @@ def _audience_options(ctx: Context) -> list[Option]:
 
 def _on_audience(ctx: Context, chosen: str) -> Outcome:
     draft = ctx.section(ANNOUNCEMENT)
+    if (draft.get("audience") or {}).get("kind") != chosen:
+        draft.pop("values", None)  # sectors are not kecamatan: start the choice afresh
     draft["audience"] = {"kind": chosen}
     if chosen == "sector":
         return Goto("dinas.umum_sektor")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.flow import HOME, Context, Enter, Finish, Flow, Goto, Outcome, Retry, Step
+from bot.core.flow import HOME, Context, Enter, Finish, Flow, Goto, Outcome, Resume, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
 from bot.core.steps import choice_step
 from bot.parsing.identity import parse_phone
@@ -13,6 +13,7 @@ DECLINE = "decline"
 SWITCH_LANGUAGE = "lang"
 AS_IKM = "ikm"
 AS_COMPANY = "company"
+RESUME = "resume"
 
 
 def _consent_text(ctx: Context) -> str:
@@ -33,6 +34,10 @@ def _on_consent(ctx: Context, chosen: str) -> Outcome:
         ctx.t = ctx.t.catalog.translator(ctx.person.language)
         return Goto("mulai.setuju")
     if chosen == DECLINE:
+        if accounts.has_profile(ctx.session, ctx.person):
+            # A registered person declining a new text keeps their data: deleting it is
+            # "hapus data", with its own confirmation.
+            return Finish(say=(_reply(ctx, "onboarding.declined_registered"),), show_menu=False)
         accounts.delete_person(ctx.session, ctx.person)
         return Finish(say=(_reply(ctx, "onboarding.declined"),), show_menu=False)
     accounts.record_consent(
@@ -63,6 +68,10 @@ async def _take_contact(ctx: Context, incoming: Incoming) -> Outcome:
         phone = parse_phone(incoming.clean_text)
         if phone is None:
             return Retry(ctx.t("admin.phone.invalid"))
+        # A typed number proves nothing: it may never open someone else's data or role.
+        taken = accounts.find_by_phone(ctx.session, phone)
+        if (taken is not None and taken.id != ctx.person.id) or phone in ctx.settings.app.admins:
+            return Retry(ctx.t("onboarding.contact.taken"))
         return _link(ctx, phone)
     contact = incoming.contact
     if contact is None:
@@ -84,13 +93,17 @@ def _link(ctx: Context, phone: str) -> Outcome:
 
 
 def _role_options(ctx: Context) -> list[Option]:
+    resume = [Option(RESUME, ctx.t("menu.resume"))] if ctx.suspended_step else []
     return [
+        *resume,
         Option(AS_IKM, ctx.t("onboarding.as_ikm")),
         Option(AS_COMPANY, ctx.t("onboarding.as_company")),
     ]
 
 
 def _on_role(ctx: Context, chosen: str) -> Outcome:
+    if chosen == RESUME:
+        return Resume()
     if chosen == AS_IKM:
         ctx.data["mode"] = "daftar"
         return Goto("ikm.nama")

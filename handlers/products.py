@@ -1,7 +1,7 @@
 """Products: added at registration or from the menu, listed, edited and deleted.
 
 The draft lives in `data["product"]`. `data["mode"]` is "daftar" (first product of
-a registration: the IKM summary saves it), "ubah" (editing `data["product_id"]`)
+a registration: the IKM summary saves it), "ubah" (editing the product whose id is `data["arg"]`)
 or, by default, adding a new product.
 """
 
@@ -142,7 +142,7 @@ def _on_summary(ctx: Context, chosen: str) -> Outcome:
         return Goto("produk.ubah", say=(Reply(ctx.t("errors.incomplete")),))
     profile = ikm_service.profile_of(ctx.session, ctx.person)
     if ctx.data.get("mode") == "ubah":
-        product = ikm_service.product_of(ctx.session, profile, ctx.data.get("product_id", 0))
+        product = ikm_service.product_of(ctx.session, profile, _chosen_id(ctx))
         if product is None:
             return Finish(say=(Reply(ctx.t("product.gone")),))
         ikm_service.update_product(ctx.session, product=product, fields=fields, now=ctx.now)
@@ -201,13 +201,18 @@ def _on_list(ctx: Context, chosen: str) -> Outcome:
         return Goto("produk.nama")
     if chosen == BACK:
         return Finish()
-    ctx.data["product_id"] = int(chosen[2:])
+    ctx.data["arg"] = chosen[2:]
     return Goto("produk.detail")
+
+
+def _chosen_id(ctx: Context) -> int:
+    arg = str(ctx.data.get("arg", ""))
+    return int(arg) if arg.isdigit() else 0
 
 
 def _chosen_product(ctx: Context):
     profile = ikm_service.profile_of(ctx.session, ctx.person)
-    return ikm_service.product_of(ctx.session, profile, ctx.data.get("product_id", 0))
+    return ikm_service.product_of(ctx.session, profile, _chosen_id(ctx))
 
 
 def _detail_text(ctx: Context) -> str:

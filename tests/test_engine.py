@@ -197,3 +197,47 @@ async def test_typed_label_counts_as_tap_on_any_channel(app) -> None:
     await say("halo")
     replies = await say("setuju")
     assert replies[-1].options[0].label == "Saya pelaku IKM"
+
+
+async def test_menu_during_first_registration_can_resume_it(chat_as) -> None:
+    chat = chat_as(PHONE)
+    await start_ikm_registration(chat)
+    await chat.say("menu")
+    assert chat.options[0] == "Lanjutkan yang tadi"
+    await chat.tap("Lanjutkan yang tadi")
+    assert "bidang apa" in chat.text
+
+
+async def test_browsing_does_not_push_aside_a_half_filled_form(chat_as) -> None:
+    chat = chat_as(PHONE)
+    await register_ikm(chat)
+    await chat.tap("Tambah produk")
+    await chat.say("Keripik pisang")
+    await chat.say("produk")  # look at the products meanwhile
+    await chat.tap("Boneka karakter")  # browsing keeps an id, not a form
+    await chat.say("menu")
+    await chat.tap("Lanjutkan yang tadi")
+    assert "Dijual per apa" in chat.text  # the product form, with its name kept
+    await chat.tap("pcs")
+    await chat.say("10rb")
+    await chat.say("100")
+    await chat.tap("Lewati")
+    assert "Produk: Keripik pisang" in chat.text
+
+
+async def test_a_new_consent_text_is_asked_before_any_flow_and_declining_keeps_data(
+    app, chat_as
+) -> None:
+    chat = chat_as(PHONE)
+    await register_ikm(chat)
+    app.settings.app.consent_version = "2027-01"
+    await chat.say("produk")
+    assert "Selamat datang" in chat.text  # the new text first
+    await chat.tap("Tidak setuju")
+    assert "Data Anda tetap tersimpan" in chat.text
+    with Session(app.database) as session:
+        assert session.exec(select(Product)).all()
+    await chat.say("halo")
+    await chat.tap("Setuju")
+    await chat.say("produk")
+    assert "Boneka karakter" in chat.text

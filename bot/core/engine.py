@@ -102,6 +102,7 @@ class Engine:
                 log.info("ignoring redelivered message %s", incoming.message_id)
                 return []
             account, person = self._identify(session, incoming)
+            accounts.lock_person(session, person.id)
             outbox.release_waiting(
                 session, channel=incoming.channel, account_id=incoming.account_id
             )
@@ -273,7 +274,11 @@ class Engine:
         if not flow.allows(ctx.roles):
             where_they_are = self._prompt_if_any(ctx, state) or self._enter(ctx, state, HOME)
             return [self.registry.refusal(ctx, flow), *where_they_are]
-        self._suspend_if_started(state, leaving_for=flow.name)
+        detour = self.registry.gate(ctx, flow)
+        if detour is not None and detour != target:
+            target, argument = detour, None
+            flow, _ = self.registry.resolve(target)
+        self._suspend_if_started(state)
         self._clear(ctx, state, keep_suspended=True)
         if argument is not None:
             state.data["arg"] = argument
@@ -281,11 +286,11 @@ class Engine:
         state.step = target
         return self._prompt(ctx, target)
 
-    def _suspend_if_started(self, state: ConversationState, *, leaving_for: str) -> None:
-        """Keep a half-answered flow aside so "Lanjutkan" in the menu can bring it back."""
-        if state.step is None or not state.data:
-            return
-        if state.step.partition(".")[0] == leaving_for:
+    def _suspend_if_started(self, state: ConversationState) -> None:
+        """Keep a half-answered form aside so "Lanjutkan" in the menu can bring it back."""
+        # Only answers typed into a form are worth keeping; an id remembered while browsing
+        # ("arg") is not, and must not push aside a form kept earlier.
+        if state.step is None or not any(key != "arg" for key in state.data):
             return
         state.suspended = {"step": state.step, "data": dict(state.data)}
 

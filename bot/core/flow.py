@@ -156,6 +156,7 @@ class Registry:
         refusal: Callable[[Context, Flow], Reply],
         render: Callable[[Translator, str, dict], Reply],
         deep_links: Mapping[str, str] | None = None,
+        gate: Callable[[Context, Flow], str | None] | None = None,
     ) -> None:
         self.flows = {flow.name: flow for flow in flows}
         self.commands = dict(commands)
@@ -163,6 +164,8 @@ class Registry:
         self.help = help
         self.refusal = refusal
         self.render = render
+        # Where a person must go before entering a flow (e.g. a new consent text), if anywhere.
+        self.gate = gate or (lambda ctx, flow: None)
         # Buttons in proactive messages may open only these steps ("@bimtek:5").
         self.deep_links = dict(deep_links or {})
         for target in self.deep_links.values():

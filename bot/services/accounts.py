@@ -112,6 +112,17 @@ def set_blocked(session: Session, *, channel: str, external_id: str, blocked: bo
     return result.rowcount > 0
 
 
+def lock_person(session: Session, person_id: int) -> None:
+    """Hold this person's messages one at a time until the transaction ends.
+
+    Several webhook workers may receive two messages of one person at once (a double
+    tap); without this both would read the same state and, say, save a product twice.
+    SQLite needs nothing: it lets one writer in at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": person_id})
+
+
 def person_id_of(session: Session, *, channel: str, external_id: str) -> int | None:
     return session.execute(
         select(ChannelAccount.person_id).where(

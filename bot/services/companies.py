@@ -18,7 +18,7 @@ def register_company(
     session: Session, *, person: Person, fields: CompanyFields, now: datetime
 ) -> Company:
     """Save a company as waiting for verification and give the person the `company` role."""
-    if company_of(session, person) is not None:
+    if company_of(session, person) is not None or person.role not in (None, "company"):
         raise AlreadyRegistered()
     company = Company(
         **fields.model_dump(),

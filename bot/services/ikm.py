@@ -23,7 +23,7 @@ def register_ikm(
     now: datetime,
 ) -> IkmProfile:
     """Save a new IKM with its first product and give the person the `ikm` role."""
-    if profile_of(session, person) is not None:
+    if profile_of(session, person) is not None or person.role not in (None, "ikm"):
         raise AlreadyRegistered()
     record = IkmProfile(**profile.model_dump(), person_id=person.id, created_at=now, updated_at=now)
     session.add(record)
@@ -36,7 +36,7 @@ def register_ikm(
 
 
 class AlreadyRegistered(Exception):
-    """This person already has a profile; a second registration would duplicate it."""
+    """This person already has a profile or another role; registering would clash."""
 
 
 def update_profile(
