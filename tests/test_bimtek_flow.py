@@ -165,3 +165,15 @@ async def test_reschedule_moves_the_reminders(app, chat_as, clock) -> None:
     with Session(app.database) as session:
         assert session.exec(select(BimtekSession)).one().schedule_version == 2
     assert await close_bimtek_registrations(app) == 0
+
+
+async def test_times_are_shown_in_wib_wherever_they_appear(app, chat_as) -> None:
+    chat = chat_as(IKM_PHONES[0])
+    await register_ikm(chat)
+    grant_officer(app)
+    officer = chat_as(OFFICER)
+    await create_bimtek(officer, reach=1)
+    await officer.say("bimtek")
+    assert "pukul 09.00 WIB" in officer.text
+    await chat.say("bimtek")
+    assert "pukul 09.00 WIB" in chat.text and "02.00" not in chat.text

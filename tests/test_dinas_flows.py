@@ -152,3 +152,25 @@ async def test_a_company_cannot_enter_dinas_tools(chat_as, app) -> None:
     with Session(app.database) as session:
         person = session.exec(select(Person)).one()
     assert accounts.roles_of(person, app.settings.app.admins) == frozenset({"company"})
+
+
+async def test_changing_the_audience_kind_starts_its_choice_afresh(app, chat_as) -> None:
+    await register_ikm(chat_as("+6281200000021"))
+    grant_officer(app)
+    officer = chat_as(OFFICER)
+    await officer.say("halo")
+    await officer.tap("Setuju")
+    await officer.say("pengumuman")
+    await officer.say("Pameran produk IKM di Jababeka.")
+    await officer.tap("Lewati")
+    await officer.tap("IKM per bidang")
+    await officer.tap("Pakaian jadi")
+    await officer.tap("Selesai")
+    await officer.tap("Ubah teks")
+    await officer.say("Pameran produk IKM di Cikarang.")
+    await officer.tap("Lewati")
+    await officer.tap("IKM per kecamatan")
+    await officer.tap("Sukawangi")
+    await officer.tap("Selesai")
+    assert "1 penerima" in officer.text
+    assert "gangguan" not in officer.text

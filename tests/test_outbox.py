@@ -249,3 +249,15 @@ def test_concurrent_claims_on_postgres_never_overlap(app, postgres_url) -> None:
         worker.join(timeout=15)
     assert not set(claimed["a"]) & set(claimed["b"])
     assert len(claimed["a"]) + len(claimed["b"]) == 20
+
+
+async def test_an_account_blocked_in_one_drain_is_tried_again_in_the_next(app, clock) -> None:
+    ids = people(app, 1)
+    announce(app, ids, key="first")
+    blocking = RecordingTransport(script={"1000": [Delivery("blocked", "403")]})
+    running = sender(app, blocking)  # `run` keeps one sender for the whole process
+    assert (await running.drain_once())["blocked"] == 1
+    with transaction(app.database) as session:  # the person writes again: reachable
+        session.exec(select(ChannelAccount)).one().blocked = False
+    announce(app, ids, key="second")
+    assert (await running.drain_once())["sent"] == 1

@@ -245,3 +245,20 @@ async def test_a_username_only_person_is_asked_for_the_number(whatsapp) -> None:
         person = session.exec(select(Person)).one()
     assert account.platform_user_id and account.external_id == account.platform_user_id
     assert person.phone == "+6281299998888"
+
+
+async def test_a_typed_number_cannot_take_over_someone_elses_account(whatsapp, chat_as) -> None:
+    from tests.chat import register_ikm
+
+    await register_ikm(chat_as("+6281234567890"))
+    attacker = whatsapp.graph.person(wa_id="6289900002222", name="X", has_phone=False)
+    await act(whatsapp, attacker.send_text("halo"))
+    await act(whatsapp, attacker.tap_button("Setuju"))
+    await act(whatsapp, attacker.send_text("0812-3456-7890"))
+    assert "sudah terdaftar" in attacker.last_text
+    await act(whatsapp, attacker.send_text("produk"))
+    assert "Boneka karakter" not in (attacker.last_text or "")
+    await act(whatsapp, attacker.send_text("0811-0000-0001"))  # an admin's number
+    with Session(whatsapp.app.database) as session:
+        people = session.exec(select(Person)).all()
+    assert sorted(p.phone or "" for p in people) == ["", "+6281234567890"]
