@@ -11,6 +11,8 @@ from bot.core.messages import Document, Option, Reply
 from bot.core.steps import choice_step
 from bot.parsing.identity import format_phone
 from bot.services import accounts
+from bot.services import bimtek as bimtek_service
+from bot.services import ikm as ikm_service
 from handlers.summary import company_summary, ikm_summary, product_summary
 
 DELETE = "delete"
@@ -53,6 +55,8 @@ def _stored_text(ctx: Context) -> str:
         draft = product.model_dump()
         draft["price"] = [product.price_min, product.price_max]
         parts.append(product_summary(ctx, draft))
+    if data.registrations:
+        parts.append(ctx.t("account.data.registrations", count=len(data.registrations)))
     if data.company:
         parts.append(company_summary(ctx, data.company.model_dump(), person.phone))
     parts.append(ctx.t("account.data.what_next"))
@@ -89,6 +93,7 @@ def _export(ctx: Context) -> Reply:
         "consents": [c.model_dump(mode="json") for c in data.consents],
         "ikm_profile": data.ikm.model_dump(mode="json") if data.ikm else None,
         "products": [p.model_dump(mode="json") for p in data.products],
+        "bimtek_registrations": [r.model_dump(mode="json") for r in data.registrations],
         "company": data.company.model_dump(mode="json") if data.company else None,
     }
     content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
@@ -106,6 +111,9 @@ def _on_confirm(ctx: Context, chosen: str) -> Outcome:
     if chosen == KEEP:
         return Finish(say=(Reply(ctx.t("account.delete.kept")),))
     farewell = Reply(ctx.t("account.delete.done"))
+    profile = ikm_service.profile_of(ctx.session, ctx.person)
+    if profile is not None:  # their seats go to those waiting, who are told
+        bimtek_service.release_seats(ctx.session, ikm=profile, now=ctx.now, tz=ctx.settings.tz)
     accounts.delete_person(ctx.session, ctx.person)
     return Finish(say=(farewell,), show_menu=False)
 

@@ -273,7 +273,10 @@ def _on_session(ctx: Context, chosen: str) -> Outcome:
         return Goto("dinas.bimtek_daftar")
     if chosen == "csv":
         csv_text = bimtek_service.roster_csv(
-            bimtek_service.roster(ctx.session, bimtek=bimtek), ctx.settings.tz
+            bimtek_service.roster(ctx.session, bimtek=bimtek),
+            ctx.settings.tz,
+            header=ctx.t("dinas.csv_header").split(","),
+            status_label=lambda status: ctx.t(f"dinas.status.{status}"),
         )
         document = Document(f"bimtek-{bimtek.id}.csv", csv_text.encode("utf-8"), "text/csv")
         return Goto("dinas.sesi", say=(Reply(ctx.t("dinas.csv_ready"), document=document),))

@@ -177,3 +177,42 @@ async def test_times_are_shown_in_wib_wherever_they_appear(app, chat_as) -> None
     assert "pukul 09.00 WIB" in officer.text
     await chat.say("bimtek")
     assert "pukul 09.00 WIB" in chat.text and "02.00" not in chat.text
+
+
+async def test_deleting_ones_data_gives_the_seat_to_the_waiting_ikm(app, chat_as) -> None:
+    first, second = chat_as(IKM_PHONES[0]), chat_as(IKM_PHONES[1])
+    for number, chat in enumerate((first, second)):
+        await register_ikm(chat, business=f"Boneka {number}")
+    grant_officer(app)
+    officer = chat_as(OFFICER)
+    await officer.say("halo")
+    await officer.tap("Setuju")
+    await officer.tap("Buat bimtek")
+    for answer in ("Bimtek Menjahit Boneka",):
+        await officer.say(answer)
+    await officer.tap("Lewati")
+    await officer.tap("Kemenperin")
+    await officer.say("26/11/2026 jam 9")
+    await officer.say("Aula Dinas Perindustrian")
+    await officer.say("1")
+    await officer.tap("Semua")
+    await officer.tap("Semua")
+    await officer.tap("Sehari sebelumnya")
+    await officer.tap("Lewati")
+    await officer.tap("Simpan & umumkan")
+    await first.open()
+    await first.tap("Lihat dan daftar")
+    await first.tap("Daftar")
+    await second.open()
+    await second.tap("Lihat dan daftar")
+    await second.tap("Masuk daftar tunggu")
+
+    await first.say("hapus data")
+    assert "Pendaftaran bimtek (termasuk kehadiran): 1" in first.text
+    await first.tap("Hapus semua data")
+    await first.tap("Ya, hapus semua")
+    await second.open()
+    assert "Kabar baik" in second.text
+    with Session(app.database) as session:
+        [registration] = session.exec(select(BimtekRegistration)).all()
+    assert registration.status == "registered"

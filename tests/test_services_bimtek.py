@@ -645,7 +645,20 @@ def test_roster_order_and_csv(db, bimtek, clock):
         ("Sarung D", "waitlisted"),
         ("Batik B", "cancelled"),
     ]
-    rows = list(csv.reader(io.StringIO(svc.roster_csv(lines, WIB))))
+    header = (
+        "no",
+        "usaha",
+        "pemilik",
+        "telepon",
+        "kecamatan",
+        "status",
+        "kode",
+        "terdaftar",
+        "hadir",
+    )
+    rows = list(csv.reader(io.StringIO(
+        svc.roster_csv(lines, WIB, header=header, status_label=lambda status: status)
+    )))  # fmt: skip
     phone_of = {ikm.id: db.get(Person, ikm.person_id).phone for ikm in (a, b, c, d)}
     assert rows == [
         ["no", "usaha", "pemilik", "telepon", "kecamatan", "status", "kode", "terdaftar", "hadir"],

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models import (
+    BimtekRegistration,
     ChannelAccount,
     Company,
     Consent,
@@ -229,6 +230,7 @@ class PersonalData:
     consents: list[Consent]
     ikm: IkmProfile | None
     products: list[Product]
+    registrations: list[BimtekRegistration]
     company: Company | None
 
 
@@ -247,6 +249,11 @@ def personal_data(session: Session, person: Person) -> PersonalData:
         consents=list(session.exec(select(Consent).where(Consent.person_id == person.id))),
         ikm=ikm,
         products=products,
+        registrations=list(
+            session.exec(
+                select(BimtekRegistration).where(BimtekRegistration.person_id == person.id)
+            )
+        ),
         company=session.exec(select(Company).where(Company.person_id == person.id)).first(),
     )
 
@@ -255,7 +262,8 @@ def delete_person(session: Session, person: Person) -> None:
     """Erase a person and everything that hangs off them (explicitly, not trusting cascades)."""
     ikm_ids = select(IkmProfile.id).where(IkmProfile.person_id == person.id)
     session.execute(sa.delete(Product).where(Product.ikm_id.in_(ikm_ids)))
-    for table in (IkmProfile, Company, Consent, ConversationState, ChannelAccount):
+    tables = (BimtekRegistration, IkmProfile, Company, Consent, ConversationState, ChannelAccount)
+    for table in tables:
         session.execute(sa.delete(table).where(table.person_id == person.id))
     session.execute(sa.delete(Person).where(Person.id == person.id))
     session.expunge(person)

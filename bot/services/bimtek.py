@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Literal
@@ -44,17 +44,6 @@ ROSTER_ORDER = {
     RegistrationStatus.WAITLISTED: 1,
     RegistrationStatus.CANCELLED: 2,
 }
-ROSTER_HEADER = (
-    "no",
-    "usaha",
-    "pemilik",
-    "telepon",
-    "kecamatan",
-    "status",
-    "kode",
-    "terdaftar",
-    "hadir",
-)
 
 Outcome = Literal["registered", "waitlisted", "full", "already", "closed", "not_eligible"]
 
@@ -436,6 +425,15 @@ def active_registrations(
     return [(registration, bimtek) for registration, bimtek in rows]
 
 
+def release_seats(session: Session, *, ikm: IkmProfile, now: datetime, tz: ZoneInfo) -> int:
+    """Cancel every coming seat and waitlist place of this IKM (e.g. before its data is
+    deleted), so the first waiting IKM move up and are told. Returns how many."""
+    active = active_registrations(session, ikm=ikm, now=now)
+    for registration, _ in active:
+        cancel_registration(session, registration=registration, now=now, tz=tz)
+    return len(active)
+
+
 # --- reminders ------------------------------------------------------------------------
 
 
@@ -574,11 +572,20 @@ def roster(session: Session, *, bimtek: BimtekSession) -> list[RosterLine]:
     ]
 
 
-def roster_csv(lines: Iterable[RosterLine], tz: ZoneInfo) -> str:
-    """The roster as CSV for a spreadsheet, times in local time ("YYYY-MM-DD HH:MM")."""
+def roster_csv(
+    lines: Iterable[RosterLine],
+    tz: ZoneInfo,
+    *,
+    header: Sequence[str],
+    status_label: Callable[[str], str],
+) -> str:
+    """The roster as CSV for a spreadsheet, times in local time ("YYYY-MM-DD HH:MM").
+
+    The words (column names, statuses) come from the caller, in the reader's language.
+    """
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(ROSTER_HEADER)
+    writer.writerow(header)
     for number, line in enumerate(lines, start=1):
         writer.writerow(
             (
@@ -587,7 +594,7 @@ def roster_csv(lines: Iterable[RosterLine], tz: ZoneInfo) -> str:
                 _cell(line.owner_name),
                 line.phone or "",
                 _cell(line.kecamatan),
-                line.status,
+                status_label(line.status),
                 line.checkin_code,
                 _local(line.registered_at, tz),
                 _local(line.attended_at, tz),
