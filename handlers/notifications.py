@@ -58,7 +58,12 @@ def _bimtek_announced(t: Translator, params: dict) -> Reply:
 
 
 def _bimtek_reminder(t: Translator, params: dict) -> Reply:
-    title = t("notify.reminder_tomorrow") if params["which"] == "H-1" else t("notify.reminder_soon")
+    if params["which"] == "H-2h":
+        title = t("notify.reminder_soon")
+    elif params.get("same_day"):
+        title = t("notify.reminder_today")
+    else:
+        title = t("notify.reminder_tomorrow")
     text = "\n".join([_bimtek_lines(t, params), t("bimtek.line.code", code=params["checkin_code"])])
     return Reply(text, title=title)
 

@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import App
@@ -46,7 +45,6 @@ async def nudge_inactive_ikm(app: App) -> int:
 
 
 def jobs(app: App) -> list[Job]:
-    tz = app.settings.tz
     every = app.settings.scheduler
     return [
         Job("bimtek_reminders", IntervalTrigger(seconds=every.reminder_seconds), bimtek_reminders),
@@ -55,9 +53,7 @@ def jobs(app: App) -> list[Job]:
             IntervalTrigger(seconds=every.deadline_seconds),
             close_bimtek_registrations,
         ),
-        Job(
-            "nudge_inactive_ikm",
-            CronTrigger(day=1, hour=9, minute=0, timezone=tz),
-            nudge_inactive_ikm,
-        ),
+        # Every few hours rather than once on the 1st: a process down at that minute would
+        # skip the month. The key "nudge:YYYY-MM:person:N" still sends once a month.
+        Job("nudge_inactive_ikm", IntervalTrigger(hours=6), nudge_inactive_ikm),
     ]

@@ -116,7 +116,7 @@ async def test_quota_waitlist_promotion_and_reminders(app, chat_as, clock) -> No
     )
     await second.open()
     assert "Pengingat: bimtek besok" in second.text
-    assert "Pengingat: bimtek 2 jam lagi" in second.text
+    assert "Pengingat: bimtek segera dimulai" in second.text
     assert "mesin jahit" in second.text
 
     # Check-in by the officer, with the code shown to the IKM.
@@ -216,3 +216,51 @@ async def test_deleting_ones_data_gives_the_seat_to_the_waiting_ikm(app, chat_as
     with Session(app.database) as session:
         [registration] = session.exec(select(BimtekRegistration)).all()
     assert registration.status == "registered"
+
+
+async def test_a_cancelled_session_withdraws_reminders_still_waiting(app, chat_as, clock) -> None:
+    chat = chat_as(IKM_PHONES[0])
+    await register_ikm(chat)
+    grant_officer(app)
+    officer = chat_as(OFFICER)
+    await create_bimtek(officer, reach=1)
+    await chat.open()
+    await chat.tap("Lihat dan daftar")
+    await chat.tap("Daftar")
+    clock.set(datetime(2026, 11, 25, 1, 0, tzinfo=UTC))
+    await bimtek_reminders(app)  # H-1 waits in the console inbox
+    await officer.say("bimtek")
+    await officer.tap("Bimtek Menjahit Boneka")
+    await officer.tap("Batalkan bimtek")
+    await officer.tap("Ya, batalkan bimtek")
+    await chat.open()
+    assert "Bimtek dibatalkan" in chat.text
+    assert "Pengingat" not in chat.text  # the stale reminder was taken back
+
+
+async def test_registering_on_the_day_says_today_not_tomorrow(app, chat_as, clock) -> None:
+    chat = chat_as(IKM_PHONES[0])
+    await register_ikm(chat)
+    grant_officer(app)
+    officer = chat_as(OFFICER)
+    await officer.say("halo")
+    await officer.tap("Setuju")
+    await officer.tap("Buat bimtek")
+    await officer.say("Bimtek Pengemasan")
+    await officer.tap("Lewati")
+    await officer.tap("Kemenperin")
+    await officer.say("26/11/2026 jam 20")
+    await officer.say("Aula Dinas Perindustrian")
+    await officer.say("10")
+    await officer.tap("Semua")
+    await officer.tap("Semua")
+    await officer.say("26/11/2026 jam 15")
+    await officer.tap("Lewati")
+    await officer.tap("Simpan & umumkan")
+    clock.set(datetime(2026, 11, 26, 3, 0, tzinfo=UTC))  # 10:00 WIB on the day
+    await chat.open()
+    await chat.tap("Lihat dan daftar")
+    await chat.tap("Daftar")
+    await chat.open()
+    assert "Pengingat: bimtek hari ini" in chat.text
+    assert "besok" not in chat.text

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.services.outbox import enqueue
+from bot.services.outbox import withdraw as outbox_withdraw
 from models import (
     BimtekFields,
     BimtekRegistration,
@@ -189,6 +190,7 @@ def reschedule(
         raise InvalidSchedule("session_cancelled")
     starts_at, deadline = _checked_schedule(starts_at, registration_deadline, now)
     previous = _iso(bimtek.starts_at)
+    _withdraw_reminders(session, bimtek)  # those of the old time; new ones follow it
     bimtek.schedule_version += 1
     bimtek.starts_at = starts_at
     bimtek.registration_deadline = deadline
@@ -217,6 +219,7 @@ def cancel_session(session: Session, *, bimtek: BimtekSession, now: datetime) ->
     bimtek.status = BimtekStatus.CANCELLED
     bimtek.updated_at = now
     session.flush()
+    _withdraw_reminders(session, bimtek)
     params = session_params(bimtek)
     return _tell(
         session,
@@ -370,6 +373,7 @@ def cancel_registration(
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
     session.flush()
+    _withdraw_reminders(session, bimtek, registration.person_id)
     if not freed or bimtek.status != BimtekStatus.OPEN or now >= as_utc(bimtek.starts_at):
         return None
     return _promote_first_waiting(session, bimtek=bimtek, now=now, tz=tz)
@@ -425,6 +429,18 @@ def active_registrations(
     return [(registration, bimtek) for registration, bimtek in rows]
 
 
+def _withdraw_reminders(
+    session: Session, bimtek: BimtekSession, person_id: int | None = None
+) -> int:
+    """Reminders queued but not yet sent (say, waiting in an inbox) no longer apply."""
+    return outbox_withdraw(
+        session,
+        kind="bimtek.reminder",
+        key_prefix=f"bimtek:{bimtek.id}:",
+        key_suffix=f":person:{person_id}" if person_id is not None else "",
+    )
+
+
 def release_seats(session: Session, *, ikm: IkmProfile, now: datetime, tz: ZoneInfo) -> int:
     """Cancel every coming seat and waitlist place of this IKM (e.g. before its data is
     deleted), so the first waiting IKM move up and are told. Returns how many."""
@@ -467,6 +483,8 @@ def _enqueue_session_reminders(
     if not due:
         return 0
     params = session_params(bimtek)
+    # Registered late, the "day before" reminder may go out on the day itself.
+    same_day = now.astimezone(tz).date() == as_utc(bimtek.starts_at).astimezone(tz).date()
     queued = 0
     for registration in _registrations(session, bimtek, [RegistrationStatus.REGISTERED]):
         pid = registration.person_id
@@ -476,7 +494,12 @@ def _enqueue_session_reminders(
                 person_id=pid,
                 key=f"bimtek:{bimtek.id}:v{bimtek.schedule_version}:reminder:{which}:person:{pid}",
                 template="bimtek.reminder",
-                params={**params, "which": which, "checkin_code": registration.checkin_code},
+                params={
+                    **params,
+                    "which": which,
+                    "same_day": same_day,
+                    "checkin_code": registration.checkin_code,
+                },
                 now=now,
             )
     return queued

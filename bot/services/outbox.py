@@ -258,3 +258,17 @@ def requeue_waiting(session: Session, *, channel: str, platform_message_id: str)
         )
         .values(state=OutboxState.WAITING, last_error="outside the 24-hour window")
     ).rowcount
+
+
+def withdraw(session: Session, *, kind: str, key_prefix: str, key_suffix: str = "") -> int:
+    """Take back messages not sent yet (e.g. reminders of a cancelled or moved session)."""
+    return session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.kind == kind,
+            OutboxMessage.idempotency_key.startswith(key_prefix, autoescape=True),
+            OutboxMessage.idempotency_key.endswith(key_suffix, autoescape=True),
+            OutboxMessage.state.in_([OutboxState.PENDING, OutboxState.WAITING]),
+        )
+        .values(state=OutboxState.CANCELLED, last_error="withdrawn")
+    ).rowcount
