@@ -18,6 +18,8 @@ from models.outbox import OutboxMessage, OutboxState
 
 # Channels whose messages wait for the person instead of being pushed.
 PULL_CHANNELS = frozenset({"console"})
+# Channels where a message may wait for the person's next word (WhatsApp's 24-hour window).
+WINDOW_CHANNELS = frozenset({"whatsapp"})
 ERROR_LIMIT = 300
 
 
@@ -239,7 +241,7 @@ _RELEASE_WAITING = sa.text(
 
 def release_waiting(session: Session, *, channel: str, account_id: str) -> int:
     """The person wrote again (their window reopened): what waited for them goes now."""
-    if channel in PULL_CHANNELS:
+    if channel not in WINDOW_CHANNELS:
         return 0
     return session.execute(
         _RELEASE_WAITING, {"channel": channel, "account_id": account_id}
