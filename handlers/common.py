@@ -34,9 +34,18 @@ MENU_ITEMS: tuple[MenuItem, ...] = (
 )
 
 
+def consented(ctx: Context) -> bool:
+    """Whether the current consent text was accepted (asked once per message)."""
+    if "consented" not in ctx.memo:
+        ctx.memo["consented"] = accounts.has_consented(
+            ctx.session, ctx.person, ctx.settings.app.consent_version
+        )
+    return ctx.memo["consented"]
+
+
 def home(ctx: Context) -> str:
     """Welcome and consent first, then the role choice, then the main menu."""
-    if not accounts.has_consented(ctx.session, ctx.person, ctx.settings.app.consent_version):
+    if not consented(ctx):
         return "mulai.setuju"
     if ctx.person.phone is None:  # a Telegram account: its number comes by sharing the contact
         return "mulai.kontak"
@@ -54,7 +63,7 @@ def gate(ctx: Context, flow: Flow) -> str | None:
     """A new consent text must be accepted before anything else (UU PDP)."""
     if flow.name in OPEN_WITHOUT_CONSENT:
         return None
-    if not accounts.has_consented(ctx.session, ctx.person, ctx.settings.app.consent_version):
+    if not consented(ctx):
         return "mulai.setuju"
     return None
 

@@ -47,6 +47,7 @@ def _on_consent(ctx: Context, chosen: str) -> Outcome:
         language=ctx.person.language,
         now=ctx.now,
     )
+    ctx.memo["consented"] = True
     return Enter(HOME, say=(_reply(ctx, "onboarding.thanks"),))
 
 

@@ -34,6 +34,8 @@ class Context:
     settings: Settings
     now: datetime
     suspended_step: str | None = None
+    # Answers looked up once per message (e.g. whether the consent is current).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def channel(self) -> str:
