@@ -10,7 +10,6 @@ from pathlib import Path
 from bot.parsing.fuzzy import Match, pick_one, rank_choices
 
 DATA_FILE = Path(__file__).with_name("data") / "reference.toml"
-KBLI_VERSIONS = ("2020", "2025")
 KECAMATAN_CUTOFF = 70
 
 

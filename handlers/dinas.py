@@ -134,27 +134,9 @@ def _summary_text(ctx: Context) -> str:
 
 def _reach(ctx: Context) -> int:
     draft = ctx.section(SECTION)
-    audience = {"kind": "all_ikm"}
-    people = set(audience_service.recipients(ctx.session, audience))
-    if not draft.get("sectors") and not draft.get("kecamatan"):
-        return len(people)
-    by_sector = (
-        set(
-            audience_service.recipients(ctx.session, {"kind": "sector", "values": draft["sectors"]})
-        )
-        if draft.get("sectors")
-        else people
+    return audience_service.count_ikm(
+        ctx.session, sectors=draft.get("sectors") or [], kecamatan=draft.get("kecamatan") or []
     )
-    by_place = (
-        set(
-            audience_service.recipients(
-                ctx.session, {"kind": "kecamatan", "values": draft["kecamatan"]}
-            )
-        )
-        if draft.get("kecamatan")
-        else people
-    )
-    return len(by_sector & by_place)
 
 
 def _summary_options(ctx: Context) -> list[Option]:

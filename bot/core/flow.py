@@ -113,7 +113,6 @@ class Flow:
     name: str
     steps: tuple[Step, ...]
     roles: frozenset[str] | None = None
-    title_key: str | None = None
     _by_name: dict[str, Step] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -74,10 +74,20 @@ def count(session: Session, audience: dict) -> int:
     return session.execute(select(sa.func.count()).select_from(query)).scalar_one()
 
 
+def count_ikm(session: Session, *, sectors: list[str], kecamatan: list[str]) -> int:
+    """Reachable IKM in these sectors and kecamatan (an empty list means all)."""
+    query = _reachable(_ikm_members(sectors=sectors, kecamatan=kecamatan)).subquery()
+    return session.execute(select(sa.func.count()).select_from(query)).scalar_one()
+
+
 def _recipients_query(audience: dict) -> sa.Select:
+    return _reachable(_members(audience))
+
+
+def _reachable(members: sa.Select) -> sa.Select:
     # Someone whose every account blocked us (or who has none) cannot be reached.
     reachable = select(ChannelAccount.person_id).where(ChannelAccount.blocked == sa.false())
-    return select(Person.id).where(Person.id.in_(_members(audience)), Person.id.in_(reachable))
+    return select(Person.id).where(Person.id.in_(members), Person.id.in_(reachable))
 
 
 def _members(audience: dict) -> sa.Select:
@@ -92,11 +102,18 @@ def _members(audience: dict) -> sa.Select:
                 [RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]
             ),
         )
+    return _ikm_members(
+        sectors=values if kind == "sector" else [],
+        kecamatan=values if kind == "kecamatan" else [],
+    )
+
+
+def _ikm_members(*, sectors: list[str], kecamatan: list[str]) -> sa.Select:
     query = select(IkmProfile.person_id)
-    if kind == "sector":
-        query = query.where(IkmProfile.sector.in_(values))
-    elif kind == "kecamatan":
-        query = query.where(IkmProfile.kecamatan.in_(values))
+    if sectors:
+        query = query.where(IkmProfile.sector.in_(sectors))
+    if kecamatan:
+        query = query.where(IkmProfile.kecamatan.in_(kecamatan))
     return query
 
 

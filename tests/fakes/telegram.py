@@ -69,6 +69,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.common import ManualClock, TokenBucket
+
 __all__ = [
     "FAKE_JPEG",
     "ApiError",
@@ -688,38 +690,6 @@ class SentMessage:
         return message
 
 
-class ManualClock:
-    """A monotonic clock that moves only when told: ``FakeTelegram(clock=ManualClock())``."""
-
-    def __init__(self, start: float = 1_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class _Bucket:
-    """A token bucket: ``capacity`` at once, refilled at ``rate`` per second."""
-
-    def __init__(self, rate: float, capacity: float) -> None:
-        self.rate = rate
-        self.capacity = capacity
-        self.tokens = float(capacity)
-        self.stamp: float | None = None
-
-    def wait(self, now: float) -> float:
-        if self.stamp is not None:
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-
-    def take(self) -> None:
-        self.tokens -= 1
-
-
 @dataclass
 class _Forced:
     kind: str  # "429" or "5xx"
@@ -1306,9 +1276,9 @@ class FakeTelegram:
         self._webhook: dict[str, Any] | None = None
         self._webhook_error: tuple[int, str] | None = None
         self._forced: list[_Forced] = []
-        self._chat_buckets: dict[int, _Bucket] = {}
+        self._chat_buckets: dict[int, TokenBucket] = {}
         self._global_bucket = (
-            _Bucket(global_per_second, global_burst or global_per_second)
+            TokenBucket(global_per_second, global_burst or global_per_second)
             if global_per_second
             else None
         )
@@ -1740,11 +1710,11 @@ class FakeTelegram:
 
     def _take_rate(self, chat_id: int) -> None:
         now = self.clock()
-        buckets: list[_Bucket] = []
+        buckets: list[TokenBucket] = []
         if self.per_chat_per_second:
             bucket = self._chat_buckets.get(chat_id)
             if bucket is None:
-                bucket = _Bucket(self.per_chat_per_second, self.per_chat_burst)
+                bucket = TokenBucket(self.per_chat_per_second, self.per_chat_burst)
                 self._chat_buckets[chat_id] = bucket
             buckets.append(bucket)
         if self._global_bucket is not None:

@@ -83,7 +83,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.telegram import LoopbackServer, ManualClock
+from tests.fakes.common import ManualClock, TokenBucket
+from tests.fakes.telegram import LoopbackServer
 
 __all__ = [
     "ERRORS",
@@ -394,25 +395,6 @@ class _Pending:
     body: bytes
     signature: str | None  # "valid", "bad", None (no header) or a literal header value
     future: asyncio.Future[WebhookDelivery] | None = None
-
-
-class _Bucket:
-    """A token bucket: ``capacity`` at once, refilled at ``rate`` per second."""
-
-    def __init__(self, rate: float, capacity: float) -> None:
-        self.rate = rate
-        self.capacity = capacity
-        self.tokens = float(capacity)
-        self.stamp: float | None = None
-
-    def ready(self, now: float) -> bool:
-        if self.stamp is not None:
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        return self.tokens >= 1
-
-    def take(self) -> None:
-        self.tokens -= 1
 
 
 def _parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, str], dict[str, Any]]:
@@ -768,8 +750,8 @@ class FakeWhatsApp:
         self._by_user_id: dict[str, FakePerson] = {}
         self._media: dict[str, _Media] = {}
         self._forced: list[tuple[GraphError, list[int]]] = []
-        self._global_bucket = _Bucket(per_second, per_second) if per_second else None
-        self._pair_buckets: dict[str, _Bucket] = {}
+        self._global_bucket = TokenBucket(per_second, per_second) if per_second else None
+        self._pair_buckets: dict[str, TokenBucket] = {}
         self._queue: list[_Pending] = []
         self._ids = itertools.count(1)
         self._media_ids = itertools.count(1_037_543_291_543_600)
@@ -1217,11 +1199,11 @@ class FakeWhatsApp:
         now = self.clock()
         if self._global_bucket is not None and not self._global_bucket.ready(now):
             raise GraphError(130429)
-        pair_bucket: _Bucket | None = None
+        pair_bucket: TokenBucket | None = None
         if self.pair_per_second:
             pair_bucket = self._pair_buckets.get(pair)
             if pair_bucket is None:
-                pair_bucket = _Bucket(self.pair_per_second, self.pair_burst)
+                pair_bucket = TokenBucket(self.pair_per_second, self.pair_burst)
                 self._pair_buckets[pair] = pair_bucket
             if not pair_bucket.ready(now):
                 raise GraphError(131056)
