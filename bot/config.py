@@ -136,6 +136,17 @@ class WhatsAppSettings(BaseModel):
     request_timeout: float = Field(default=15.0, gt=0)
 
 
+class ProcurementSettings(BaseModel):
+    """How needs reach IKM: how many get each call, and how many calls an IKM gets a day."""
+
+    calls_per_day: int = Field(default=3, ge=1, le=50)  # the rest wait for the digest
+    max_matches: int = Field(default=20, ge=1, le=500)  # IKM that receive one need's call
+    min_score: float = Field(default=0.3, ge=0, le=1)  # below it an IKM is not called
+    inactive_after_days: int = Field(default=180, ge=7)  # silent this long: left out
+    digest_hour: int = Field(default=7, ge=0, le=23)  # WIB hour of the daily digest
+    max_group: int = Field(default=5, ge=2, le=20)  # IKM in a proposed group at most
+
+
 class Settings(BaseModel):
     """Everything the bot reads from configuration."""
 
@@ -146,6 +157,7 @@ class Settings(BaseModel):
     server: ServerSettings = Field(default_factory=ServerSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
+    procurement: ProcurementSettings = Field(default_factory=ProcurementSettings)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from bot.parsing.fuzzy import Match, pick_one, rank_choices
+from bot.parsing.keywords import Vocabulary
 
 DATA_FILE = Path(__file__).with_name("data") / "reference.toml"
 KECAMATAN_CUTOFF = 70
@@ -31,6 +33,7 @@ class Sector:
 class Estate:
     key: str
     label: str
+    kecamatan: str | None = None  # where it lies; None for "lainnya"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class Reference:
     sectors: tuple[Sector, ...]
     kecamatan: tuple[str, ...]
     estates: tuple[Estate, ...]
+    centres: dict[str, tuple[float, float]] = field(default_factory=dict)  # kecamatan -> lat, lon
+    synonyms: tuple[tuple[str, ...], ...] = ()
+    stopwords: tuple[str, ...] = ()
 
     def sector(self, code: str) -> Sector | None:
         return next((sector for sector in self.sectors if sector.code == code), None)
@@ -55,6 +61,25 @@ class Reference:
         }
         match = pick_one(text, choices)
         return self.sector(match.key) if match else None
+
+    def distance_km(self, kecamatan_a: str, kecamatan_b: str) -> float | None:
+        """Straight-line distance between two kecamatan's centres; None if one is unknown."""
+        a, b = self.centres.get(kecamatan_a), self.centres.get(kecamatan_b)
+        if a is None or b is None:
+            return None
+        return _haversine_km(a, b)
+
+    def place_kecamatan(self, text: str) -> str | None:
+        """The kecamatan a typed place lies in: an estate's ("kirim ke Jababeka") or a named one."""
+        folded = text.casefold()
+        for estate in self.estates:
+            if estate.kecamatan and estate.label.casefold().split("/")[0] in folded:
+                return estate.kecamatan
+        for name in sorted(self.kecamatan, key=len, reverse=True):
+            if name.casefold() in folded:
+                return name
+        found, _ = self.find_kecamatan(text)
+        return found
 
     def find_kecamatan(self, text: str) -> tuple[str | None, list[str]]:
         """The kecamatan meant by `text`, or None and the closest candidates to offer."""
@@ -79,5 +104,35 @@ def load_reference(path: Path = DATA_FILE) -> Reference:
         )
         for item in raw["sector"]
     )
-    estates = tuple(Estate(key=item["key"], label=item["label"]) for item in raw["estate"])
-    return Reference(sectors=sectors, kecamatan=tuple(raw["kecamatan"]["names"]), estates=estates)
+    estates = tuple(
+        Estate(key=item["key"], label=item["label"], kecamatan=item.get("kecamatan"))
+        for item in raw["estate"]
+    )
+    centres = {name: (lat, lon) for name, (lat, lon) in raw["kecamatan"]["centre"].items()}
+    return Reference(
+        sectors=sectors,
+        kecamatan=tuple(raw["kecamatan"]["names"]),
+        estates=estates,
+        centres=centres,
+        synonyms=tuple(tuple(group) for group in raw["matching"]["synonyms"]),
+        stopwords=tuple(raw["matching"]["stopwords"]),
+    )
+
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def _haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+@cache
+def load_vocabulary() -> Vocabulary:
+    """Keyword extraction with the trade's synonyms from the reference data."""
+    reference = load_reference()
+    return Vocabulary(reference.synonyms, reference.stopwords)

@@ -7,12 +7,15 @@ from handlers import notifications
 from handlers.account import ACCOUNT
 from handlers.admin import ADMIN
 from handlers.bimtek import BIMTEK
-from handlers.common import MENU, gate, help_reply, home, refusal
+from handlers.calls import ANSWER, CALLS, OFFER
+from handlers.common import MENU, consent_gate, help_reply, home, refusal
 from handlers.company import COMPANY
 from handlers.dinas import DINAS
 from handlers.ikm import IKM
+from handlers.needs import COMPANY_NEEDS, POST, verified_guard
 from handlers.onboarding import ONBOARDING
 from handlers.products import PRODUCTS
+from handlers.verification import VERIFICATION
 
 FLOWS: tuple[Flow, ...] = (
     MENU,
@@ -24,6 +27,12 @@ FLOWS: tuple[Flow, ...] = (
     DINAS,
     ACCOUNT,
     ADMIN,
+    POST,
+    COMPANY_NEEDS,
+    CALLS,
+    OFFER,
+    ANSWER,
+    VERIFICATION,
 )
 
 
@@ -56,6 +65,13 @@ COMMANDS = {
     "hadir": "bimtek.hadir",
     "absen": "bimtek.hadir",
     "pengumuman": "dinas.umum_teks",
+    "kebutuhan": "kebutuhan.judul",
+    "pasang kebutuhan": "kebutuhan.judul",
+    "kebutuhan saya": "kebutuhanku.daftar",
+    "needs": "kebutuhanku.daftar",
+    "peluang": "peluang.daftar",
+    "calls": "peluang.daftar",
+    "verifikasi": "verifikasi.daftar",
     "hapus data": "akun.hapus",
     "data saya": "akun.hapus",
     "my data": "akun.hapus",
@@ -63,7 +79,29 @@ COMMANDS = {
 
 
 # Steps that buttons in proactive messages may open, with an argument ("@bimtek:5").
-DEEP_LINKS = {"bimtek": "bimtek.detail", "produk": "produk.daftar"}
+DEEP_LINKS = {
+    "bimtek": "bimtek.detail",
+    "produk": "produk.daftar",
+    "peluang": "peluang.detail",
+    "daftar_peluang": "peluang.daftar",
+    "tawar": "tawar.harga",
+    "tidak": "peluang.tidak",
+    "jawab": "jawab.teks",
+    "penawaran": "kebutuhanku.penawaran",
+}
+
+# Commands followed by their answer in the same message.
+TEXT_COMMANDS = {"kebutuhan": "kebutuhan.cepat"}
+
+# Flows with a condition of their own, checked on entry after the consent.
+GUARDS = {"kebutuhan": verified_guard}
+
+
+def gate(ctx: Context, flow: Flow) -> str | None:
+    detour = consent_gate(ctx, flow)
+    if detour is None and flow.name in GUARDS:
+        detour = GUARDS[flow.name](ctx)
+    return detour
 
 
 def build_registry() -> Registry:
@@ -76,4 +114,5 @@ def build_registry() -> Registry:
         render=notifications.render,
         deep_links=DEEP_LINKS,
         gate=gate,
+        text_commands=TEXT_COMMANDS,
     )

@@ -20,11 +20,15 @@ class MenuItem:
 
 
 MENU_ITEMS: tuple[MenuItem, ...] = (
+    MenuItem("peluang.daftar", "menu.calls", frozenset({"ikm"})),
     MenuItem("produk.daftar", "menu.my_products", frozenset({"ikm"})),
     MenuItem("produk.nama", "menu.add_product", frozenset({"ikm"})),
     MenuItem("bimtek.daftar", "menu.bimtek", frozenset({"ikm"})),
     MenuItem("ikm.lihat", "menu.ikm_profile", frozenset({"ikm"})),
+    MenuItem("kebutuhan.judul", "menu.post_need", frozenset({"company"})),
+    MenuItem("kebutuhanku.daftar", "menu.my_needs", frozenset({"company"})),
     MenuItem("perusahaan.lihat", "menu.company_profile", frozenset({"company"})),
+    MenuItem("verifikasi.daftar", "menu.verify", frozenset({"dinas"})),
     MenuItem("dinas.judul", "menu.new_bimtek", frozenset({"dinas"})),
     MenuItem("dinas.bimtek_daftar", "menu.manage_bimtek", frozenset({"dinas"})),
     MenuItem("dinas.umum_teks", "menu.announce", frozenset({"dinas"})),
@@ -59,7 +63,7 @@ def home(ctx: Context) -> str:
 OPEN_WITHOUT_CONSENT = frozenset({"mulai", "akun"})
 
 
-def gate(ctx: Context, flow: Flow) -> str | None:
+def consent_gate(ctx: Context, flow: Flow) -> str | None:
     """A new consent text must be accepted before anything else (UU PDP)."""
     if flow.name in OPEN_WITHOUT_CONSENT:
         return None

@@ -13,6 +13,9 @@ from datetime import datetime
 from bot.core.i18n import Translator
 from bot.core.messages import MediaRef, Option, Reply
 from bot.parsing.dates import format_when
+from bot.parsing.identity import format_phone
+from bot.parsing.numbers import format_number, format_rupiah
+from handlers.reasons import reasons_text
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,137 @@ def _nudge(t: Translator, params: dict) -> Reply:
     return Reply(t("notify.nudge", **params), title=t("notify.nudge_title"), options=options)
 
 
+# --- procurement -------------------------------------------------------------------------
+
+
+def _quantity(params: dict, key: str = "quantity") -> str:
+    return f"{format_number(params[key])} {params['unit']}"
+
+
+def _call_lines(t: Translator, params: dict) -> list[str]:
+    return [
+        params["title"],
+        t("call.company", company=params["company"]),
+        t("need.line.quantity", quantity=_quantity(params)),
+        t("need.line.deadline", when=_when(t, params["deadline"])),
+        t("need.line.delivery", when=_when(t, params["delivery_date"]), place=params["place"]),
+    ]
+
+
+def _need_call(t: Translator, params: dict) -> Reply:
+    lines = _call_lines(t, params)
+    why = reasons_text(t, params.get("reasons") or [], params["unit"])
+    if why:
+        lines.append(t("call.why", reasons=why))
+    options = (
+        Option(deep_link("peluang", params["id"]), t("call.see_detail")),
+        Option(deep_link("tawar", params["id"]), t("call.make_offer")),
+        Option(deep_link("tidak", params["id"]), t("call.decline")),
+    )
+    return Reply("\n".join(lines), title=t("notify.call_title"), options=options)
+
+
+def _need_digest(t: Translator, params: dict) -> Reply:
+    lines = [t("notify.digest_text", count=len(params["calls"]))]
+    for number, call in enumerate(params["calls"], start=1):
+        lines.append(
+            t(
+                "call.line",
+                number=number,
+                title=call["title"],
+                quantity=_quantity(call),
+                deadline=_when(t, call["deadline"]),
+            )
+        )
+    options = (Option(deep_link("daftar_peluang", ""), t("notify.see_calls")),)
+    return Reply("\n".join(lines), title=t("notify.digest_title"), options=options)
+
+
+def _need_changed(title_key: str, with_button: bool) -> Renderer:
+    def render(t: Translator, params: dict) -> Reply:
+        options = (
+            (Option(deep_link("peluang", params["id"]), t("call.see_detail")),)
+            if with_button
+            else ()
+        )
+        return Reply("\n".join(_call_lines(t, params)), title=t(title_key), options=options)
+
+    return render
+
+
+def _need_summary(t: Translator, params: dict) -> Reply:
+    lines = [params["title"], t("notify.summary_offers", count=params["offers"])]
+    if params["offers"]:
+        lines.append(t("notify.summary_lowest", price=format_rupiah(params["lowest_price"])))
+        lines.append(t("notify.summary_quantity", quantity=_quantity(params, "offered_quantity")))
+    options = (Option(deep_link("penawaran", params["id"]), t("need.see_offers")),)
+    return Reply("\n".join(lines), title=t("notify.summary_title"), options=options)
+
+
+def _offer_received(t: Translator, params: dict) -> Reply:
+    text = t("notify.offer_received_text", ikm=params["ikm"], title=params["title"])
+    options = (Option(deep_link("penawaran", params["id"]), t("need.see_offers")),)
+    return Reply(text, title=t("notify.offer_received"), options=options)
+
+
+def _offer_question(t: Translator, params: dict) -> Reply:
+    text = t(
+        "notify.question_text",
+        company=params["company"],
+        title=params["title"],
+        question=params["question"],
+    )
+    options = (Option(deep_link("jawab", params["question_id"]), t("notify.answer")),)
+    return Reply(text, title=t("notify.question_title"), options=options)
+
+
+def _offer_answer(t: Translator, params: dict) -> Reply:
+    text = t(
+        "notify.answer_text",
+        ikm=params["ikm"],
+        question=params["question"],
+        answer=params["answer"],
+    )
+    options = (Option(deep_link("penawaran", params["id"]), t("need.see_offers")),)
+    return Reply(text, title=t("notify.answer_title", title=params["title"]), options=options)
+
+
+def _award(text_key: str, title_key: str) -> Renderer:
+    def render(t: Translator, params: dict) -> Reply:
+        text = t(
+            text_key,
+            **{key: value for key, value in params.items() if isinstance(value, str)},
+            awarded=_quantity(params, "awarded_quantity"),
+            amount=format_rupiah(params["value"]),
+            phone=format_phone(params["contact_phone"]) if params.get("contact_phone") else "-",
+        )
+        return Reply(text, title=t(title_key))
+
+    return render
+
+
+def _company_decision(t: Translator, params: dict, key: str) -> Reply:
+    return Reply(t(f"notify.{key}_text", **params), title=t(f"notify.{key}"))
+
+
 RENDERERS: dict[str, Renderer] = {
+    "company.verified": lambda t, p: _company_decision(t, p, "company_verified"),
+    "company.rejected": lambda t, p: _company_decision(t, p, "company_rejected"),
+    "need.call": _need_call,
+    "need.digest": _need_digest,
+    "need.extended": _need_changed("notify.need_extended", with_button=True),
+    "need.closed": _need_changed("notify.need_closed", with_button=False),
+    "need.cancelled": _need_changed("notify.need_cancelled", with_button=False),
+    "need.summary": _need_summary,
+    "offer.received": _offer_received,
+    "offer.question": _offer_question,
+    "offer.answer": _offer_answer,
+    "offer.not_chosen": lambda t, p: Reply(
+        t("notify.not_chosen_text", title=p["title"], company=p["company"]),
+        title=t("notify.not_chosen"),
+    ),
+    "award.won": _award("notify.award_won_text", "notify.award_won"),
+    "award.partner": _award("notify.award_partner_text", "notify.award_partner"),
     "ikm.nudge": _nudge,
     "announcement": _announcement,
     "bimtek.announced": _bimtek_announced,

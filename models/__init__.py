@@ -19,6 +19,20 @@ from models.conversation import (
 from models.ikm import IkmFields, IkmProfile, Product, ProductFields
 from models.outbox import OutboxMessage, OutboxState
 from models.people import ChannelAccount, Consent, Person
+from models.procurement import (
+    MatchState,
+    Need,
+    NeedFields,
+    NeedMatch,
+    NeedStatus,
+    Offer,
+    OfferFields,
+    OfferQuestion,
+    OfferStatus,
+    Partnership,
+    ProductKeyword,
+    VerificationDecision,
+)
 
 __all__ = [
     "Announcement",
@@ -38,10 +52,22 @@ __all__ = [
     "IkmFields",
     "IkmProfile",
     "InboundEvent",
+    "MatchState",
+    "Need",
+    "NeedFields",
+    "NeedMatch",
+    "NeedStatus",
+    "Offer",
+    "OfferFields",
+    "OfferQuestion",
+    "OfferStatus",
     "OutboxMessage",
     "OutboxState",
+    "Partnership",
     "Person",
     "Product",
     "ProductFields",
+    "ProductKeyword",
     "RegistrationStatus",
+    "VerificationDecision",
 ]

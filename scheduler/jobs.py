@@ -13,7 +13,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import App
-from bot.services import bimtek, ikm
+from bot.services import bimtek, ikm, needs
 from models.db import transaction
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,23 @@ async def nudge_inactive_ikm(app: App) -> int:
         return ikm.nudge_inactive(session, now=app.engine.clock.now(), tz=app.settings.tz)
 
 
+async def close_needs(app: App) -> int:
+    """At a need's deadline: close it and send the company a summary of the offers."""
+    with transaction(app.database) as session:
+        return needs.close_due(session, now=app.engine.clock.now())
+
+
+async def call_digest(app: App) -> int:
+    """Each morning: the calls an IKM did not get yesterday because of the daily cap."""
+    with transaction(app.database) as session:
+        return needs.send_digests(
+            session,
+            now=app.engine.clock.now(),
+            tz=app.settings.tz,
+            hour=app.settings.procurement.digest_hour,
+        )
+
+
 def jobs(app: App) -> list[Job]:
     every = app.settings.scheduler
     return [
@@ -56,4 +73,7 @@ def jobs(app: App) -> list[Job]:
         # Every few hours rather than once on the 1st: a process down at that minute would
         # skip the month. The key "nudge:YYYY-MM:person:N" still sends once a month.
         Job("nudge_inactive_ikm", IntervalTrigger(hours=6), nudge_inactive_ikm),
+        Job("close_needs", IntervalTrigger(seconds=every.deadline_seconds), close_needs),
+        # Checked every half hour, not once at the digest hour, for the same reason.
+        Job("call_digest", IntervalTrigger(minutes=30), call_digest),
     ]

@@ -57,22 +57,31 @@ class Chat:
         return "\n".join(part for reply in self.last for part in (reply.title, reply.text) if part)
 
 
-async def register_ikm(chat: Chat, *, business: str = "Boneka Berkah Sukawangi") -> None:
+async def register_ikm(
+    chat: Chat,
+    *,
+    business: str = "Boneka Berkah Sukawangi",
+    sector: str = "Pengolahan lainnya",
+    kecamatan: str = "sukawangi",
+    product: str = "Boneka karakter",
+    unit: str = "pcs",
+    capacity: str = "200",
+) -> None:
     """The shortest IKM registration: required answers, optional ones skipped."""
     await chat.say("halo")
     await chat.tap("Setuju")
     await chat.tap("Saya pelaku IKM")
     await chat.say("Siti Aminah")
     await chat.say(business)
-    await chat.tap("Pengolahan lainnya")
-    await chat.say("sukawangi")
+    await chat.tap(sector)
+    await chat.say(kecamatan)
     await chat.tap("Lewati")
     await chat.tap("Lewati")
     await chat.tap("Lewati")
-    await chat.say("Boneka karakter")
-    await chat.tap("pcs")
+    await chat.say(product)
+    await chat.tap(unit)
     await chat.say("40-100 ribu")
-    await chat.say("200")
+    await chat.say(capacity)
     await chat.tap("Lewati")
     await chat.tap("Simpan")
 

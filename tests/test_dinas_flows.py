@@ -139,7 +139,13 @@ def test_scheduler_has_its_jobs_in_jakarta_time(app) -> None:
     scheduler = build_scheduler(app)
     assert str(scheduler.timezone) == "Asia/Jakarta"
     ids = {job.id for job in scheduler.get_jobs()}
-    assert ids == {"bimtek_reminders", "close_bimtek_registrations", "nudge_inactive_ikm"}
+    assert ids == {
+        "bimtek_reminders",
+        "close_bimtek_registrations",
+        "nudge_inactive_ikm",
+        "close_needs",
+        "call_digest",
+    }
 
 
 async def test_a_company_cannot_enter_dinas_tools(chat_as, app) -> None:

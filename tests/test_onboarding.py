@@ -161,7 +161,13 @@ async def test_company_registration_waits_for_verification(app, chat_as) -> None
     chat = chat_as("+6281300000009")
     await register_company(chat)
     assert "menunggu verifikasi" in chat.text
-    assert chat.options == ["Profil perusahaan", "Bahasa / Language", "Data saya"]
+    assert chat.options == [
+        "Pasang kebutuhan",
+        "Kebutuhan saya",
+        "Profil perusahaan",
+        "Bahasa / Language",
+        "Data saya",
+    ]
     [company] = rows(app, Company)
     assert (company.name, company.estate, company.sectors, company.status) == (
         "PT Sinar Otomotif Indonesia",

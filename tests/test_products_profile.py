@@ -239,7 +239,13 @@ async def test_a_company_cannot_open_products(app, chat_as) -> None:
     await register_company(chat)
     await chat.say("produk")
     assert chat.last[0].text == "Maaf, menu itu khusus untuk pelaku IKM."
-    assert chat.options == ["Profil perusahaan", "Bahasa / Language", "Data saya"]
+    assert chat.options == [
+        "Pasang kebutuhan",
+        "Kebutuhan saya",
+        "Profil perusahaan",
+        "Bahasa / Language",
+        "Data saya",
+    ]
     await chat.say("tambah produk")
     assert chat.last[0].text == "Maaf, menu itu khusus untuk pelaku IKM."
 

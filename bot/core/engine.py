@@ -217,6 +217,10 @@ class Engine:
         target = self.registry.command_target(word, ctx) if word else None
         if target is not None:
             return self._apply(ctx, state, Enter(target))
+        with_text = self._text_command(incoming, state)
+        if with_text is not None:
+            target, rest = with_text
+            return await self._command_with_text(ctx, state, target, incoming, rest)
         if state.step is None:
             return self._apply(ctx, state, Enter(HOME))
         try:
@@ -226,6 +230,21 @@ class Engine:
             return self._apply(ctx, state, Enter(HOME))
         outcome = await step.handle(ctx, incoming)
         return self._apply(ctx, state, outcome)
+
+    def _text_command(self, incoming: Incoming, state: ConversationState) -> tuple[str, str] | None:
+        """A command followed by its answer: "/kebutuhan 5000 pasang ...", always; without
+        the slash only outside a form, where the same words might be an answer."""
+        if incoming.option_id or not incoming.clean_text:
+            return None
+        text = incoming.clean_text
+        slashed = text.startswith("/")
+        if not slashed and state.step is not None and any(key != "arg" for key in state.data):
+            return None
+        first, _, rest = text.removeprefix("/").partition(" ")
+        target = self.registry.text_commands.get(normalise(first.split("@", 1)[0]))
+        if target is None or not rest.strip():
+            return None
+        return target, rest.strip()
 
     def _apply(self, ctx: Context, state: ConversationState, outcome: Outcome) -> list[Reply]:
         replies: list[Reply] = []
@@ -268,6 +287,13 @@ class Engine:
     def _enter(
         self, ctx: Context, state: ConversationState, target: str, argument: str | None = None
     ) -> list[Reply]:
+        refused = self._move_to(ctx, state, target, argument)
+        return refused if refused is not None else self._prompt(ctx, state.step)
+
+    def _move_to(
+        self, ctx: Context, state: ConversationState, target: str, argument: str | None = None
+    ) -> list[Reply] | None:
+        """Point the state at `target` (or at the gate's detour); the refusal if not allowed."""
         if target == HOME:
             target = self.registry.home(ctx)
         flow, _ = self.registry.resolve(target)
@@ -284,7 +310,20 @@ class Engine:
             state.data["arg"] = argument
         ctx.suspended_step = (state.suspended or {}).get("step")
         state.step = target
-        return self._prompt(ctx, target)
+        return None
+
+    async def _command_with_text(
+        self, ctx: Context, state: ConversationState, target: str, incoming: Incoming, rest: str
+    ) -> list[Reply]:
+        """ "/kebutuhan 5000 pasang ...": enter the command's step and answer it with the rest."""
+        refused = self._move_to(ctx, state, target)
+        if refused is not None:
+            return refused
+        if state.step != target:  # sent through the gate first (e.g. a new consent text)
+            return self._prompt(ctx, state.step)
+        _, step = self.registry.resolve(target)
+        outcome = await step.handle(ctx, replace(incoming, text=rest))
+        return self._apply(ctx, state, outcome)
 
     def _suspend_if_started(self, state: ConversationState) -> None:
         """Keep a half-answered form aside so "Lanjutkan" in the menu can bring it back."""

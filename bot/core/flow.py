@@ -158,6 +158,7 @@ class Registry:
         render: Callable[[Translator, str, dict], Reply],
         deep_links: Mapping[str, str] | None = None,
         gate: Callable[[Context, Flow], str | None] | None = None,
+        text_commands: Mapping[str, str] | None = None,
     ) -> None:
         self.flows = {flow.name: flow for flow in flows}
         self.commands = dict(commands)
@@ -169,7 +170,9 @@ class Registry:
         self.gate = gate or (lambda ctx, flow: None)
         # Buttons in proactive messages may open only these steps ("@bimtek:5").
         self.deep_links = dict(deep_links or {})
-        for target in self.deep_links.values():
+        # Commands that take the rest of the message as the step's answer ("/kebutuhan ...").
+        self.text_commands = dict(text_commands or {})
+        for target in (*self.deep_links.values(), *self.text_commands.values()):
             self.resolve(target)
         for word, target in self.commands.items():
             if isinstance(target, str) and target != HOME:

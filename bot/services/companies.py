@@ -1,13 +1,19 @@
-"""Company registration; verification by the Dinas comes with procurement."""
+"""Company registration, and its verification by the Dinas (every decision kept for audit)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from bot.services import outbox
 from bot.services.ikm import AlreadyRegistered
-from models import Company, CompanyFields, CompanyStatus, Person
+from models import Company, CompanyFields, CompanyStatus, Person, VerificationDecision
+
+
+class AlreadyDecided(Exception):
+    """Another officer (or a second tap) decided on this company first."""
 
 
 def company_of(session: Session, person: Person) -> Company | None:
@@ -41,5 +47,75 @@ def update_company(
         setattr(company, name, value)
     company.updated_at = now
     person.name = fields.contact_name
+    if company.status == CompanyStatus.REJECTED:  # corrected after a rejection: look again
+        company.status = CompanyStatus.PENDING
     session.flush()
     return company
+
+
+def pending_companies(session: Session) -> list[Company]:
+    """Companies waiting for verification, oldest first."""
+    return list(
+        session.exec(
+            select(Company)
+            .where(Company.status == CompanyStatus.PENDING)
+            .order_by(Company.created_at, Company.id)
+        )
+    )
+
+
+def contact_phone(session: Session, company: Company) -> str | None:
+    return session.exec(select(Person.phone).where(Person.id == company.person_id)).first()
+
+
+def decide(
+    session: Session,
+    *,
+    company: Company,
+    officer: Person,
+    approve: bool,
+    reason: str | None,
+    now: datetime,
+) -> VerificationDecision:
+    """Verify or reject a waiting company, log who decided, and tell the company."""
+    # Re-read under the row lock PostgreSQL gives an UPDATE: two officers, one decision.
+    claimed = session.execute(
+        sa.update(Company)
+        .where(Company.id == company.id, Company.status == CompanyStatus.PENDING)
+        .values(
+            status=CompanyStatus.VERIFIED if approve else CompanyStatus.REJECTED, updated_at=now
+        )
+    )
+    if claimed.rowcount != 1:
+        raise AlreadyDecided()
+    session.refresh(company)
+    decision = VerificationDecision(
+        company_id=company.id,
+        company_name=company.name,
+        officer_id=officer.id,
+        officer_phone=officer.phone,
+        decision=company.status,
+        reason=reason,
+        decided_at=now,
+    )
+    session.add(decision)
+    session.flush()
+    outbox.enqueue(
+        session,
+        person_id=company.person_id,
+        key=f"company:{company.id}:decision:{decision.id}",
+        template="company.verified" if approve else "company.rejected",
+        params={"name": company.name, "reason": reason or ""},
+        now=now,
+    )
+    return decision
+
+
+def decisions_of(session: Session, company: Company) -> list[VerificationDecision]:
+    return list(
+        session.exec(
+            select(VerificationDecision)
+            .where(VerificationDecision.company_id == company.id)
+            .order_by(VerificationDecision.decided_at, VerificationDecision.id)
+        )
+    )

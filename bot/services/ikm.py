@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlmodel import Session, select
 
-from bot.services import outbox
+from bot.services import matching, outbox
 from models import IkmFields, IkmProfile, Person, Product, ProductFields
 
 
@@ -66,6 +66,7 @@ def add_product(
     product = Product(**fields.model_dump(), ikm_id=ikm.id, created_at=now, updated_at=now)
     session.add(product)
     session.flush()
+    matching.index_product(session, product)
     return product
 
 
@@ -76,6 +77,7 @@ def update_product(
         setattr(product, name, value)
     product.updated_at = now
     session.flush()
+    matching.index_product(session, product)
     return product
 
 

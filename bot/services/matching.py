@@ -1,0 +1,324 @@
+"""Which IKM should hear of a need, in what order, and why (no chat text: reasons are data).
+
+An IKM's score is its relevance times its suitability:
+
+* relevance (0..1): the KBLI it works in against the need's sectors (same 5-digit KBLI
+  1.0, same division 0.8), and how much of the need's wording its best product covers
+  (keywords with synonyms folded, weighted by rarity, plus rapidfuzz similarity of the
+  names for spellings the keywords miss). Text counts for more than the sector: buyers
+  pick sectors loosely, and a division holds many trades.
+* suitability (0.55..1): capacity by the delivery date against the quantity, distance
+  from the delivery place in kecamatan terms, and recent activity.
+
+Relevance multiplies, so a near, big, active IKM that makes something else stays low.
+IKM silent longer than `inactive_after_days`, without a confirmed phone number, or
+reachable on no channel (blocked the bot everywhere) are left out.
+
+Candidates come from two indexed lookups (the product keyword index and the IKM's
+division), so a need is scored against hundreds of IKM, not all of them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from rapidfuzz import fuzz, process, utils
+from sqlmodel import Session, delete, select
+
+from bot.reference import load_reference, load_vocabulary
+from models import ChannelAccount, IkmProfile, Person, Product
+from models.base import as_utc
+from models.procurement import ProductKeyword
+
+SECTOR_WEIGHT = 0.35
+TEXT_WEIGHT = 0.65
+KBLI_MATCH = 1.0
+DIVISION_MATCH = 0.8
+KEYWORD_SHARE = 0.75  # of the text score; the rest is fuzzy similarity of names
+FUZZY_CUTOFF = 60
+DESCRIPTION_WEIGHT = 0.5  # a word only in the description counts half
+NEAR_KM = 40.0  # at this distance or more the distance score is 0
+FRESH_DAYS = 14  # active this recently: full activity score
+IDLE_DAYS = 180  # silent this long: no activity score
+DAYS_PER_MONTH = 30
+
+
+@dataclass(frozen=True)
+class Need:
+    """What matching needs to know of a need (a published one or a draft)."""
+
+    title: str
+    description: str | None
+    sectors: Sequence[str]
+    quantity: int
+    delivery_date: datetime
+    delivery_kecamatan: str | None
+
+
+@dataclass
+class Candidate:
+    ikm_id: int
+    person_id: int
+    score: float
+    relevance: float
+    capacity: int  # units it can make by the delivery date (0: unknown)
+    distance_km: float | None
+    reasons: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class _Ikm:
+    id: int
+    person_id: int
+    sector: str
+    kbli_code: str | None
+    kecamatan: str
+    last_active_at: datetime
+    products: list[tuple[int, str, int]] = field(default_factory=list)  # id, name, capacity
+
+
+# --- the keyword index -----------------------------------------------------------------
+
+
+def index_product(session: Session, product: Product) -> None:
+    """(Re)write a product's keywords; call after it is created or changed."""
+    session.exec(delete(ProductKeyword).where(ProductKeyword.product_id == product.id))
+    words = load_vocabulary().keywords(f"{product.name} {product.description or ''}")
+    session.add_all(
+        ProductKeyword(product_id=product.id, keyword=word, ikm_id=product.ikm_id) for word in words
+    )
+    session.flush()
+
+
+# --- ranking ----------------------------------------------------------------------------
+
+
+def rank(
+    session: Session,
+    need: Need,
+    *,
+    now: datetime,
+    inactive_after_days: int,
+    limit: int | None = None,
+) -> list[Candidate]:
+    """IKM for `need`, best first, each with its reasons. Only IKM with some relevance."""
+    weights = _term_weights(need)
+    hits = _keyword_hits(session, list(weights))
+    idf = _rarity(session, hits)
+    need_mass = sum(weights[term] * idf.get(term, _max_idf(idf)) for term in weights) or 1.0
+    divisions = sorted({code[:2] for code in need.sectors})
+    ikms = _candidates(session, divisions, list(weights), now - timedelta(days=inactive_after_days))
+    fuzzy = _fuzzy_scores(need, ikms)
+    matched_terms: dict[int, set[str]] = defaultdict(set)
+    for product_id, _, term in hits:
+        matched_terms[product_id].add(term)
+
+    scored = []
+    for ikm in ikms.values():
+        candidate = _score(ikm, need, weights, idf, need_mass, matched_terms, fuzzy, divisions, now)
+        if candidate is not None:
+            scored.append(candidate)
+    scored.sort(key=lambda c: (-c.score, c.ikm_id))
+    return scored[:limit] if limit else scored
+
+
+def propose_group(candidates: Iterable[Candidate], quantity: int, max_size: int) -> list[Candidate]:
+    """IKM whose capacities together cover `quantity`, best-scored first; [] if none can.
+
+    Used when no single IKM can deliver it all by the delivery date.
+    """
+    group: list[Candidate] = []
+    total = 0
+    for candidate in candidates:
+        if candidate.capacity <= 0:
+            continue
+        group.append(candidate)
+        total += candidate.capacity
+        if total >= quantity:
+            return group
+        if len(group) == max_size:
+            break
+    return []
+
+
+def _term_weights(need: Need) -> dict[str, float]:
+    vocabulary = load_vocabulary()
+    weights = dict.fromkeys(vocabulary.keywords(need.title), 1.0)
+    for term in vocabulary.keywords(need.description or ""):
+        weights.setdefault(term, DESCRIPTION_WEIGHT)
+    return weights
+
+
+def _keyword_hits(session: Session, terms: list[str]) -> list[tuple[int, int, str]]:
+    if not terms:
+        return []
+    rows = session.execute(
+        select(ProductKeyword.product_id, ProductKeyword.ikm_id, ProductKeyword.keyword).where(
+            ProductKeyword.keyword.in_(terms)
+        )
+    )
+    return [tuple(row) for row in rows]
+
+
+def _rarity(session: Session, hits: list[tuple[int, int, str]]) -> dict[str, float]:
+    """Inverse document frequency of each matched word: rare words say more."""
+    total = session.execute(select(sa.func.count()).select_from(Product)).scalar_one() or 1
+    frequency = Counter(term for _, _, term in hits)
+    return {term: math.log(1 + total / count) for term, count in frequency.items()}
+
+
+def _max_idf(idf: dict[str, float]) -> float:
+    # A word no product has is as informative as the rarest one seen (it still counts
+    # against coverage: a need for "sarung tangan anti potong" is not fully covered).
+    return max(idf.values(), default=1.0)
+
+
+def _candidates(
+    session: Session, divisions: list[str], terms: list[str], active_since: datetime
+) -> dict[int, _Ikm]:
+    """Reachable, recently active IKM in the divisions or with a product sharing a word."""
+    by_text = select(ProductKeyword.ikm_id).where(ProductKeyword.keyword.in_(terms or [""]))
+    reachable = (
+        select(ChannelAccount.id)
+        .where(ChannelAccount.person_id == Person.id, ChannelAccount.blocked == sa.false())
+        .exists()
+    )
+    rows = session.execute(
+        select(
+            IkmProfile.id,
+            IkmProfile.person_id,
+            IkmProfile.sector,
+            IkmProfile.kbli_code,
+            IkmProfile.kecamatan,
+            Person.last_active_at,
+            Product.id,
+            Product.name,
+            Product.capacity_per_month,
+        )
+        .join(Person, Person.id == IkmProfile.person_id)
+        .outerjoin(Product, Product.ikm_id == IkmProfile.id)
+        .where(
+            sa.or_(IkmProfile.sector.in_(divisions or [""]), IkmProfile.id.in_(by_text)),
+            Person.phone.is_not(None),
+            Person.last_active_at >= active_since,
+            reachable,
+        )
+    )
+    ikms: dict[int, _Ikm] = {}
+    for ikm_id, person_id, sector, kbli, kecamatan, active, product_id, name, capacity in rows:
+        ikm = ikms.get(ikm_id)
+        if ikm is None:
+            ikm = ikms[ikm_id] = _Ikm(ikm_id, person_id, sector, kbli, kecamatan, as_utc(active))
+        if product_id is not None:
+            ikm.products.append((product_id, name, capacity))
+    return ikms
+
+
+def _fuzzy_scores(need: Need, ikms: dict[int, _Ikm]) -> dict[int, float]:
+    """Similarity (0..1) of the need's title to each product name, for spellings keywords miss."""
+    names = {pid: name for ikm in ikms.values() for pid, name, _ in ikm.products}
+    if not names:
+        return {}
+    found = process.extract(
+        need.title,
+        names,
+        scorer=fuzz.token_set_ratio,
+        processor=utils.default_process,
+        score_cutoff=FUZZY_CUTOFF,
+        limit=None,
+    )
+    return {pid: score / 100 for _, score, pid in found}
+
+
+def _score(
+    ikm: _Ikm,
+    need: Need,
+    weights: dict[str, float],
+    idf: dict[str, float],
+    need_mass: float,
+    matched_terms: dict[int, set[str]],
+    fuzzy: dict[int, float],
+    divisions: list[str],
+    now: datetime,
+) -> Candidate | None:
+    reasons: list[dict] = []
+    sector = _sector_score(ikm, need, divisions, reasons)
+    best_text, best_product = 0.0, None
+    for product_id, name, capacity in ikm.products:
+        covered = sum(weights[t] * idf[t] for t in matched_terms.get(product_id, ()))
+        text = KEYWORD_SHARE * covered / need_mass + (1 - KEYWORD_SHARE) * fuzzy.get(product_id, 0)
+        if text > best_text:
+            best_text, best_product = min(text, 1.0), (name, capacity)
+    relevance = SECTOR_WEIGHT * sector + TEXT_WEIGHT * best_text
+    if relevance <= 0:
+        return None
+    if best_product is not None:
+        reasons.append({"why": "product", "product": best_product[0]})
+    capacity = _capacity(ikm, best_product, need, now)
+    distance = _distance(ikm, need)
+    suitability = _suitability(ikm, need, capacity, distance, now, reasons)
+    return Candidate(
+        ikm_id=ikm.id,
+        person_id=ikm.person_id,
+        score=round(relevance * suitability, 4),
+        relevance=round(relevance, 4),
+        capacity=capacity,
+        distance_km=None if distance is None else round(distance, 1),
+        reasons=reasons,
+    )
+
+
+def _sector_score(ikm: _Ikm, need: Need, divisions: list[str], reasons: list[dict]) -> float:
+    if ikm.kbli_code and ikm.kbli_code in need.sectors:
+        reasons.append({"why": "kbli", "kbli": ikm.kbli_code})
+        return KBLI_MATCH
+    if ikm.sector in divisions:
+        reasons.append({"why": "sector", "sector": ikm.sector})
+        return DIVISION_MATCH
+    return 0.0
+
+
+def _capacity(ikm: _Ikm, best_product: tuple[str, int] | None, need: Need, now: datetime) -> int:
+    """Units it can make by the delivery date: the relevant product's monthly capacity."""
+    if best_product is not None:
+        per_month = best_product[1]
+    else:
+        per_month = max((capacity for _, _, capacity in ikm.products), default=0)
+    days = max((as_utc(need.delivery_date) - now).days, 1)
+    return int(per_month * days / DAYS_PER_MONTH)
+
+
+def _distance(ikm: _Ikm, need: Need) -> float | None:
+    if not need.delivery_kecamatan:
+        return None
+    return load_reference().distance_km(ikm.kecamatan, need.delivery_kecamatan)
+
+
+def _suitability(
+    ikm: _Ikm,
+    need: Need,
+    capacity: int,
+    distance: float | None,
+    now: datetime,
+    reasons: list[dict],
+) -> float:
+    covers = min(capacity / need.quantity, 1.0)
+    if capacity >= need.quantity:
+        reasons.append({"why": "capacity", "capacity": capacity})
+    elif capacity > 0:
+        reasons.append({"why": "capacity_part", "capacity": capacity})
+    if distance is None:
+        nearness = 0.5
+    else:
+        nearness = max(0.0, 1 - distance / NEAR_KM)
+        reasons.append({"why": "distance", "km": round(distance), "kecamatan": ikm.kecamatan})
+    idle_days = max((now - ikm.last_active_at).days, 0)
+    activity = 1.0 if idle_days <= FRESH_DAYS else max(0.0, 1 - idle_days / IDLE_DAYS)
+    if idle_days <= FRESH_DAYS:
+        reasons.append({"why": "active"})
+    return 0.55 + 0.25 * covers + 0.12 * nearness + 0.08 * activity
