@@ -3,10 +3,11 @@
 An IKM's score is its relevance times its suitability:
 
 * relevance (0..1): the KBLI it works in against the need's sectors (same 5-digit KBLI
-  1.0, same division 0.8), and how much of the need's wording its best product covers
-  (keywords with synonyms folded, weighted by rarity, plus rapidfuzz similarity of the
-  names for spellings the keywords miss). Text counts for more than the sector: buyers
-  pick sectors loosely, and a division holds many trades.
+  1.0, same division 0.8; a fifth of the relevance), and how much of the need's wording
+  its best product covers (keywords with synonyms folded, weighted by rarity, plus
+  rapidfuzz similarity of the names for spellings the keywords miss; four fifths).
+  Text counts for more than the sector: buyers pick sectors loosely, and a division
+  holds many trades.
 * suitability (0.55..1): capacity by the delivery date against the quantity, distance
   from the delivery place in kecamatan terms, and recent activity.
 
@@ -14,14 +15,15 @@ Relevance multiplies, so a near, big, active IKM that makes something else stays
 IKM silent longer than `inactive_after_days`, without a confirmed phone number, or
 reachable on no channel (blocked the bot everywhere) are left out.
 
-Candidates come from two indexed lookups (the product keyword index and the IKM's
-division), so a need is scored against hundreds of IKM, not all of them.
+Candidates come from the product keyword index: the IKM whose products share the
+need's rarer words (or, when none does, the division's most recently active IKM), so
+a need is scored against at most SHORTLIST_SIZE IKM, not all of them.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,8 +37,8 @@ from models import ChannelAccount, IkmProfile, Person, Product
 from models.base import as_utc
 from models.procurement import ProductKeyword
 
-SECTOR_WEIGHT = 0.35
-TEXT_WEIGHT = 0.65
+SECTOR_WEIGHT = 0.2
+TEXT_WEIGHT = 0.8
 KBLI_MATCH = 1.0
 DIVISION_MATCH = 0.8
 KEYWORD_SHARE = 0.75  # of the text score; the rest is fuzzy similarity of names
@@ -46,6 +48,9 @@ NEAR_KM = 40.0  # at this distance or more the distance score is 0
 FRESH_DAYS = 14  # active this recently: full activity score
 IDLE_DAYS = 180  # silent this long: no activity score
 DAYS_PER_MONTH = 30
+# A word in more products than this is too common to find candidates by (it still scores).
+COMMON_WORD_PRODUCTS = 2000
+SHORTLIST_SIZE = 200  # IKM scored in full per need
 
 
 @dataclass(frozen=True)
@@ -108,16 +113,15 @@ def rank(
 ) -> list[Candidate]:
     """IKM for `need`, best first, each with its reasons. Only IKM with some relevance."""
     weights = _term_weights(need)
-    hits = _keyword_hits(session, list(weights))
-    idf = _rarity(session, hits)
+    frequency = _frequency(session, list(weights))
+    total = session.execute(select(sa.func.count()).select_from(Product)).scalar_one() or 1
+    idf = {term: math.log(1 + total / count) for term, count in frequency.items()}
     need_mass = sum(weights[term] * idf.get(term, _max_idf(idf)) for term in weights) or 1.0
     divisions = sorted({code[:2] for code in need.sectors})
-    ikms = _candidates(session, divisions, list(weights), now - timedelta(days=inactive_after_days))
+    shortlist = _shortlist(session, weights, frequency, idf, divisions)
+    ikms = _candidates(session, shortlist, now - timedelta(days=inactive_after_days))
+    matched_terms = _matched_terms(session, list(ikms), list(weights))
     fuzzy = _fuzzy_scores(need, ikms)
-    matched_terms: dict[int, set[str]] = defaultdict(set)
-    for product_id, _, term in hits:
-        matched_terms[product_id].add(term)
-
     scored = []
     for ikm in ikms.values():
         candidate = _score(ikm, need, weights, idf, need_mass, matched_terms, fuzzy, divisions, now)
@@ -154,22 +158,76 @@ def _term_weights(need: Need) -> dict[str, float]:
     return weights
 
 
-def _keyword_hits(session: Session, terms: list[str]) -> list[tuple[int, int, str]]:
+_KEYWORDS = ProductKeyword.__table__.c
+
+
+def _frequency(session: Session, terms: list[str]) -> dict[str, int]:
+    """How many products have each word (read from the index alone)."""
     if not terms:
-        return []
-    rows = session.execute(
-        select(ProductKeyword.product_id, ProductKeyword.ikm_id, ProductKeyword.keyword).where(
-            ProductKeyword.keyword.in_(terms)
+        return {}
+    rows = session.connection().execute(
+        sa.select(_KEYWORDS.keyword, sa.func.count())
+        .where(_KEYWORDS.keyword.in_(terms))
+        .group_by(_KEYWORDS.keyword)
+    )
+    return dict(rows.all())
+
+
+def _shortlist(
+    session: Session,
+    weights: dict[str, float],
+    frequency: dict[str, int],
+    idf: dict[str, float],
+    divisions: list[str],
+) -> list[int]:
+    """The IKM worth scoring: those whose products share the need's rarer words, best first.
+
+    Words most products have ("kerja", "katun") only refine the score later; looking
+    them up for all products would read a large part of the index for every need.
+    """
+    known = sorted((t for t in weights if t in frequency), key=lambda t: frequency[t])
+    rare = [t for t in known if frequency[t] <= COMMON_WORD_PRODUCTS] or known[:1]
+    if not rare:
+        return _recent_in_divisions(session, divisions)
+    rows = session.connection().execute(
+        sa.select(_KEYWORDS.ikm_id, _KEYWORDS.product_id, _KEYWORDS.keyword).where(
+            _KEYWORDS.keyword.in_(rare)
         )
     )
-    return [tuple(row) for row in rows]
+    per_product: dict[tuple[int, int], float] = defaultdict(float)
+    for ikm_id, product_id, term in rows:
+        per_product[ikm_id, product_id] += weights[term] * idf[term]
+    best: dict[int, float] = defaultdict(float)
+    for (ikm_id, _), value in per_product.items():
+        best[ikm_id] = max(best[ikm_id], value)
+    return sorted(best, key=lambda ikm_id: -best[ikm_id])[:SHORTLIST_SIZE]
 
 
-def _rarity(session: Session, hits: list[tuple[int, int, str]]) -> dict[str, float]:
-    """Inverse document frequency of each matched word: rare words say more."""
-    total = session.execute(select(sa.func.count()).select_from(Product)).scalar_one() or 1
-    frequency = Counter(term for _, _, term in hits)
-    return {term: math.log(1 + total / count) for term, count in frequency.items()}
+def _recent_in_divisions(session: Session, divisions: list[str]) -> list[int]:
+    """No product shares a word with the need: the division's most recently active IKM."""
+    rows = session.connection().execute(
+        sa.select(IkmProfile.id)
+        .join(Person, Person.id == IkmProfile.person_id)
+        .where(IkmProfile.sector.in_(divisions or [""]))
+        .order_by(Person.last_active_at.desc())
+        .limit(SHORTLIST_SIZE)
+    )
+    return list(rows.scalars())
+
+
+def _matched_terms(session: Session, ikm_ids: list[int], terms: list[str]) -> dict[int, set[str]]:
+    """Which of the need's words each product of the shortlisted IKM has."""
+    matched: dict[int, set[str]] = defaultdict(set)
+    if not ikm_ids or not terms:
+        return matched
+    rows = session.connection().execute(
+        sa.select(_KEYWORDS.product_id, _KEYWORDS.keyword).where(
+            _KEYWORDS.keyword.in_(terms), _KEYWORDS.ikm_id.in_(ikm_ids)
+        )
+    )
+    for product_id, term in rows:
+        matched[product_id].add(term)
+    return matched
 
 
 def _max_idf(idf: dict[str, float]) -> float:
@@ -178,18 +236,17 @@ def _max_idf(idf: dict[str, float]) -> float:
     return max(idf.values(), default=1.0)
 
 
-def _candidates(
-    session: Session, divisions: list[str], terms: list[str], active_since: datetime
-) -> dict[int, _Ikm]:
-    """Reachable, recently active IKM in the divisions or with a product sharing a word."""
-    by_text = select(ProductKeyword.ikm_id).where(ProductKeyword.keyword.in_(terms or [""]))
+def _candidates(session: Session, ikm_ids: list[int], active_since: datetime) -> dict[int, _Ikm]:
+    """The shortlisted IKM that are reachable and recently active, with their products."""
+    if not ikm_ids:
+        return {}
     reachable = (
         select(ChannelAccount.id)
         .where(ChannelAccount.person_id == Person.id, ChannelAccount.blocked == sa.false())
         .exists()
     )
-    rows = session.execute(
-        select(
+    rows = session.connection().execute(
+        sa.select(
             IkmProfile.id,
             IkmProfile.person_id,
             IkmProfile.sector,
@@ -203,7 +260,7 @@ def _candidates(
         .join(Person, Person.id == IkmProfile.person_id)
         .outerjoin(Product, Product.ikm_id == IkmProfile.id)
         .where(
-            sa.or_(IkmProfile.sector.in_(divisions or [""]), IkmProfile.id.in_(by_text)),
+            IkmProfile.id.in_(ikm_ids),
             Person.phone.is_not(None),
             Person.last_active_at >= active_since,
             reachable,
@@ -227,7 +284,7 @@ def _fuzzy_scores(need: Need, ikms: dict[int, _Ikm]) -> dict[int, float]:
     found = process.extract(
         need.title,
         names,
-        scorer=fuzz.token_set_ratio,
+        scorer=fuzz.token_sort_ratio,
         processor=utils.default_process,
         score_cutoff=FUZZY_CUTOFF,
         limit=None,
