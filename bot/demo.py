@@ -218,14 +218,20 @@ def load_demo_data(session: Session, *, now: datetime) -> DemoCounts:
         for product in products[1:]:
             ikm.add_product(session, ikm=record, fields=product, now=now)
         created += 1
-    for phone, fields in DEMO_COMPANIES:
-        person = _new_person(session, phone, fields.contact_name, now)
-        if person is not None:
-            companies.register_company(session, person=person, fields=fields, now=now)
-            created += 1
     if accounts.find_by_phone(session, DINAS_OFFICER) is None:
         accounts.grant_dinas(session, phone=DINAS_OFFICER, now=now, language="id")
         created += 1
+    officer = accounts.find_by_phone(session, DINAS_OFFICER)
+    for number, (phone, fields) in enumerate(DEMO_COMPANIES):
+        person = _new_person(session, phone, fields.contact_name, now)
+        if person is None:
+            continue
+        company = companies.register_company(session, person=person, fields=fields, now=now)
+        created += 1
+        if number == 0:  # the first is verified and may post; the second waits for the Dinas
+            companies.decide(
+                session, company=company, officer=officer, approve=True, reason=None, now=now
+            )
     return DemoCounts(
         ikm=len(DEMO_IKM),
         products=sum(len(products) for _, _, products in DEMO_IKM),

@@ -189,7 +189,8 @@ def test_broadcast_and_outbox_drain_from_the_command_line(config) -> None:
     assert "menunggu di kotak masuk" in result.stderr
     drained = sinergi(config, "outbox", "drain")
     assert drained.returncode == 0
-    assert "waiting: 1" in drained.stdout
+    # The announcement, and the demo company's notice that it was verified.
+    assert "waiting: 2" in drained.stdout
     inbox = sinergi(config, "chat", "--phone", "081200000001", "--json", lines=[])
     first = json.loads(inbox.stdout.splitlines()[0])
     assert first["text"] == "Pameran IKM di Jababeka"

@@ -4,7 +4,6 @@ and the one-message need parser (with Hypothesis)."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -424,15 +423,6 @@ async def test_extend_tells_the_matched_ikm_once(app, chat_as) -> None:
     assert all(row.content["params"]["id"] == need.id for row in extended)
 
 
-ON_SQLITE = not os.environ.get("TEST_DATABASE_URL")
-
-
-@pytest.mark.xfail(
-    ON_SQLITE,
-    reason="a WIB-aware deadline is stored on SQLite as its WIB wall time and read back as "
-    "UTC (models.base.as_utc): every deadline is 7 hours late",
-    strict=True,
-)
 async def test_a_deadline_of_30_11_ends_at_23_59_wib(app, chat_as, clock) -> None:
     company = await verified_company(app, chat_as)
     first, _, _ = await register_glove_makers(chat_as)
@@ -447,12 +437,6 @@ async def test_a_deadline_of_30_11_ends_at_23_59_wib(app, chat_as, clock) -> Non
     assert "tidak tersedia" in text
 
 
-@pytest.mark.xfail(
-    ON_SQLITE,
-    reason="needs.extend stores the WIB-aware deadline; SQLite keeps the wall time and "
-    "as_utc reads it as UTC, so the extended deadline is 7 hours late",
-    strict=True,
-)
 async def test_an_extended_deadline_ends_at_23_59_wib(app, chat_as) -> None:
     company = await verified_company(app, chat_as)
     await register_glove_makers(chat_as)

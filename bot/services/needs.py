@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, time, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -92,6 +92,9 @@ def publish(
     if as_utc(fields.deadline) <= now:
         raise DeadlineInPast()
     need = Need(**fields.model_dump(), company_id=company.id, created_at=now)
+    # Stored in UTC: SQLite keeps only the wall time, and it is read back as UTC.
+    need.deadline = as_utc(need.deadline).astimezone(UTC)
+    need.delivery_date = as_utc(need.delivery_date).astimezone(UTC)
     session.add(need)
     session.flush()
     ranked = matching.rank(
@@ -224,7 +227,7 @@ def extend(session: Session, *, need: Need, deadline: datetime, now: datetime) -
         raise NeedClosed()
     if deadline <= now:
         raise DeadlineInPast()
-    need.deadline = deadline
+    need.deadline = as_utc(deadline).astimezone(UTC)
     session.flush()
     _tell_matched(session, need, "need.extended", f"extended:{deadline.isoformat()}", now)
 
