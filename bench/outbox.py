@@ -26,19 +26,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
-from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bot.app import build_app
 from bot.channels.telegram import TelegramChannel
-from bot.config import Settings, TelegramSettings
+from bot.config import OutboxSettings, Settings, TelegramSettings
 from bot.sending import OutboxSender, RateLimit, SenderSettings
 from models import OutboxMessage
 from models.db import transaction, upgrade
 
 TOKEN = "424242:BENCH"
 FIRST_USER = 10_000_000
-CONCURRENCY = 4
+CONCURRENCY = OutboxSettings().concurrency  # messages in flight per sender, as deployed
 
 
 def run_fake(conn, users: int, limit: int, blocked_share: float, error_share: float) -> None:
@@ -75,6 +73,7 @@ def run_fake(conn, users: int, limit: int, blocked_share: float, error_share: fl
                     "blocked": [FIRST_USER + n for n in blocked],
                     "count_429": api.count_429,
                     "transient_errors": api.transient_errors,
+                    "cpu": time.process_time(),
                 }
             )
 
@@ -127,19 +126,19 @@ def seed(database: sa.Engine, users: int) -> None:
 def run_worker(url: str, base_url: str, limit: float, results) -> None:
     """One sender process: drain until nothing is left, report outcomes and timings."""
     app = build_app(Settings.model_validate({"database": {"url": url}}))
+    cpu = time.process_time()
     outcomes, first_pass, elapsed = asyncio.run(drain(app, base_url, limit))
+    cpu = time.process_time() - cpu
     app.close()
-    results.put((dict(outcomes), first_pass, elapsed))
+    results.put((dict(outcomes), first_pass, elapsed, cpu))
 
 
 async def drain(app, base_url: str, limit: float) -> tuple[Counter, float, float]:
-    bot = Bot(
-        TOKEN,
-        base_url=base_url,
-        request=HTTPXRequest(connection_pool_size=CONCURRENCY, pool_timeout=10),
-    )
-    channel = TelegramChannel(
-        bot=bot, engine=app.engine, catalog=app.catalog, settings=TelegramSettings(enabled=True)
+    channel = TelegramChannel.create(  # as `run` builds it
+        token=TOKEN,
+        settings=TelegramSettings(enabled=True, base_url=base_url),
+        engine=app.engine,
+        catalog=app.catalog,
     )
     sender = OutboxSender(
         database=app.database,
@@ -152,7 +151,7 @@ async def drain(app, base_url: str, limit: float) -> tuple[Counter, float, float
     outcomes: Counter = Counter()
     first_pass = 0.0
     started = time.perf_counter()
-    async with bot:
+    async with channel.bot:
         for _ in range(50):  # retries come due after their backoff
             round_outcomes = await sender.drain_once()
             outcomes.update(round_outcomes)
@@ -237,6 +236,11 @@ def main() -> None:
     )
     print(f"duplicates: {duplicates} (target 0), lost: {lost} (target 0)")
     print(f"429s: {report['count_429']}, transient 5xx: {report['transient_errors']}")
+    sender_cpu = sum(report[3] for report in reports)
+    print(
+        f"CPU per send: senders {1000 * sender_cpu / attempts:.2f} ms,"
+        f" fake Bot API {1000 * report['cpu'] / attempts:.2f} ms"
+    )
     print(f"outcomes: {dict(outcomes)}; final states: {dict(states)}")
 
 

@@ -1,7 +1,8 @@
 """The outbox sender: drains due messages through the channels, under rate limits.
 
-Each message is claimed in a short transaction, sent, and its outcome recorded at
-once in another, so a crash resends at most the messages that were in flight.
+Messages are claimed in a short transaction and sent; their outcomes are written
+together, a few at a time (`record_group`, `record_interval`): a crash loses nothing and
+resends at most the messages in flight and those sent but not yet written.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from bot.core.clock import Clock
 from bot.core.messages import Reply
@@ -106,6 +108,30 @@ class SenderSettings:
     lease: timedelta = timedelta(seconds=60)
     max_attempts: int = 8
     idle_wait: float = 1.0
+    # Outcomes are written in one transaction per `record_group` messages, and at least
+    # every `record_interval` seconds: a kill -9 resends at most those besides the ones
+    # in flight.
+    record_group: int = 16
+    record_interval: float = 0.1
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    message_id: int
+    channel: str
+    account_id: str
+    content: dict
+    language: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A message's delivery, not yet written."""
+
+    message: _Claimed
+    delivery: Delivery
+    at: datetime
 
 
 class OutboxSender:
@@ -127,6 +153,7 @@ class OutboxSender:
         self.limiters = {channel: RateLimiter(limits[channel]) for channel in transports}
         # Accounts found blocked during this run: their other claimed messages are skipped.
         self._blocked: set[tuple[str, str]] = set()
+        self._unwritten: list[_Outcome] = []
 
     async def drain_once(self) -> Counter[str]:
         """Send everything due now, once; counts by outcome."""
@@ -134,31 +161,45 @@ class OutboxSender:
         if not self.transports:
             return outcomes
         self._blocked.clear()  # a person who wrote again since is reachable again
-        while True:
-            with transaction(self.database) as session:
-                claimed = outbox_service.claim_due(
-                    session,
-                    channels=list(self.transports),
-                    now=self.clock.now(),
-                    limit=self.settings.batch_size,
-                    lease=self.settings.lease,
+        while batch := self._claim():
+            try:
+                await self._send_batch(batch, outcomes)
+            finally:  # what went out is recorded, also when stopped midway
+                self._write_outcomes()
+        return outcomes
+
+    def _claim(self) -> list[_Claimed]:
+        with transaction(self.database) as session:
+            claimed = outbox_service.claim_due(
+                session,
+                channels=list(self.transports),
+                now=self.clock.now(),
+                limit=self.settings.batch_size,
+                lease=self.settings.lease,
+            )
+            return [
+                _Claimed(
+                    row.id, row.channel, row.account_id, row.content, row.language, row.attempts
                 )
-                batch = [
-                    (row.id, row.channel, row.account_id, row.content, row.language, row.attempts)
-                    for row in claimed
-                ]
-            if not batch:
-                return outcomes
-            gate = asyncio.Semaphore(self.settings.concurrency)
+                for row in claimed
+            ]
 
-            async def send_one(item: tuple, gate: asyncio.Semaphore = gate) -> None:
-                async with gate:
-                    outcomes[await self._send(*item)] += 1
+    async def _send_batch(self, batch: list[_Claimed], outcomes: Counter[str]) -> None:
+        """`concurrency` workers take the batch's messages in turn."""
+        queue = iter(batch)
 
-            # A task group: if one send dies, the others stop too instead of running on.
-            async with asyncio.TaskGroup() as group:
-                for item in batch:
-                    group.create_task(send_one(item))
+        async def work() -> None:
+            for message in queue:
+                outcomes[await self._send(message)] += 1
+
+        # A task group: if one send dies, the others stop too instead of running on.
+        async with asyncio.TaskGroup() as group:
+            workers = {
+                group.create_task(work()) for _ in range(min(self.settings.concurrency, len(batch)))
+            }
+            while workers:
+                _, workers = await asyncio.wait(workers, timeout=self.settings.record_interval)
+                self._write_outcomes()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drain continuously until `stop` is set."""
@@ -172,76 +213,78 @@ class OutboxSender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.settings.idle_wait)
 
-    async def _send(
-        self,
-        message_id: int,
-        channel: str,
-        account_id: str,
-        content: dict,
-        language: str,
-        attempts: int,
-    ) -> str:
+    async def _send(self, message: _Claimed) -> str:
+        channel, account_id = message.channel, message.account_id
         if (channel, account_id) in self._blocked:
             delivery = Delivery("blocked", "blocked earlier in this run")
-            self._record(message_id, channel, account_id, delivery, attempts)
+            self._done(message, delivery)
             return delivery.outcome
         limiter = self.limiters[channel]
         await limiter.wait_turn(account_id)
         try:
             outgoing = Outgoing(
                 account_id=account_id,
-                reply=self.render(content, language),
-                template=content["template"],
-                params=content["params"],
-                language=language,
+                reply=self.render(message.content, message.language),
+                template=message.content["template"],
+                params=message.content["params"],
+                language=message.language,
             )
             delivery = await self.transports[channel].deliver(outgoing)
         except Exception as error:  # a bug or an unexpected library error: try again later
-            log.exception("delivering outbox message %s failed", message_id)
+            log.exception("delivering outbox message %s failed", message.message_id)
             delivery = Delivery("retry", error=repr(error))
         if delivery.outcome == "retry" and delivery.retry_after:
             limiter.hold_off(delivery.retry_after)
         if delivery.outcome == "blocked":
             self._blocked.add((channel, account_id))
-        self._record(message_id, channel, account_id, delivery, attempts)
+        self._done(message, delivery)
         return delivery.outcome
 
-    def _record(
-        self, message_id: int, channel: str, account_id: str, delivery: Delivery, attempts: int
-    ) -> None:
-        now = self.clock.now()
+    def _done(self, message: _Claimed, delivery: Delivery) -> None:
+        self._unwritten.append(_Outcome(message, delivery, self.clock.now()))
+        if len(self._unwritten) >= self.settings.record_group:
+            self._write_outcomes()
+
+    def _write_outcomes(self) -> None:
+        """Write the outcomes gathered so far in one transaction."""
+        outcomes, self._unwritten = self._unwritten, []
+        if not outcomes:
+            return
         with transaction(self.database) as session:
-            match delivery.outcome:
-                case "sent":
-                    outbox_service.mark_sent(
-                        session,
-                        message_id,
-                        now=now,
-                        platform_message_id=delivery.platform_message_id,
-                    )
-                case "waiting" | "outside_window":
-                    outbox_service.mark_waiting(session, message_id, error=delivery.error or "")
-                case "blocked":
-                    error = delivery.error or "blocked"
-                    outbox_service.mark_failed(session, message_id, error=error)
-                    accounts.set_blocked(
-                        session, channel=channel, external_id=account_id, blocked=True
-                    )
-                    outbox_service.skip_blocked(
-                        session, channel=channel, account_id=account_id, error=error
-                    )
-                case "failed":
-                    outbox_service.mark_failed(session, message_id, error=delivery.error or "")
-                case "retry" if attempts >= self.settings.max_attempts:
-                    outbox_service.mark_failed(
-                        session, message_id, error=f"gave up: {delivery.error}"
-                    )
-                case "retry":
-                    # 0.5 s, 2 s, 8 s, 32 s, ... : a passing hiccup is retried at once.
-                    wait = delivery.retry_after or min(300.0, 0.5 * 4 ** (attempts - 1))
-                    outbox_service.mark_retry(
-                        session,
-                        message_id,
-                        at=now + timedelta(seconds=wait),
-                        error=delivery.error or "",
-                    )
+            sent = [o for o in outcomes if o.delivery.outcome == "sent"]
+            outbox_service.mark_sent(
+                session,
+                [(o.message.message_id, o.at, o.delivery.platform_message_id) for o in sent],
+            )
+            for outcome in outcomes:
+                if outcome.delivery.outcome != "sent":
+                    self._record(session, outcome)
+
+    def _record(self, session: Session, outcome: _Outcome) -> None:
+        message, delivery, now = outcome.message, outcome.delivery, outcome.at
+        message_id, attempts = message.message_id, message.attempts
+        match delivery.outcome:
+            case "waiting" | "outside_window":
+                outbox_service.mark_waiting(session, message_id, error=delivery.error or "")
+            case "blocked":
+                error = delivery.error or "blocked"
+                outbox_service.mark_failed(session, message_id, error=error)
+                accounts.set_blocked(
+                    session, channel=message.channel, external_id=message.account_id, blocked=True
+                )
+                outbox_service.skip_blocked(
+                    session, channel=message.channel, account_id=message.account_id, error=error
+                )
+            case "failed":
+                outbox_service.mark_failed(session, message_id, error=delivery.error or "")
+            case "retry" if attempts >= self.settings.max_attempts:
+                outbox_service.mark_failed(session, message_id, error=f"gave up: {delivery.error}")
+            case "retry":
+                # 0.5 s, 2 s, 8 s, 32 s, ... : a passing hiccup is retried at once.
+                wait = delivery.retry_after or min(300.0, 0.5 * 4 ** (attempts - 1))
+                outbox_service.mark_retry(
+                    session,
+                    message_id,
+                    at=now + timedelta(seconds=wait),
+                    error=delivery.error or "",
+                )

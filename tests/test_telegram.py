@@ -8,11 +8,14 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 from telegram import Bot
+from telegram.error import Forbidden, NetworkError, TimedOut
+from telegram.request import HTTPXRequest
 
 from bot.app import build_app
 from bot.channels.telegram import TelegramChannel, html_pieces
+from bot.channels.telegram_http import KeepAliveRequest
 from bot.config import TelegramSettings
-from bot.core.messages import Option, Reply
+from bot.core.messages import Document, Option, Reply
 from bot.sending import Outgoing
 from bot.web import build_web_app
 from models import ChannelAccount, IkmProfile, Person, Product
@@ -29,7 +32,13 @@ class Harness:
         self.app = app
         self.slept: list[float] = []
         self.offset: int | None = None
-        self.bot = Bot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url)
+        self.bot = Bot(  # the transport `TelegramChannel.create` gives the bot
+            TOKEN,
+            base_url=api.base_url,
+            base_file_url=api.base_file_url,
+            request=KeepAliveRequest(),
+            get_updates_request=HTTPXRequest(),
+        )
         self.channel = TelegramChannel(
             bot=self.bot,
             engine=app.engine,
@@ -293,6 +302,8 @@ async def test_long_polling_serves_a_person(telegram) -> None:
     try:
         await siti.send_text("/start")
         await telegram.api.wait_until(lambda: siti.last_text and "Selamat" in siti.last_text)
+        # Stop while the next poll waits, not while its request is still arriving.
+        await telegram.api.wait_until(lambda: telegram.api.waiting_polls)
     finally:
         stop.set()
         await asyncio.wait_for(polling, timeout=5)
@@ -376,3 +387,119 @@ async def test_an_unreachable_user_in_the_contact_step_can_still_type_commands(t
     await say(telegram, siti, "0812 3456 7890")  # typed, not shared: not proof of the number
     assert "Bagikan nomor HP" in siti.last_text
     assert rows(telegram.app, Person)[0].phone is None
+
+
+# --- the HTTP transport, against a server scripted byte by byte ------------------------------
+
+OK = b'{"ok":true,"result":true}'
+
+
+class ScriptedServer:
+    """Answers each request with the next scripted action; counts connections."""
+
+    def __init__(self, *actions: bytes | str) -> None:
+        self.actions = list(actions)
+        self.connections = 0
+        self.handlers: set[asyncio.Task] = set()
+
+    async def __aenter__(self) -> ScriptedServer:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/bot{TOKEN}"
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        self.server.close()
+        for task in self.handlers:
+            task.cancel()
+        await asyncio.gather(*self.handlers, return_exceptions=True)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.handlers.add(asyncio.current_task())
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length")
+                    ),
+                    0,
+                )
+                await reader.readexactly(length)
+                action = self.actions.pop(0)
+                if action in ("hang", "slow"):
+                    await asyncio.sleep(60 if action == "hang" else 0.2)
+                    action = answer()
+                if action == "drop":
+                    break
+                writer.write(action)
+                await writer.drain()
+                if b"Connection: close" in action:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        writer.close()
+
+
+def answer(body: bytes = OK, status: str = "200 OK", *headers: str) -> bytes:
+    lines = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", *headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def chunked(body: bytes) -> bytes:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    return head + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+
+
+async def test_requests_share_one_kept_alive_connection() -> None:
+    server = ScriptedServer(answer(), chunked(OK), answer())
+    async with server, KeepAliveRequest() as request:
+        for _ in range(3):
+            assert await request.post(f"{server.url}/sendMessage") is True
+    assert server.connections == 1
+
+
+async def test_a_connection_the_server_ends_is_not_reused() -> None:
+    server = ScriptedServer(answer(OK, "200 OK", "Connection: close"), answer())
+    async with server, KeepAliveRequest() as request:
+        assert await request.post(f"{server.url}/sendMessage") is True
+        assert await request.post(f"{server.url}/sendMessage") is True
+    assert server.connections == 2
+
+
+async def test_a_dropped_connection_fails_that_call_only() -> None:
+    server = ScriptedServer("drop", answer())
+    async with server, KeepAliveRequest() as request:
+        with pytest.raises(NetworkError):
+            await request.post(f"{server.url}/sendMessage")
+        assert await request.post(f"{server.url}/sendMessage") is True
+
+
+async def test_no_answer_in_time_is_timed_out_and_a_full_pool_is_too() -> None:
+    server = ScriptedServer("hang", "slow")
+    async with server, KeepAliveRequest(connection_pool_size=1, pool_timeout=0.05) as request:
+        with pytest.raises(TimedOut):
+            await request.post(f"{server.url}/sendMessage", read_timeout=0.05)
+        hanging = asyncio.ensure_future(request.post(f"{server.url}/sendMessage"))
+        await asyncio.sleep(0.01)
+        with pytest.raises(TimedOut, match="Pool timeout"):
+            await request.post(f"{server.url}/sendMessage")
+        assert await hanging is True
+
+
+async def test_platform_errors_come_out_as_ptb_errors() -> None:
+    refused = b'{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked"}'
+    server = ScriptedServer(answer(refused, "403 Forbidden"))
+    async with server, KeepAliveRequest() as request:
+        with pytest.raises(Forbidden, match="blocked"):
+            await request.post(f"{server.url}/sendMessage")
+
+
+async def test_documents_go_through_httpx_and_texts_over_kept_alive_connections(telegram) -> None:
+    siti = telegram.api.user(111, "Siti", phone="+6281234567890", started=True)
+    export = Reply("Data Anda", document=Document("data.json", b"{}"))
+    assert await telegram.channel.send(111, export)
+    assert siti.inbox[-1].document is not None

@@ -31,6 +31,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from telegram.request import HTTPXRequest
 
 from bot.channels.render import split_text
+from bot.channels.telegram_http import KeepAliveRequest
 from bot.config import TelegramSettings
 from bot.core.engine import Engine
 from bot.core.i18n import Catalog
@@ -206,7 +207,7 @@ class TelegramChannel:
             token,
             base_url=settings.base_url,
             base_file_url=settings.base_file_url,
-            request=HTTPXRequest(connection_pool_size=16),
+            request=KeepAliveRequest(connection_pool_size=16),
             get_updates_request=HTTPXRequest(),
         )
         return cls(bot=bot, engine=engine, catalog=catalog, settings=settings)

@@ -7,6 +7,7 @@ the person's language when it is sent (handlers/notifications.py).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -150,10 +151,12 @@ _MARK_FAILED = _outcome("state = 'failed', last_error = :error")
 _MARK_WAITING = _outcome("state = 'waiting', last_error = :error")
 
 
-def mark_sent(
-    session: Session, message_id: int, *, now: datetime, platform_message_id: str | None = None
-) -> None:
-    session.execute(_MARK_SENT, {"id": message_id, "at": now, "platform_id": platform_message_id})
+def mark_sent(session: Session, sent: Sequence[tuple[int, datetime, str | None]]) -> None:
+    """Many messages sent, in one statement: (message id, sent at, platform message id)."""
+    if sent:
+        session.execute(
+            _MARK_SENT, [{"id": id_, "at": at, "platform_id": pid} for id_, at, pid in sent]
+        )
 
 
 def mark_retry(session: Session, message_id: int, *, at: datetime, error: str) -> None:
