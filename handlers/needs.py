@@ -215,7 +215,7 @@ async def _take_quick(ctx: Context, incoming: Incoming) -> Outcome:
 # --- the summary and publishing -----------------------------------------------------------
 
 
-def describe_price(ctx: Context, price: dict | None, unit: str) -> str | None:
+def need_price(ctx: Context, price: dict | None, unit: str) -> str | None:
     if not price:
         return None
     if price["kind"] == "budget":
@@ -241,7 +241,7 @@ def _draft_summary(ctx: Context) -> str:
             "need.field.quantity",
             f"{format_number(quantity['amount'])} {unit}" if quantity else None,
         ),
-        ("need.field.price", describe_price(ctx, draft.get("price"), unit)),
+        ("need.field.price", need_price(ctx, draft.get("price"), unit)),
         ("need.field.deadline", draft.get("deadline") and _when_text(ctx, draft["deadline"])),
         (
             "need.field.delivery",
@@ -343,7 +343,7 @@ def _describe_quantity(ctx: Context, value: dict) -> str:
 
 def _describe_price(ctx: Context, value: dict) -> str:
     unit = (ctx.section(SECTION).get("quantity") or {}).get("unit", "pcs")
-    return describe_price(ctx, value, unit) or ""
+    return need_price(ctx, value, unit) or ""
 
 
 def _on_not_verified(ctx: Context, chosen: str) -> Outcome:
@@ -509,7 +509,7 @@ def need_lines(ctx: Context, need: Need) -> list[str]:
             place=need.delivery_place,
         ),
     ]
-    price = describe_price(
+    price = need_price(
         ctx,
         {"kind": "per_unit", "amount": need.price_per_unit}
         if need.price_per_unit
@@ -527,11 +527,10 @@ def _detail_text(ctx: Context) -> str:
     need = _chosen_need(ctx)
     if need is None:
         return ctx.t("need.gone")
-    counts = dict((n.id, c) for n, c in needs.needs_of(ctx.session, _company(ctx))).get(need.id)
+    counts = needs.counts_of(ctx.session, need)
     lines = need_lines(ctx, need)
     lines.append(ctx.t("need.line.status", status=ctx.t(f"need.status.{need.status}")))
-    if counts:
-        lines.append(ctx.t("need.line.counts", matched=counts.matched, offers=counts.offers))
+    lines.append(ctx.t("need.line.counts", matched=counts.matched, offers=counts.offers))
     awarded = offers.awarded_quantity(ctx.session, need)
     if awarded:
         lines.append(ctx.t("need.line.awarded", quantity=f"{format_number(awarded)} {need.unit}"))
@@ -623,10 +622,6 @@ def _offer_views(ctx: Context) -> list[offers.OfferView]:
     return offers.offers_for(ctx.session, need) if need else []
 
 
-def _rupiah(amount: int) -> str:
-    return format_rupiah(amount)
-
-
 def offer_line(ctx: Context, view: offers.OfferView, need: Need) -> str:
     offer = view.offer
     distance = (
@@ -641,7 +636,7 @@ def offer_line(ctx: Context, view: offers.OfferView, need: Need) -> str:
     return ctx.t(
         "need.offer.line",
         name=view.business_name + mark,
-        price=_rupiah(offer.price_per_unit),
+        price=format_rupiah(offer.price_per_unit),
         unit=need.unit,
         quantity=format_number(offer.quantity),
         days=offer.lead_time_days,
@@ -710,7 +705,9 @@ def _offer_prompt(ctx: Context) -> Reply:
         lines.append(ctx.t("need.offer.why", reasons=reasons))
     if offer.note:
         lines.append(ctx.t("need.offer.note", note=offer.note))
-    lines.append(ctx.t("need.offer.total", total=_rupiah(offer.price_per_unit * offer.quantity)))
+    lines.append(
+        ctx.t("need.offer.total", total=format_rupiah(offer.price_per_unit * offer.quantity))
+    )
     options = [Option("ask", ctx.t("need.offer.ask"))]
     if offer.status == OfferStatus.ACTIVE:
         key = "need.offer.unshortlist" if offer.shortlisted else "need.offer.shortlist"
@@ -797,7 +794,7 @@ async def _take_award(ctx: Context, incoming: Incoming) -> Outcome:
         "need.award.done",
         name=view.business_name,
         quantity=f"{format_number(partnership.quantity)} {need.unit}",
-        value=_rupiah(partnership.value),
+        value=format_rupiah(partnership.value),
     )
     if need.status == NeedStatus.AWARDED:
         return Goto("kebutuhanku.detail", say=(Reply(said), Reply(ctx.t("need.all_awarded"))))

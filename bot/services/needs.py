@@ -204,6 +204,12 @@ def needs_of(session: Session, company: Company) -> list[tuple[Need, NeedCounts]
     return [(need, NeedCounts(matched[need.id], offers[need.id])) for need in needs]
 
 
+def counts_of(session: Session, need: Need) -> NeedCounts:
+    matched = _count_by_need(session, NeedMatch, [need.id])
+    offers = _count_by_need(session, Offer, [need.id], Offer.status != OfferStatus.WITHDRAWN)
+    return NeedCounts(matched[need.id], offers[need.id])
+
+
 def _count_by_need(session: Session, table: type, ids: list[int], *where: object) -> Counter:
     if not ids:
         return Counter()

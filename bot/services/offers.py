@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.services import outbox
+from bot.services.matching import NEAR_KM
 from bot.services.needs import NeedClosed, is_open, need_params, offer_of
 from models import (
     Company,
@@ -134,7 +135,7 @@ def offers_for(session: Session, need: Need) -> list[OfferView]:
             PRICE_WEIGHT * _lower_is_better(offer.price_per_unit, prices)
             + QUANTITY_WEIGHT * min(offer.quantity / need.quantity, 1.0)
             + LEAD_TIME_WEIGHT * _lower_is_better(offer.lead_time_days, leads)
-            + DISTANCE_WEIGHT * (0.5 if distance is None else max(0.0, 1 - distance / 40))
+            + DISTANCE_WEIGHT * (0.5 if distance is None else max(0.0, 1 - distance / NEAR_KM))
         )
         views.append(
             OfferView(
