@@ -19,16 +19,7 @@ from models import (
 )
 from models.db import transaction
 from tests.chat import register_company, register_ikm
-
-OFFICER = "+6281100000002"
-COMPANY = "+6281300000001"
-GLOVES_A = "+6281200000021"
-GLOVES_B = "+6281200000022"
-DOLLS = "+6281200000023"
-QUICK_NEED = (
-    "/kebutuhan 5000 pasang sarung tangan kerja katun, Rp 8.000/pasang, batas 30/11, "
-    "kirim ke Jababeka"
-)
+from tests.procurement_cast import COMPANY, DOLLS, GLOVES_A, GLOVES_B, OFFICER, QUICK_NEED
 
 
 def grant_officer(app) -> None:
@@ -48,27 +39,11 @@ async def verify_company(officer, name: str = "PT Sinar Otomotif Indonesia") -> 
 
 
 async def register_glove_makers(chat_as) -> tuple:
-    first, second, dolls = chat_as(GLOVES_A), chat_as(GLOVES_B), chat_as(DOLLS)
-    await register_ikm(
-        first,
-        business="Konveksi Tangan Terampil",
-        sector="Pakaian jadi",
-        kecamatan="Cikarang Barat",
-        product="Sarung tangan kerja katun bintik",
-        unit="pasang",
-        capacity="3000",
-    )
-    await register_ikm(
-        second,
-        business="Rajut Glove Setu",
-        sector="Pakaian jadi",
-        kecamatan="Setu",
-        product="Glove katun rajut",
-        unit="pasang",
-        capacity="2500",
-    )
-    await register_ikm(dolls, business="Boneka Ceria")
-    return first, second, dolls
+    chats = []
+    for maker in (GLOVES_A, GLOVES_B, DOLLS):
+        chats.append(chat_as(maker.phone))
+        await register_ikm(chats[-1], **maker.answers())
+    return tuple(chats)
 
 
 def company_texts(app) -> list[str]:

@@ -6,105 +6,31 @@ import asyncio
 
 import httpx
 import pytest
-from sqlmodel import Session, select
-from telegram import Bot
 from telegram.error import Forbidden, NetworkError, TimedOut
-from telegram.request import HTTPXRequest
 
 from bot.app import build_app
-from bot.channels.telegram import TelegramChannel, html_pieces
+from bot.channels.telegram import html_pieces
 from bot.channels.telegram_http import KeepAliveRequest
 from bot.config import TelegramSettings
 from bot.core.messages import Document, Option, Reply
 from bot.sending import Outgoing
+from bot.services import accounts
 from bot.web import build_web_app
-from models import ChannelAccount, IkmProfile, Person, Product
-from tests.fakes.telegram import FakeTelegram, LoopbackServer, ManualClock, parse_html
-
-TOKEN = "123456:TEST-token"
-
-
-class Harness:
-    """One bot process: the channel over the fake API; `pump()` handles what is queued."""
-
-    def __init__(self, api: FakeTelegram, app) -> None:
-        self.api = api
-        self.app = app
-        self.slept: list[float] = []
-        self.offset: int | None = None
-        self.bot = Bot(  # the transport `TelegramChannel.create` gives the bot
-            TOKEN,
-            base_url=api.base_url,
-            base_file_url=api.base_file_url,
-            request=KeepAliveRequest(),
-            get_updates_request=HTTPXRequest(),
-        )
-        self.channel = TelegramChannel(
-            bot=self.bot,
-            engine=app.engine,
-            catalog=app.catalog,
-            settings=TelegramSettings(enabled=True, poll_timeout=0),
-            sleep=self._sleep,
-        )
-
-    async def _sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.api.clock.advance(seconds)
-
-    async def start(self) -> None:
-        await self.channel.start()
-
-    async def stop(self) -> None:
-        await self.channel.stop()
-
-    async def pump(self) -> int:
-        """Fetch and handle every queued update (what one polling round does)."""
-        handled = 0
-        for _ in range(20):
-            updates = await self.bot.get_updates(offset=self.offset, timeout=0)
-            if not updates:
-                return handled
-            for update in updates:
-                self.offset = update.update_id + 1
-                await self.channel.process_update(update)
-                handled += 1
-        return handled
+from models import ChannelAccount, Consent, IkmProfile, Person, Product
+from models.db import transaction
+from tests.conftest import START
+from tests.fakes.telegram import LoopbackServer, parse_html
+from tests.telegram_chat import TOKEN, Harness, onboard, press, rows, say, telegram_bot
 
 
 @pytest.fixture
 async def telegram(app):
-    async with FakeTelegram(token=TOKEN, clock=ManualClock(), user_pause=1.0) as api:
-        harness = Harness(api, app)
-        await harness.start()
+    async with telegram_bot(app) as harness:
         yield harness
-        await harness.stop()
-        assert api.crashes == []
-
-
-async def say(harness: Harness, user, text: str) -> str:
-    await user.send_text(text)
-    await harness.pump()
-    return user.last_text
-
-
-async def press(harness: Harness, user, label: str) -> str:
-    await user.press(label)
-    await harness.pump()
-    return user.last_text
-
-
-def rows(app, table):
-    with Session(app.database) as session:
-        return list(session.exec(select(table)))
 
 
 async def onboard_until_role(harness: Harness, user) -> None:
-    await say(harness, user, "/start")
-    assert "Selamat datang" in user.last_text
-    await press(harness, user, "Setuju")
-    assert user.reply_keyboard_labels == ["Bagikan nomor HP"]
-    await user.share_contact()
-    await harness.pump()
+    await onboard(harness, user)
     assert user.last_buttons == ["Saya pelaku IKM", "Saya perusahaan"]
 
 
@@ -378,6 +304,19 @@ async def test_a_number_registered_on_another_channel_keeps_its_data(telegram, c
     [person] = rows(telegram.app, Person)
     assert sorted(a.channel for a in rows(telegram.app, ChannelAccount)) == ["console", "telegram"]
     assert person.role == "ikm"
+
+
+async def test_an_officer_added_by_phone_consents_once_on_telegram(telegram) -> None:
+    with transaction(telegram.app.database) as session:
+        accounts.grant_dinas(session, phone="+6281100000002", now=START, language="id")
+    rina = telegram.api.user(100, "Rina", phone="+6281100000002")
+    await onboard(telegram, rina)
+    assert "sudah terdaftar" in rina.last_text
+    await say(telegram, rina, "menu")
+    # The consent given before sharing the contact stays with the officer it leads to.
+    assert "Verifikasi perusahaan" in rina.last_buttons
+    [person] = rows(telegram.app, Person)
+    assert [consent.person_id for consent in rows(telegram.app, Consent)] == [person.id]
 
 
 async def test_an_unreachable_user_in_the_contact_step_can_still_type_commands(telegram) -> None:

@@ -157,10 +157,29 @@ def link_phone(session: Session, *, account: ChannelAccount, person: Person, pho
         session.flush()
         return person
     account.person_id = existing.id
+    _carry_consents(session, source=person, target=existing)
     session.flush()
     if not has_profile(session, person):
         delete_person(session, person)
     return existing
+
+
+def _carry_consents(session: Session, *, source: Person, target: Person) -> None:
+    """The consent given on this account was given by the person who holds the number
+    (e.g. a Dinas officer added by phone who then starts on Telegram): it stays theirs."""
+    held = set(session.exec(select(Consent.text_version).where(Consent.person_id == target.id)))
+    given = session.exec(select(Consent).where(Consent.person_id == source.id)).all()
+    for consent in given:
+        if consent.text_version not in held:
+            session.add(
+                Consent(
+                    person_id=target.id,
+                    text_version=consent.text_version,
+                    language=consent.language,
+                    accepted_at=consent.accepted_at,
+                )
+            )
+            held.add(consent.text_version)
 
 
 def has_profile(session: Session, person: Person) -> bool:
