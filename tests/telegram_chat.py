@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from sqlmodel import Session, select
-from telegram import Bot
+from telegram import Bot, Update
 from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import TelegramChannel
@@ -32,6 +32,7 @@ class Harness:
         self.app = app
         self.slept: list[float] = []
         self.offset: int | None = None
+        self.handled: list[Update] = []
         self.bot = Bot(  # the transport `TelegramChannel.create` gives the bot
             TOKEN,
             base_url=api.base_url,
@@ -67,8 +68,13 @@ class Harness:
             for update in updates:
                 self.offset = update.update_id + 1
                 await self.channel.process_update(update)
+                self.handled.append(update)
                 handled += 1
         return handled
+
+    async def replay_last(self) -> None:
+        """The last update once more, as Telegram re-sends a webhook it saw no answer to."""
+        await self.channel.process_update(self.handled[-1])
 
     async def deliver(self, rounds: int = 5) -> Counter[str]:
         """What the outbox sender does over a few rounds, a little time passing before each

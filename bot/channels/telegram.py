@@ -52,6 +52,9 @@ CHANNEL = "telegram"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
+# Refusals that only say the work was already done: a keyboard removed by the first of two
+# taps, a callback query answered before Telegram re-sent its update.
+EXPECTED_REFUSALS = ("message is not modified", "query is too old")
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 UNSUPPORTED_KINDS = (
     "sticker",
@@ -444,7 +447,8 @@ class TelegramChannel:
                 log.error("Telegram refused the bot token (401): sending stops")
                 return None
             except BadRequest as error:
-                if "not modified" in error.message:
+                if any(benign in error.message.lower() for benign in EXPECTED_REFUSALS):
+                    log.debug("%s: %s", what, error.message)
                     return None
                 log.error("%s refused (%s); payload: %r", what, error.message, payload)
                 return None
