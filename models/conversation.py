@@ -33,7 +33,9 @@ class HandledMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=20)
     message_id: str = Field(max_length=128)
-    handled_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
+    handled_at: datetime = Field(
+        default_factory=utc_now, sa_type=sa.DateTime(timezone=True), index=True
+    )
 
 
 class InboundEvent(SQLModel, table=True):
@@ -64,4 +66,6 @@ class DeliveryStatus(SQLModel, table=True):
     status: str = Field(max_length=12)  # sent, delivered, read, failed
     error_code: int | None = None
     error_title: str | None = Field(default=None, max_length=200)
-    updated_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
+    updated_at: datetime = Field(
+        default_factory=utc_now, sa_type=sa.DateTime(timezone=True), index=True
+    )

@@ -26,7 +26,12 @@ class OutboxState(StrEnum):
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
-    __table_args__ = (sa.Index("ix_outbox_due", "state", "channel", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "state", "channel", "next_attempt_at"),
+        # A person's messages on one account: the inbox shown when they write, and what a
+        # block cancels.
+        sa.Index("ix_outbox_account", "channel", "account_id", "state"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=160, unique=True)

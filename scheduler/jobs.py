@@ -13,7 +13,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import App
-from bot.services import bimtek, ikm, needs
+from bot.services import bimtek, ikm, needs, retention
 from models.db import transaction
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,22 @@ async def call_digest(app: App) -> int:
         )
 
 
+async def prune_records(app: App) -> int:
+    """Delete expired webhook bodies, handled ids and delivery statuses, in small steps."""
+    pruned = 0
+    for _ in range(MAX_PRUNE_STEPS):
+        with transaction(app.database) as session:
+            step = retention.prune(session, now=app.engine.clock.now()).total
+        pruned += step
+        if step == 0:
+            break
+    return pruned
+
+
+# A backlog bigger than this (after months switched off) is finished by the next runs.
+MAX_PRUNE_STEPS = 100
+
+
 def jobs(app: App) -> list[Job]:
     every = app.settings.scheduler
     return [
@@ -76,4 +92,5 @@ def jobs(app: App) -> list[Job]:
         Job("close_needs", IntervalTrigger(seconds=every.deadline_seconds), close_needs),
         # Checked every half hour, not once at the digest hour, for the same reason.
         Job("call_digest", IntervalTrigger(minutes=30), call_digest),
+        Job("prune_records", IntervalTrigger(hours=6), prune_records),
     ]

@@ -1,0 +1,81 @@
+"""Rows kept only for the machinery (webhook bodies, handled message ids, delivery
+statuses) are deleted by the scheduler once no platform can redeliver; nothing younger,
+and never a webhook body that has not been processed yet."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from bot.core.messages import Incoming
+from bot.services import inbound, retention
+from models import DeliveryStatus, HandledMessage, InboundEvent
+from models.db import transaction
+from scheduler.jobs import prune_records
+
+
+def count(app, table) -> int:
+    with Session(app.database) as session:
+        return len(session.exec(select(table)).all())
+
+
+def a_webhook_and_a_status(app, *, processed: bool, message: str) -> None:
+    now = app.engine.clock.now()
+    with transaction(app.database) as session:
+        event_id = inbound.store(
+            session, channel="whatsapp", payload={"text": message, "from": "6281234567890"}, now=now
+        )
+        if processed:
+            inbound.mark_processed(session, event_id=event_id, now=now)
+        inbound.record_status(
+            session,
+            channel="whatsapp",
+            platform_message_id=f"wamid.{message}",
+            recipient="6281234567890",
+            status="delivered",
+            now=now,
+        )
+
+
+async def test_a_message_redelivered_within_a_week_is_still_recognised(app, clock) -> None:
+    message = Incoming(channel="whatsapp", account_id="6281234567890", text="halo", message_id="w1")
+    assert await app.engine.handle(message)
+    clock.advance(timedelta(days=7, hours=23))
+    await prune_records(app)
+    assert await app.engine.handle(message) == []  # WhatsApp's last retry: answered once
+
+    clock.advance(timedelta(days=1))
+    assert await prune_records(app) >= 1
+    assert count(app, HandledMessage) == 0
+
+
+async def test_expired_bodies_and_statuses_go_unprocessed_bodies_stay(app, clock) -> None:
+    a_webhook_and_a_status(app, processed=True, message="old")
+    a_webhook_and_a_status(app, processed=False, message="stuck")
+    clock.advance(timedelta(days=31))
+    a_webhook_and_a_status(app, processed=True, message="fresh")
+
+    pruned = await prune_records(app)
+
+    assert pruned == 1 + 2  # the old processed body; the two statuses older than 30 days
+    with Session(app.database) as session:
+        bodies = [event.payload["text"] for event in session.exec(select(InboundEvent))]
+        statuses = [row.platform_message_id for row in session.exec(select(DeliveryStatus))]
+    assert sorted(bodies) == ["fresh", "stuck"]  # "stuck" waits for processing, however old
+    assert statuses == ["wamid.fresh"]
+    assert await prune_records(app) == 0  # a second run finds nothing
+
+
+async def test_a_backlog_is_pruned_in_steps(app, clock) -> None:
+    with transaction(app.database) as session:
+        for number in range(12):
+            session.add(
+                HandledMessage(channel="telegram", message_id=f"u{number}", handled_at=clock.now())
+            )
+    clock.advance(timedelta(days=9))
+    with transaction(app.database) as session:
+        first = retention.prune(session, now=clock.now(), limit=5)
+    assert first.handled == 5
+    assert await prune_records(app) == 7
+    assert count(app, HandledMessage) == 0
