@@ -34,16 +34,8 @@ from models.base import as_utc
 from models.db import transaction
 from scheduler.jobs import call_digest, close_needs
 from tests.chat import Chat, register_company, register_ikm
-from tests.test_procurement_flow import (
-    COMPANY,
-    DOLLS,
-    GLOVES_A,
-    OFFICER,
-    QUICK_NEED,
-    grant_officer,
-    register_glove_makers,
-    verify_company,
-)
+from tests.procurement_cast import COMPANY, DOLLS, GLOVES_A, OFFICER, QUICK_NEED
+from tests.test_procurement_flow import grant_officer, register_glove_makers, verify_company
 
 WIB = ZoneInfo("Asia/Jakarta")
 OTHER_COMPANY = "+6281300000002"
@@ -348,7 +340,7 @@ async def test_a_second_call_the_same_day_waits_for_one_digest(app, chat_as, clo
         ).all()
     assert matches and {m.state for m in matches} == {MatchState.HELD}
     assert {m.state for m in first_matches} == {MatchState.SENT}
-    calls = [row for row in outbox_rows(app, "need.call", GLOVES_A)]
+    calls = [row for row in outbox_rows(app, "need.call", GLOVES_A.phone)]
     assert [row.content["params"]["id"] for row in calls] == [need_one.id]
 
     clock.set(datetime(2026, 11, 22, 23, 30, tzinfo=UTC))  # 06:30 WIB: too early
@@ -356,7 +348,7 @@ async def test_a_second_call_the_same_day_waits_for_one_digest(app, chat_as, clo
     clock.set(datetime(2026, 11, 23, 0, 0, tzinfo=UTC))  # 07:00 WIB the next day
     await call_digest(app)
     await call_digest(app)
-    digests = outbox_rows(app, "need.digest", GLOVES_A)
+    digests = outbox_rows(app, "need.digest", GLOVES_A.phone)
     assert len(digests) == 1
     listed = [call["id"] for call in digests[0].content["params"]["calls"]]
     assert listed == [need_two.id]
@@ -400,7 +392,7 @@ async def test_cancel_tells_the_matched_ikm_once(app, chat_as) -> None:
         }
     assert len(matched) == 2
     assert sorted(row.person_id for row in cancelled) == sorted(matched)
-    assert person_id(app, DOLLS) not in {row.person_id for row in cancelled}
+    assert person_id(app, DOLLS.phone) not in {row.person_id for row in cancelled}
 
     text = await press(first, f"@tawar:{need.id}", "Ajukan penawaran")
     assert "tidak tersedia" in text
