@@ -145,6 +145,7 @@ def test_scheduler_has_its_jobs_in_jakarta_time(app) -> None:
         "nudge_inactive_ikm",
         "close_needs",
         "call_digest",
+        "prune_records",
     }
 
 
