@@ -4,6 +4,10 @@ and the one-message need parser (with Hypothesis)."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,13 +18,14 @@ from sqlmodel import Session, select
 
 from bot.core.messages import Incoming
 from bot.parsing.need_text import parse_need_text
-from bot.services import companies, offers
+from bot.services import companies, needs, offers
 from handlers.calls import parse_lead_time
 from models import (
     Company,
     CompanyStatus,
     MatchState,
     Need,
+    NeedFields,
     NeedMatch,
     NeedStatus,
     Offer,
@@ -361,6 +366,57 @@ async def test_a_second_call_the_same_day_waits_for_one_digest(app, chat_as, clo
 
     inbox = await first.open()
     assert any("sarung tangan rajut" in (reply.text or "").lower() for reply in inbox)
+
+
+def glove_need(title: str) -> NeedFields:
+    return NeedFields(
+        title=title,
+        sectors=["14"],
+        quantity=2000,
+        unit="pasang",
+        deadline=datetime(2026, 11, 30, 16, 59, tzinfo=UTC),
+        delivery_date=datetime(2026, 12, 31, tzinfo=UTC),
+        delivery_place="Jababeka",
+    )
+
+
+async def test_two_needs_published_at_the_same_moment_share_the_daily_cap(app, chat_as) -> None:
+    app.settings.procurement.calls_per_day = 1
+    await verified_company(app, chat_as)
+    await register_glove_makers(chat_as)
+    first_saved = threading.Event()
+
+    def publish(title: str, *, hold_open: bool) -> None:
+        with transaction(app.database) as session:
+            company = session.exec(select(Company)).one()
+            needs.publish(
+                session,
+                company=company,
+                fields=glove_need(title),
+                now=NOW,
+                settings=app.settings.procurement,
+                tz=WIB,
+            )
+            if hold_open:  # saved, not yet committed, while the other one publishes
+                first_saved.set()
+                time.sleep(0.5)
+
+    def publish_second() -> None:
+        assert first_saved.wait(timeout=10)
+        publish("sarung tangan katun rajut", hold_open=False)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(publish, "sarung tangan kerja katun", hold_open=True)
+        second = pool.submit(publish_second)
+        first.result(timeout=30)
+        second.result(timeout=30)
+
+    with Session(app.database) as session:
+        matches = session.exec(select(NeedMatch)).all()
+    sent = Counter(match.ikm_id for match in matches if match.state == MatchState.SENT)
+    held = Counter(match.ikm_id for match in matches if match.state == MatchState.HELD)
+    assert sent and set(sent.values()) == {1}  # nobody got two calls on a cap of one
+    assert held == sent  # the second need waits for each of them in tomorrow's digest
 
 
 # --- 6. cancel and extend -------------------------------------------------------------------

@@ -105,6 +105,7 @@ def publish(
         limit=settings.max_matches,
     )
     chosen = [c for c in ranked if c.score >= settings.min_score]
+    _hold_caps(session, [c.ikm_id for c in chosen])
     called_today = _calls_today(session, [c.ikm_id for c in chosen], now, tz)
     publication = Publication(need=need, called=0, held=0)
     for position, candidate in enumerate(chosen, start=1):
@@ -132,6 +133,20 @@ def publish(
     if chosen and not publication.anyone_suffices:
         publication.group = matching.propose_group(chosen, need.quantity, settings.max_group)
     return publication
+
+
+def _hold_caps(session: Session, ikm_ids: list[int]) -> None:
+    """Another need published at the same moment waits here until this one is saved, so
+    both count each other's calls against the daily cap. Locked in id order: two
+    publishers never wait on each other in a circle. (SQLite holds its single write lock
+    from the need's insert on; FOR UPDATE is for PostgreSQL.)"""
+    if ikm_ids:
+        session.execute(
+            select(IkmProfile.id)
+            .where(IkmProfile.id.in_(ikm_ids))
+            .order_by(IkmProfile.id)
+            .with_for_update()
+        ).all()
 
 
 def _calls_today(session: Session, ikm_ids: list[int], now: datetime, tz: tzinfo) -> Counter[int]:
