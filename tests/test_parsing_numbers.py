@@ -10,6 +10,7 @@ from bot.parsing.numbers import (
     MAX_VALUE,
     UNITS,
     Quantity,
+    convert_amount,
     format_amount_range,
     format_number,
     format_quantity,
@@ -317,6 +318,36 @@ def test_units_are_canonical_with_pcs_first() -> None:
     assert UNITS[0] == "pcs"
     assert len(set(UNITS)) == len(UNITS)
     assert all(normalise_unit(unit) == unit for unit in UNITS)
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit", "target", "expected"),
+    [
+        (3000, "pcs", "pasang", 1500),  # a pair is two pieces
+        (1500, "pasang", "pcs", 3000),
+        (5, "lusin", "pcs", 60),
+        (3, "kodi", "lusin", 5),
+        (2, "ton", "kg", 2000),
+        (1500, "gram", "kg", 1),  # rounded down: never more than was declared
+        (40, "Psg", "pasang", 40),
+        (7, "botol", "botol", 7),
+        (100, "kg", "pcs", None),  # different things
+        (100, "botol", "pcs", None),
+        (100, "pcs", "furlong", None),
+    ],
+)
+def test_convert_amount(amount: int, unit: str, target: str, expected: int | None) -> None:
+    assert convert_amount(amount, unit, target) == expected
+
+
+@given(st.integers(0, 10**9), st.sampled_from(UNITS), st.sampled_from(UNITS))
+def test_a_conversion_there_and_back_never_gains(amount: int, unit: str, target: str) -> None:
+    there = convert_amount(amount, unit, target)
+    if there is None:
+        assert convert_amount(amount, target, unit) is None
+        return
+    back = convert_amount(there, target, unit)
+    assert back is not None and 0 <= back <= amount
 
 
 @pytest.mark.parametrize(

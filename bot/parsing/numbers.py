@@ -272,6 +272,39 @@ def normalise_unit(text: str) -> str | None:
     return _UNIT_ALIASES.get(key)
 
 
+# Units that measure the same thing, in a common base: pieces, grams, millilitres. A pair
+# is two pieces, so a capacity in pieces is never read as that many pairs.
+_BASE_UNITS: dict[str, tuple[str, int]] = {
+    "pcs": ("piece", 1),
+    "buah": ("piece", 1),
+    "unit": ("piece", 1),
+    "lembar": ("piece", 1),
+    "pasang": ("piece", 2),
+    "lusin": ("piece", 12),
+    "kodi": ("piece", 20),
+    "gram": ("gram", 1),
+    "kg": ("gram", 1_000),
+    "ton": ("gram", 1_000_000),
+    "liter": ("ml", 1_000),
+}
+
+
+def convert_amount(amount: int, unit: str, target: str) -> int | None:
+    """`amount` in `unit` expressed in `target` (rounded down); None when the two measure
+    different things (kg and pcs) or a unit is not known. Units as typed or canonical."""
+    source, goal = normalise_unit(unit), normalise_unit(target)
+    if source is None or goal is None:
+        return None
+    if source == goal:
+        return amount
+    if source not in _BASE_UNITS or goal not in _BASE_UNITS:
+        return None
+    (dimension, size), (goal_dimension, goal_size) = _BASE_UNITS[source], _BASE_UNITS[goal]
+    if dimension != goal_dimension:
+        return None
+    return amount * size // goal_size
+
+
 # ---------------------------------------------------------------- public formatters
 
 

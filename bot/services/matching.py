@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz, process, utils
 from sqlmodel import Session, delete, select
 
+from bot.parsing.numbers import convert_amount
 from bot.reference import load_reference, load_vocabulary
 from models import ChannelAccount, IkmProfile, Person, Product
 from models.base import as_utc
@@ -63,6 +64,7 @@ class Need:
     quantity: int
     delivery_date: datetime
     delivery_kecamatan: str | None
+    unit: str | None = None  # None: capacities are taken in whatever unit they are given
 
 
 @dataclass
@@ -76,6 +78,14 @@ class Candidate:
     reasons: list[dict] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Product:
+    id: int
+    name: str
+    capacity: int  # per month, in `unit`
+    unit: str
+
+
 @dataclass
 class _Ikm:
     id: int
@@ -84,7 +94,7 @@ class _Ikm:
     kbli_code: str | None
     kecamatan: str
     last_active_at: datetime
-    products: list[tuple[int, str, int]] = field(default_factory=list)  # id, name, capacity
+    products: list[_Product] = field(default_factory=list)
 
 
 # --- the keyword index -----------------------------------------------------------------
@@ -256,6 +266,7 @@ def _candidates(session: Session, ikm_ids: list[int], active_since: datetime) ->
             Product.id,
             Product.name,
             Product.capacity_per_month,
+            Product.unit,
         )
         .join(Person, Person.id == IkmProfile.person_id)
         .outerjoin(Product, Product.ikm_id == IkmProfile.id)
@@ -267,18 +278,18 @@ def _candidates(session: Session, ikm_ids: list[int], active_since: datetime) ->
         )
     )
     ikms: dict[int, _Ikm] = {}
-    for ikm_id, person_id, sector, kbli, kecamatan, active, product_id, name, capacity in rows:
+    for ikm_id, person_id, sector, kbli, kecamatan, active, *product in rows:
         ikm = ikms.get(ikm_id)
         if ikm is None:
             ikm = ikms[ikm_id] = _Ikm(ikm_id, person_id, sector, kbli, kecamatan, as_utc(active))
-        if product_id is not None:
-            ikm.products.append((product_id, name, capacity))
+        if product[0] is not None:
+            ikm.products.append(_Product(*product))
     return ikms
 
 
 def _fuzzy_scores(need: Need, ikms: dict[int, _Ikm]) -> dict[int, float]:
     """Similarity (0..1) of the need's title to each product name, for spellings keywords miss."""
-    names = {pid: name for ikm in ikms.values() for pid, name, _ in ikm.products}
+    names = {product.id: product.name for ikm in ikms.values() for product in ikm.products}
     if not names:
         return {}
     found = process.extract(
@@ -306,16 +317,16 @@ def _score(
     reasons: list[dict] = []
     sector = _sector_score(ikm, need, divisions, reasons)
     best_text, best_product = 0.0, None
-    for product_id, name, capacity in ikm.products:
-        covered = sum(weights[t] * idf[t] for t in matched_terms.get(product_id, ()))
-        text = KEYWORD_SHARE * covered / need_mass + (1 - KEYWORD_SHARE) * fuzzy.get(product_id, 0)
+    for product in ikm.products:
+        covered = sum(weights[t] * idf[t] for t in matched_terms.get(product.id, ()))
+        text = KEYWORD_SHARE * covered / need_mass + (1 - KEYWORD_SHARE) * fuzzy.get(product.id, 0)
         if text > best_text:
-            best_text, best_product = min(text, 1.0), (name, capacity)
+            best_text, best_product = min(text, 1.0), product
     relevance = SECTOR_WEIGHT * sector + TEXT_WEIGHT * best_text
     if relevance <= 0:
         return None
     if best_product is not None:
-        reasons.append({"why": "product", "product": best_product[0]})
+        reasons.append({"why": "product", "product": best_product.name})
     capacity = _capacity(ikm, best_product, need, now)
     distance = _distance(ikm, need)
     suitability = _suitability(ikm, need, capacity, distance, now, reasons)
@@ -340,14 +351,19 @@ def _sector_score(ikm: _Ikm, need: Need, divisions: list[str], reasons: list[dic
     return 0.0
 
 
-def _capacity(ikm: _Ikm, best_product: tuple[str, int] | None, need: Need, now: datetime) -> int:
-    """Units it can make by the delivery date: the relevant product's monthly capacity."""
-    if best_product is not None:
-        per_month = best_product[1]
-    else:
-        per_month = max((capacity for _, _, capacity in ikm.products), default=0)
+def _capacity(ikm: _Ikm, best_product: _Product | None, need: Need, now: datetime) -> int:
+    """The need's units it can make by the delivery date, from the relevant product's
+    monthly capacity; 0 (unknown) when that is counted in a unit of another kind."""
+    products = [best_product] if best_product is not None else ikm.products
+    per_month = max((_monthly_in_need_unit(product, need) for product in products), default=0)
     days = max((as_utc(need.delivery_date) - now).days, 1)
     return int(per_month * days / DAYS_PER_MONTH)
+
+
+def _monthly_in_need_unit(product: _Product, need: Need) -> int:
+    if need.unit is None:
+        return product.capacity
+    return convert_amount(product.capacity, product.unit, need.unit) or 0
 
 
 def _distance(ikm: _Ikm, need: Need) -> float | None:

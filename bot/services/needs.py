@@ -74,6 +74,7 @@ def as_matching_need(need: NeedFields) -> matching.Need:
         quantity=need.quantity,
         delivery_date=as_utc(need.delivery_date),
         delivery_kecamatan=need.delivery_kecamatan,
+        unit=need.unit,
     )
 
 
