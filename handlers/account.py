@@ -26,7 +26,7 @@ def _language_options(ctx: Context) -> list[Option]:
 
 
 def _on_language(ctx: Context, chosen: str) -> Outcome:
-    ctx.person.language = chosen
+    accounts.set_language(ctx.session, ctx.person, chosen)
     ctx.t = ctx.t.catalog.translator(chosen)
     return Finish(say=(Reply(ctx.t("account.language.changed")),))
 

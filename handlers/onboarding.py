@@ -30,8 +30,9 @@ def _consent_options(ctx: Context) -> list[Option]:
 
 def _on_consent(ctx: Context, chosen: str) -> Outcome:
     if chosen == SWITCH_LANGUAGE:
-        ctx.person.language = "en" if ctx.person.language == "id" else "id"
-        ctx.t = ctx.t.catalog.translator(ctx.person.language)
+        other = "en" if ctx.person.language == "id" else "id"
+        accounts.set_language(ctx.session, ctx.person, other)
+        ctx.t = ctx.t.catalog.translator(other)
         return Goto("mulai.setuju")
     if chosen == DECLINE:
         if accounts.has_profile(ctx.session, ctx.person):

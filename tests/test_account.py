@@ -12,9 +12,12 @@ from models import (
     Consent,
     ConversationState,
     IkmProfile,
+    OutboxMessage,
     Person,
     Product,
 )
+from models.db import transaction
+from models.outbox import OutboxState
 from tests.chat import register_company, register_ikm
 
 PHONE = "+6281234567890"
@@ -281,6 +284,32 @@ async def test_bahasa_switches_every_following_message_and_back(app, chat_as) ->
     assert person.language == "id"
     await chat.tap("Produk saya")
     assert chat.text.startswith("Produk Anda:")
+
+
+async def test_what_waits_to_be_sent_follows_the_new_language(app, chat_as) -> None:
+    chat = chat_as(PHONE)
+    await register_ikm(chat)
+    [person] = rows(app, Person)
+    now = app.engine.clock.now()
+    with transaction(app.database) as session:
+        for key, state in (("waits", OutboxState.PENDING), ("went", OutboxState.SENT)):
+            session.add(
+                OutboxMessage(
+                    idempotency_key=key,
+                    person_id=person.id,
+                    channel="telegram",  # queued for another of the person's channels
+                    account_id="111",
+                    kind="announcement",
+                    content={"template": "announcement", "params": {"text": "Pameran"}},
+                    language="id",
+                    state=state,
+                    next_attempt_at=now,
+                )
+            )
+    await chat.say("bahasa")
+    await chat.tap("English")
+    languages = {row.idempotency_key: row.language for row in rows(app, OutboxMessage)}
+    assert languages == {"waits": "en", "went": "id"}
 
 
 async def test_a_company_switches_language_too(app, chat_as) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from bot.services import outbox
 from models import (
     BimtekRegistration,
     ChannelAccount,
@@ -139,6 +140,11 @@ def language_of(session: Session, *, channel: str, external_id: str, default: st
         .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
     ).scalar()
     return language or default
+
+
+def set_language(session: Session, person: Person, language: str) -> None:
+    person.language = language
+    outbox.change_language(session, person_id=person.id, language=language)
 
 
 def find_by_phone(session: Session, phone: str) -> Person | None:

@@ -171,6 +171,20 @@ def mark_waiting(session: Session, message_id: int, *, error: str) -> None:
     session.execute(_MARK_WAITING, {"id": message_id, "error": error[:ERROR_LIMIT]})
 
 
+def change_language(session: Session, *, person_id: int, language: str) -> int:
+    """What waits for the person is rendered in the language they just chose (a message
+    already on its way stays as it is)."""
+    result = session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.person_id == person_id,
+            OutboxMessage.state.in_([OutboxState.PENDING, OutboxState.WAITING]),
+        )
+        .values(language=language)
+    )
+    return result.rowcount
+
+
 def skip_blocked(session: Session, *, channel: str, account_id: str, error: str) -> int:
     """The account blocked us: what still waits for it will not be sent."""
     result = session.execute(
