@@ -176,6 +176,22 @@ async def test_a_failing_step_answers_politely_and_loses_nothing(app, chat_as, m
     assert state.data["ikm"]["business_name"] == "Boneka Berkah"
 
 
+async def test_the_apology_comes_in_the_persons_language(app, chat_as, monkeypatch) -> None:
+    chat = chat_as(PHONE)
+    await chat.say("halo")
+    await chat.tap("English")
+    await chat.tap("I agree")
+    await chat.tap("I am an IKM")
+    flow, step = app.engine.registry.resolve("ikm.nama")
+
+    async def broken(ctx, incoming):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setitem(flow._by_name, "nama", type(step)("nama", step.prompt, broken))
+    await chat.say("Siti Aminah")
+    assert chat.text.startswith("Sorry, our system has a problem.")
+
+
 async def test_unknown_step_in_saved_state_sends_the_person_home(app, chat_as) -> None:
     chat = chat_as(PHONE)
     await register_ikm(chat)

@@ -75,7 +75,17 @@ class Engine:
             return await self._handle(incoming)
         except Exception:
             log.exception("could not handle a message on %s", incoming.channel)
-            return [Reply(self.catalog.get(self.settings.app.default_language, "errors.internal"))]
+            return [
+                Reply(self.catalog.get(self._language_after_error(incoming), "errors.internal"))
+            ]
+
+    def _language_after_error(self, incoming: Incoming) -> str:
+        """The person's language if the database still answers, else the default."""
+        try:
+            return self.language_of(channel=incoming.channel, account_id=incoming.account_id)
+        except Exception:
+            log.exception("could not read the language after an error")
+            return self.settings.app.default_language
 
     async def current_prompt(self, incoming: Incoming) -> list[Reply]:
         """The question the person is at, asked again (when a console is reopened)."""
