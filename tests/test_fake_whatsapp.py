@@ -411,6 +411,92 @@ async def test_template_errors(graph: FakeWhatsApp, bot: Bot, wa: WhatsApp) -> N
         )
 
 
+CALL_BODY = "Peluang dari {{1}}: {{2}}, sebanyak {{3}}. Tekan Ajukan penawaran untuk menawar."
+
+
+def call_template(params: list[str], buttons: list[dict] | None = None) -> dict:
+    components: list[dict] = [
+        {"type": "body", "parameters": [{"type": "text", "text": p} for p in params]}
+    ]
+    components.extend(buttons or [])
+    return {
+        "messaging_product": "whatsapp",
+        "to": BUDI,
+        "type": "template",
+        "template": {"name": "peluang", "language": {"code": "id"}, "components": components},
+    }
+
+
+def quick_reply(index: int | str, payload: str) -> dict:  # Meta takes 0 or "0"
+    return {
+        "type": "button",
+        "sub_type": "quick_reply",
+        "index": index,
+        "parameters": [{"type": "payload", "payload": payload}],
+    }
+
+
+async def test_a_template_reads_as_its_body_and_its_quick_reply_returns_the_payload(
+    graph: FakeWhatsApp, bot: Bot, wa: WhatsApp
+) -> None:
+    graph.add_template(
+        "peluang", "id", body=CALL_BODY, buttons=["Lihat detail", "Ajukan penawaran"]
+    )
+    budi = graph.person(wa_id=BUDI, name="Budi")
+    params = ["PT Sinar", "Sarung tangan", "5.000 pasang"]
+    sent = await raw_send(graph, call_template(params, [quick_reply("1", "@tawar:7")]))
+    assert sent.status_code == 200, sent.json()
+    message = await budi.next_message()
+    assert message.text == (
+        "Peluang dari PT Sinar: Sarung tangan, sebanyak 5.000 pasang. "
+        "Tekan Ajukan penawaran untuk menawar."
+    )
+    assert message.quick_replies == [
+        {"title": "Lihat detail", "payload": "Lihat detail"},  # none given: the button's text
+        {"title": "Ajukan penawaran", "payload": "@tawar:7"},
+    ]
+
+    delivery = await budi.tap_quick_reply("Ajukan penawaran")
+    tapped = delivery.value["messages"][0]
+    assert tapped["type"] == "button"
+    assert tapped["button"] == {"payload": "@tawar:7", "text": "Ajukan penawaran"}
+    assert tapped["context"]["id"] == message.wamid
+    callback = CallbackButton.from_update(client=wa, update=delivery.payload)
+    assert (callback.data, callback.title) == ("@tawar:7", "Ajukan penawaran")
+    assert budi.in_window  # a tap is a message: the window opens
+
+
+async def test_template_parameters_and_quick_replies_are_checked(
+    graph: FakeWhatsApp, bot: Bot
+) -> None:
+    graph.add_template("peluang", "id", body=CALL_BODY, buttons=["Lihat detail"])
+    graph.person(wa_id=BUDI)
+    ok = ["PT Sinar", "Sarung tangan", "5.000 pasang"]
+
+    async def refused(body: dict) -> tuple[int, str]:
+        response = await raw_send(graph, body)
+        assert response.status_code == 400, response.json()
+        error = response.json()["error"]
+        return error["code"], error["error_data"]["details"]
+
+    code, details = await refused(call_template(["PT Sinar", "Sarung\ntangan", "5.000 pasang"]))
+    assert code == 100 and "new-line/tab" in details
+    assert (await refused(call_template(["PT     Sinar", *ok[1:]])))[0] == 100
+    assert (await refused(call_template(["x" * 1025, *ok[1:]])))[0] == 100
+    assert (await refused(call_template(ok[:2])))[0] == 132000
+    assert (await refused(call_template(ok, [quick_reply("1", "@peluang:7")])))[0] == 131009
+    twice = [quick_reply(0, "@a:1"), quick_reply("0", "@a:2")]
+    assert (await refused(call_template(ok, twice)))[0] == 131009
+    assert (await refused(call_template(ok, [quick_reply(0, "x" * 257)])))[0] == 131009
+    url = {**quick_reply(0, "@a:1"), "sub_type": "url"}
+    assert (await refused(call_template(ok, [url])))[0] == 131009
+    unknown = call_template(ok)
+    unknown["template"]["name"] = "tidak_terdaftar"
+    response = await raw_send(graph, unknown)
+    assert (response.status_code, response.json()["error"]["code"]) == (404, 132001)
+    assert (await raw_send(graph, call_template(ok, [quick_reply(0, "@a:1")]))).status_code == 200
+
+
 # ---------------------------------------------------------------------------------------------
 # Authorization, throughput, forced errors
 

@@ -24,8 +24,15 @@ The bot is configured with ``graph.base_url`` and the version and builds
   all, row title 1-24, description up to 72, row id 1-200 and unique, a section title up to 24
   and required when there is more than one section), image/document (``id`` of uploaded media
   or ``link``, caption up to 1024), template (``graph.templates`` = {name: {language: body
-  parameter count}}; unknown -> 132001, wrong count -> 132000), audio/video/sticker/location/
+  parameter count, or a ``FakeTemplate`` with the approved body text and quick-reply buttons};
+  unknown -> 132001, wrong count -> 132000; a body parameter with a newline, a tab or more than
+  four spaces in a row, or over 1024 characters -> 100; quick-reply ``button`` components:
+  ``sub_type`` "quick_reply", ``index`` of an existing quick-reply button, once each, one
+  ``payload`` parameter of 1-256 characters, else 131009), audio/video/sticker/location/
   contacts/reaction, and read receipts (``{"status": "read", "message_id": ...}``).
+  A template with a body text reaches the person as that text with the parameters filled in;
+  ``person.tap_quick_reply(title)`` answers with a ``button`` message carrying the payload the
+  bot gave that button (Meta: the button's text when none was given; an assumption).
 - The 24-hour customer service window: a non-template message to someone whose last message
   is 24 h old (or who never wrote) is accepted with a wamid and then fails by a ``failed``
   status webhook with 131047 "Re-engagement message", which is what the Cloud API does.
@@ -54,7 +61,7 @@ instead of ``"to"`` (answered with ``contacts: [{"input", "user_id"}]``). Meta s
 fields are subject to change; the exact omission rules (30-day cache, contact book) are not
 modelled: ``has_phone`` decides. ``include_user_ids=False`` gives pre-2026 payloads.
 
-Not modelled: groups, flows, calls, catalogs, template components other than body parameters,
+Not modelled: groups, flows, calls, catalogs, template headers, footers and URL/phone buttons,
 Meta's webhook retry schedule (hours; here a few quick retries), message pricing details.
 """
 
@@ -91,6 +98,7 @@ __all__ = [
     "FAKE_JPEG",
     "Call",
     "FakePerson",
+    "FakeTemplate",
     "FakeWhatsApp",
     "GraphError",
     "ManualClock",
@@ -118,6 +126,9 @@ ROW_TITLE_LIMIT = 24
 ROW_DESCRIPTION_LIMIT = 72
 ROW_ID_LIMIT = 200
 WINDOW_SECONDS = 24 * 3600
+TEMPLATE_PARAM_LIMIT = 1024  # a body parameter's text when the template has other components
+PAYLOAD_LIMIT = 256
+PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
 
 ERROR_HREF = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -355,6 +366,8 @@ class SentMessage:
     template: str | None = None
     template_language: str | None = None
     template_params: list[str] = field(default_factory=list)
+    # A template's quick-reply buttons: [{"title", "payload"}], the payload as the bot set it.
+    quick_replies: list[dict[str, str]] = field(default_factory=list)
     interactive_type: str | None = None
     context_id: str | None = None
     statuses: list[str] = field(default_factory=list)  # as webhooks were queued
@@ -375,6 +388,21 @@ class SentMessage:
     @property
     def failed(self) -> bool:
         return self.error is not None
+
+
+@dataclass(frozen=True)
+class FakeTemplate:
+    """An approved template: its body text with {{1}}, {{2}}... and its quick-reply buttons."""
+
+    body: str
+    buttons: tuple[str, ...] = ()
+
+    @property
+    def body_params(self) -> int:
+        return len(set(PLACEHOLDER.findall(self.body)))
+
+    def render(self, params: list[str]) -> str:
+        return PLACEHOLDER.sub(lambda match: params[int(match.group(1)) - 1], self.body)
 
 
 @dataclass
@@ -484,9 +512,16 @@ class FakePerson:
         content = {"text": {"body": text}}
         return await self.graph._inbound(self, "text", content, reply_to, signature)
 
-    async def tap_button(self, title: str, *, signature: str | None = "valid") -> WebhookDelivery:
-        """Tap a reply button of the latest interactive message the bot sent."""
-        message = self._latest_interactive()
+    async def tap_button(
+        self,
+        title: str,
+        *,
+        message: SentMessage | None = None,
+        signature: str | None = "valid",
+    ) -> WebhookDelivery:
+        """Tap a reply button of the latest interactive message the bot sent (or of
+        `message`: WhatsApp keeps older buttons tappable)."""
+        message = message or self._latest_interactive()
         assert message.interactive_type == "button", (
             f"the latest interactive message to {self.name} is a {message.interactive_type}, "
             f"not reply buttons; its rows: {message.row_titles}"
@@ -498,6 +533,27 @@ class FakePerson:
                     self, "interactive", {"interactive": reply}, message, signature
                 )
         raise AssertionError(f"no button {title!r} on {message.button_titles}")
+
+    async def tap_quick_reply(
+        self,
+        title: str,
+        *,
+        message: SentMessage | None = None,
+        signature: str | None = "valid",
+    ) -> WebhookDelivery:
+        """Tap a quick-reply button of the latest template message (or of `message`)."""
+        if message is None:
+            templates = [m for m in self.inbox if m.type == "template" and m.quick_replies]
+            assert templates, f"the bot sent {self.name} no template with quick-reply buttons"
+            message = templates[-1]
+        for button in message.quick_replies:
+            if button["title"] == title:
+                reply = {"payload": button["payload"], "text": title}
+                return await self.graph._inbound(
+                    self, "button", {"button": reply}, message, signature
+                )
+        titles = [button["title"] for button in message.quick_replies]
+        raise AssertionError(f"no quick-reply button {title!r} on {titles}")
 
     async def choose_row(self, title: str, *, signature: str | None = "valid") -> WebhookDelivery:
         """Open the list of the latest interactive message and choose a row by its title."""
@@ -703,7 +759,7 @@ class FakeWhatsApp:
         wall_clock: Callable[[], float] | None = None,
         waba_id: str = "102290129340398",
         display_phone_number: str = "6282100000000",
-        templates: dict[str, dict[str, int]] | None = None,
+        templates: dict[str, dict[str, int | FakeTemplate]] | None = None,
         expired_tokens: Iterable[str] = (),
         per_second: float | None = 80.0,
         pair_per_second: float | None = 1 / 6,
@@ -727,7 +783,7 @@ class FakeWhatsApp:
         self.wall_clock = wall_clock
         self.waba_id = waba_id
         self.display_phone_number = display_phone_number
-        self.templates: dict[str, dict[str, int]] = dict(templates or {})
+        self.templates: dict[str, dict[str, int | FakeTemplate]] = dict(templates or {})
         self.expired_tokens = frozenset(expired_tokens)
         self.per_second = per_second
         self.pair_per_second = pair_per_second
@@ -840,9 +896,21 @@ class FakeWhatsApp:
         self._by_user_id[user_id] = person
         return person
 
-    def add_template(self, name: str, language: str = "id", body_params: int = 0) -> None:
-        """Approve a template: ``graph.templates[name][language] = body_params``."""
-        self.templates.setdefault(name, {})[language] = body_params
+    def add_template(
+        self,
+        name: str,
+        language: str = "id",
+        body_params: int = 0,
+        *,
+        body: str | None = None,
+        buttons: Iterable[str] = (),
+    ) -> None:
+        """Approve a template: by its body parameter count, or by its body text (with
+        {{1}}, {{2}}...) and quick-reply button titles."""
+        spec: int | FakeTemplate = body_params
+        if body is not None:
+            spec = FakeTemplate(body, tuple(buttons))
+        self.templates.setdefault(name, {})[language] = spec
 
     def add_media(
         self,
@@ -1474,28 +1542,24 @@ class FakeWhatsApp:
         code = language.get("code") if isinstance(language, dict) else None
         if not isinstance(code, str) or not code:
             raise _missing("The parameter template['language']['code'] is required.")
-        expected = self.templates.get(name, {}).get(code)
-        if expected is None:
+        spec = self.templates.get(name, {}).get(code)
+        if spec is None:
             raise GraphError(132001, f"template name ({name}) does not exist in {code}")
+        approved = spec if isinstance(spec, FakeTemplate) else None
+        expected = approved.body_params if approved else spec
         params: list[str] = []
+        payloads: dict[int, str] = {}
         for component in content.get("components") or []:
             if not isinstance(component, dict) or "type" not in component:
                 raise _missing("The parameter component['type'] is required.")
-            if str(component["type"]).lower() != "body":
-                continue
-            for parameter in component.get("parameters") or []:
-                if not isinstance(parameter, dict) or "type" not in parameter:
-                    raise _missing("The parameter parameter['type'] is required.")
-                if parameter["type"] == "text":
-                    if not isinstance(parameter.get("text"), str) or not parameter["text"].strip():
-                        raise GraphError(
-                            132008,
-                            "Parameter text must not be empty",
-                            title=("Template Parameter Format Mismatch"),
-                        )
-                    params.append(parameter["text"])
-                else:
-                    params.append(json.dumps(parameter.get(parameter["type"]), ensure_ascii=False))
+            kind = str(component["type"]).lower()
+            if kind == "body":
+                params.extend(self._body_params(component))
+            elif kind == "button":
+                index, payload = self._quick_reply(component, approved)
+                if index in payloads:
+                    raise _invalid(f"Button at index {index} is given twice.")
+                payloads[index] = payload
         if len(params) != expected:
             raise GraphError(
                 132000,
@@ -1505,6 +1569,61 @@ class FakeWhatsApp:
         message.template = name
         message.template_language = code
         message.template_params = params
+        if approved is not None:
+            message.text = approved.render(params)
+            message.quick_replies = [
+                {"title": title, "payload": payloads.get(index, title)}
+                for index, title in enumerate(approved.buttons)
+            ]
+
+    @staticmethod
+    def _body_params(component: dict[str, Any]) -> list[str]:
+        params = []
+        for parameter in component.get("parameters") or []:
+            if not isinstance(parameter, dict) or "type" not in parameter:
+                raise _missing("The parameter parameter['type'] is required.")
+            if parameter["type"] != "text":
+                params.append(json.dumps(parameter.get(parameter["type"]), ensure_ascii=False))
+                continue
+            text = parameter.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise GraphError(
+                    132008,
+                    "Parameter text must not be empty",
+                    title="Template Parameter Format Mismatch",
+                )
+            if re.search(r"[\n\t]| {5,}", text):
+                raise _param(
+                    "Param text cannot have new-line/tab characters or more than 4 consecutive "
+                    "spaces"
+                )
+            if len(text) > TEMPLATE_PARAM_LIMIT:
+                raise _param(f"Param text must be at most {TEMPLATE_PARAM_LIMIT} characters long.")
+            params.append(text)
+        return params
+
+    @staticmethod
+    def _quick_reply(component: dict[str, Any], approved: FakeTemplate | None) -> tuple[int, str]:
+        if component.get("sub_type") != "quick_reply":
+            raise _invalid(
+                f"The fake knows quick_reply buttons only, not {component.get('sub_type')!r}."
+            )
+        index = component.get("index")
+        if isinstance(index, str) and index.isdigit():
+            index = int(index)
+        buttons = approved.buttons if approved else ()
+        if not isinstance(index, int) or not 0 <= index < len(buttons):
+            raise _invalid(f"The template has no quick-reply button at index {index!r}.")
+        parameters = component.get("parameters")
+        if not isinstance(parameters, list) or len(parameters) != 1:
+            raise _invalid("A quick_reply button takes exactly one payload parameter.")
+        parameter = parameters[0] if isinstance(parameters[0], dict) else {}
+        payload = parameter.get("payload")
+        if parameter.get("type") != "payload" or not isinstance(payload, str):
+            raise _invalid('A quick_reply button parameter is {"type": "payload", "payload": ...}.')
+        if not 1 <= len(payload) <= PAYLOAD_LIMIT:
+            raise _invalid(f"A quick_reply payload has 1 to {PAYLOAD_LIMIT} characters.")
+        return index, payload
 
     # -- HTTP: media ------------------------------------------------------------------------------
 
