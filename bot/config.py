@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from bot.parsing.identity import parse_phone
 
@@ -118,12 +119,45 @@ class TelegramSettings(BaseModel):
 class WhatsAppTemplate(BaseModel):
     """An approved template for one kind of proactive message, used outside the 24 h window.
 
-    `params` names, in order, the message's parameters that fill the body's {{1}}, {{2}}...
+    `params` names, in order, the message's display fields (`Reply.fields`, written by the
+    notification renderers) that fill the body's {{1}}, {{2}}... `buttons` are the
+    template's quick-reply buttons, in the order of the message's options: each carries its
+    option's id as payload, so a tap works as a tap on the interactive message. `body` is
+    the text submitted to Meta for approval, kept here so both stay in step.
     """
 
     name: str
     language: str = "id"
     params: list[str] = Field(default_factory=list)
+    body: str | None = None
+    buttons: list[str] = Field(default_factory=list, max_length=10)
+
+    @field_validator("buttons")
+    @classmethod
+    def _button_titles(cls, titles: list[str]) -> list[str]:
+        for title in titles:
+            if not 1 <= len(title) <= 25:
+                raise ValueError(f"quick-reply button {title!r}: 1 to 25 characters")
+        return titles
+
+    @model_validator(mode="after")
+    def _body_matches_params(self) -> WhatsAppTemplate:
+        if self.body is None:
+            return self
+        found = [int(n) for n in re.findall(r"\{\{(\d+)\}\}", self.body)]
+        if sorted(set(found)) != list(range(1, len(self.params) + 1)):
+            raise ValueError(
+                f"template {self.name}: the body's placeholders {sorted(set(found))} must be "
+                f"{{{{1}}}}..{{{{{len(self.params)}}}}}, one for each of params {self.params}"
+            )
+        stripped = self.body.strip()
+        if re.match(r"\{\{\d+\}\}", stripped) or re.search(r"\{\{\d+\}\}$", stripped):
+            raise ValueError(
+                f"template {self.name}: Meta refuses a body that starts or ends with a placeholder"
+            )
+        if re.search(r"\}\}\s*\{\{", self.body):
+            raise ValueError(f"template {self.name}: Meta refuses two adjacent placeholders")
+        return self
 
 
 class WhatsAppSettings(BaseModel):
@@ -131,7 +165,7 @@ class WhatsAppSettings(BaseModel):
     base_url: str = "https://graph.facebook.com"
     api_version: str = "v21.0"
     phone_number_id: str = ""
-    # Outbox template name (e.g. "bimtek.reminder") -> the approved WhatsApp template.
+    # Outbox message kind (e.g. "bimtek.reminder") -> the approved WhatsApp template.
     templates: dict[str, WhatsAppTemplate] = Field(default_factory=dict)
     request_timeout: float = Field(default=15.0, gt=0)
 

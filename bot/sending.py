@@ -43,8 +43,11 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One outbox message on its way: the rendered reply and what it was rendered from
-    (a channel may need the template, e.g. WhatsApp outside the 24-hour window)."""
+    """One outbox message on its way: the rendered reply and what it was rendered from.
+
+    A channel may need the kind (`template`: WhatsApp picks its approved template by it
+    outside the 24-hour window); what it shows comes from `reply` only, including the
+    display texts in `reply.fields`, never from the raw `params`."""
 
     account_id: str
     reply: Reply

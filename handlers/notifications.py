@@ -1,7 +1,11 @@
 """Proactive messages (outbox rows) written as chat text, in the person's language.
 
 Services enqueue a template name and its parameters; the sender (or the console inbox)
-renders them here at delivery time.
+renders them here at delivery time. Besides the text, a renderer gives the message's
+facts as display strings in `Reply.fields` ("quantity": "5.000 pasang", "deadline":
+"Senin, 30 November 2026 pukul 23.59 WIB"): WhatsApp fills an approved template's
+placeholders with them outside its 24-hour window (config.toml names which, in order).
+Words and formats live here, never in services or channels.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from datetime import datetime
 
 from bot.core.i18n import Translator
 from bot.core.messages import MediaRef, Option, Reply
-from bot.parsing.dates import format_when
+from bot.parsing.dates import WIB, format_date, format_when
 from bot.parsing.identity import format_phone
 from bot.parsing.numbers import format_number, format_rupiah
 from handlers.reasons import reasons_text
@@ -31,6 +35,11 @@ def _when(t: Translator, iso: str) -> str:
     return format_when(datetime.fromisoformat(iso), t.language)
 
 
+def _day(t: Translator, iso: str) -> str:
+    """The date alone (a delivery date is a day, its midnight no time to show)."""
+    return format_date(datetime.fromisoformat(iso).astimezone(WIB).date(), t.language)
+
+
 def _bimtek_lines(t: Translator, params: dict) -> str:
     lines = [
         params["title"],
@@ -43,9 +52,23 @@ def _bimtek_lines(t: Translator, params: dict) -> str:
     return "\n".join(lines)
 
 
+def _bimtek_fields(t: Translator, params: dict) -> dict[str, str]:
+    return {
+        "title": params["title"],
+        "organiser": params["organiser"],
+        "when": _when(t, params["starts_at"]),
+        "venue": params["venue"],
+    }
+
+
 def _announcement(t: Translator, params: dict) -> Reply:
     image = MediaRef.from_stored(params["image_ref"]) if params.get("image_ref") else None
-    return Reply(params["text"], title=t("notify.announcement_title"), image=image)
+    return Reply(
+        params["text"],
+        title=t("notify.announcement_title"),
+        image=image,
+        fields={"text": params["text"]},
+    )
 
 
 def _bimtek_announced(t: Translator, params: dict) -> Reply:
@@ -68,7 +91,8 @@ def _bimtek_reminder(t: Translator, params: dict) -> Reply:
     else:
         title = t("notify.reminder_tomorrow")
     text = "\n".join([_bimtek_lines(t, params), t("bimtek.line.code", code=params["checkin_code"])])
-    return Reply(text, title=title)
+    fields = {**_bimtek_fields(t, params), "code": params["checkin_code"]}
+    return Reply(text, title=title, fields=fields)
 
 
 def _with_title(title_key: str, extra_key: str | None = None) -> Renderer:
@@ -103,6 +127,18 @@ def _call_lines(t: Translator, params: dict) -> list[str]:
     ]
 
 
+def _need_fields(t: Translator, params: dict) -> dict[str, str]:
+    """A need's facts as display text, for the templates of the messages about it."""
+    return {
+        "title": params["title"],
+        "company": params["company"],
+        "quantity": _quantity(params),
+        "deadline": _when(t, params["deadline"]),
+        "delivery_date": _day(t, params["delivery_date"]),
+        "place": params["place"],
+    }
+
+
 def _need_call(t: Translator, params: dict) -> Reply:
     lines = _call_lines(t, params)
     why = reasons_text(t, params.get("reasons") or [], params["unit"])
@@ -113,23 +149,33 @@ def _need_call(t: Translator, params: dict) -> Reply:
         Option(deep_link("tawar", params["id"]), t("call.make_offer")),
         Option(deep_link("tidak", params["id"]), t("call.decline")),
     )
-    return Reply("\n".join(lines), title=t("notify.call_title"), options=options)
+    return Reply(
+        "\n".join(lines),
+        title=t("notify.call_title"),
+        options=options,
+        fields=_need_fields(t, params),
+    )
 
 
 def _need_digest(t: Translator, params: dict) -> Reply:
-    lines = [t("notify.digest_text", count=len(params["calls"]))]
-    for number, call in enumerate(params["calls"], start=1):
-        lines.append(
-            t(
-                "call.line",
-                number=number,
-                title=call["title"],
-                quantity=_quantity(call),
-                deadline=_when(t, call["deadline"]),
-            )
+    calls = [
+        t(
+            "call.line",
+            number=number,
+            title=call["title"],
+            quantity=_quantity(call),
+            deadline=_when(t, call["deadline"]),
         )
+        for number, call in enumerate(params["calls"], start=1)
+    ]
+    count = len(params["calls"])
     options = (Option(deep_link("daftar_peluang", ""), t("notify.see_calls")),)
-    return Reply("\n".join(lines), title=t("notify.digest_title"), options=options)
+    return Reply(
+        "\n".join([t("notify.digest_text", count=count), *calls]),
+        title=t("notify.digest_title"),
+        options=options,
+        fields={"count": format_number(count), "calls": "; ".join(calls)},
+    )
 
 
 def _need_changed(title_key: str, with_button: bool) -> Renderer:
@@ -139,7 +185,12 @@ def _need_changed(title_key: str, with_button: bool) -> Renderer:
             if with_button
             else ()
         )
-        return Reply("\n".join(_call_lines(t, params)), title=t(title_key), options=options)
+        return Reply(
+            "\n".join(_call_lines(t, params)),
+            title=t(title_key),
+            options=options,
+            fields=_need_fields(t, params),
+        )
 
     return render
 
@@ -147,16 +198,27 @@ def _need_changed(title_key: str, with_button: bool) -> Renderer:
 def _need_summary(t: Translator, params: dict) -> Reply:
     lines = [params["title"], t("notify.summary_offers", count=params["offers"])]
     if params["offers"]:
-        lines.append(t("notify.summary_lowest", price=format_rupiah(params["lowest_price"])))
-        lines.append(t("notify.summary_quantity", quantity=_quantity(params, "offered_quantity")))
+        lowest = format_rupiah(params["lowest_price"])
+        offered = _quantity(params, "offered_quantity")
+        lines.append(t("notify.summary_lowest", price=lowest))
+        lines.append(t("notify.summary_quantity", quantity=offered))
+        result = t("notify.summary_result", count=params["offers"], price=lowest, quantity=offered)
+    else:
+        result = t("notify.summary_result_none")
     options = (Option(deep_link("penawaran", params["id"]), t("need.see_offers")),)
-    return Reply("\n".join(lines), title=t("notify.summary_title"), options=options)
+    return Reply(
+        "\n".join(lines),
+        title=t("notify.summary_title"),
+        options=options,
+        fields={**_need_fields(t, params), "result": result},
+    )
 
 
 def _offer_received(t: Translator, params: dict) -> Reply:
     text = t("notify.offer_received_text", ikm=params["ikm"], title=params["title"])
     options = (Option(deep_link("penawaran", params["id"]), t("need.see_offers")),)
-    return Reply(text, title=t("notify.offer_received"), options=options)
+    fields = {**_need_fields(t, params), "ikm": params["ikm"]}
+    return Reply(text, title=t("notify.offer_received"), options=options, fields=fields)
 
 
 def _offer_question(t: Translator, params: dict) -> Reply:
@@ -167,7 +229,8 @@ def _offer_question(t: Translator, params: dict) -> Reply:
         question=params["question"],
     )
     options = (Option(deep_link("jawab", params["question_id"]), t("notify.answer")),)
-    return Reply(text, title=t("notify.question_title"), options=options)
+    fields = {**_need_fields(t, params), "question": params["question"]}
+    return Reply(text, title=t("notify.question_title"), options=options, fields=fields)
 
 
 def _offer_answer(t: Translator, params: dict) -> Reply:
@@ -183,20 +246,25 @@ def _offer_answer(t: Translator, params: dict) -> Reply:
 
 def _award(text_key: str, title_key: str) -> Renderer:
     def render(t: Translator, params: dict) -> Reply:
-        text = t(
-            text_key,
-            **{key: value for key, value in params.items() if isinstance(value, str)},
-            awarded=_quantity(params, "awarded_quantity"),
-            amount=format_rupiah(params["value"]),
-            phone=format_phone(params["contact_phone"]) if params.get("contact_phone") else "-",
-        )
-        return Reply(text, title=t(title_key))
+        fields = {
+            **_need_fields(t, params),
+            "awarded": _quantity(params, "awarded_quantity"),
+            "amount": format_rupiah(params["value"]),
+            "contact_name": params["contact_name"],
+            "phone": format_phone(params["contact_phone"]) if params.get("contact_phone") else "-",
+        }
+        # The company's address goes to the IKM; the IKM's name and kecamatan to the company.
+        for key in ("address", "ikm", "kecamatan"):
+            if key in params:
+                fields[key] = params[key] or "-"
+        return Reply(t(text_key, **fields), title=t(title_key), fields=fields)
 
     return render
 
 
 def _company_decision(t: Translator, params: dict, key: str) -> Reply:
-    return Reply(t(f"notify.{key}_text", **params), title=t(f"notify.{key}"))
+    fields = {"name": params["name"], "reason": params.get("reason") or "-"}
+    return Reply(t(f"notify.{key}_text", **fields), title=t(f"notify.{key}"), fields=fields)
 
 
 RENDERERS: dict[str, Renderer] = {

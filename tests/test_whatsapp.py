@@ -7,11 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.channels.whatsapp import WhatsAppChannel
-from bot.config import WhatsAppSettings, WhatsAppTemplate
-from bot.sending import OutboxSender, RateLimit, SenderSettings
+from bot.config import WhatsAppTemplate
 from bot.services import outbox
-from bot.web import build_web_app
 from models import (
     ChannelAccount,
     DeliveryStatus,
@@ -21,75 +18,19 @@ from models import (
     Product,
 )
 from models.db import transaction
-from tests.fakes.telegram import LoopbackServer, ManualClock
-from tests.fakes.whatsapp import FakeWhatsApp
+from tests.whatsapp_chat import VERIFY, act, whatsapp_bot
 
-VERIFY = "verify-me"
-SECRET = "app-secret"
 PHONE = "6281234567890"
-
-
-class Harness:
-    def __init__(self, graph: FakeWhatsApp, app, server_url: str) -> None:
-        self.graph = graph
-        self.app = app
-        self.channel = WhatsAppChannel(
-            settings=WhatsAppSettings(
-                enabled=True,
-                base_url=graph.base_url,
-                api_version=graph.api_version,
-                phone_number_id=graph.phone_number_id,
-                templates={
-                    "announcement": WhatsAppTemplate(name="pengumuman_dinas", params=["text"])
-                },
-            ),
-            engine=app.engine,
-            catalog=app.catalog,
-            access_token=graph.access_token,
-            app_secret=SECRET,
-            verify_token=VERIFY,
-        )
-        self.url = f"{server_url}/webhooks/whatsapp"
-
-    async def process(self) -> None:
-        await self.graph.idle()
-        await self.channel.process_pending()
-        await self.graph.idle()
-        await self.channel.process_pending()  # the statuses of the replies
 
 
 @pytest.fixture
 async def whatsapp(app):
-    graph_clock = ManualClock()
-    async with FakeWhatsApp(
-        app_secret=SECRET,
-        clock=graph_clock,
-        user_pause=7.0,
-        templates={"pengumuman_dinas": {"id": 1}},
-    ) as graph:
-        holder: dict = {}  # the web app, built once the channel knows the server's address
-        async with LoopbackServer(_Deferred(holder)) as server:
-            harness = Harness(graph, app, server.url)
-            holder["app"] = build_web_app(whatsapp=harness.channel)
-            await graph.set_webhook(harness.url, verify_token=VERIFY)
-            yield harness
-            await harness.channel.close()
-        assert graph.crashes == []
-
-
-class _Deferred:
-    """An ASGI app that forwards to the one put in `holder` (built after the server)."""
-
-    def __init__(self, holder: dict) -> None:
-        self.holder = holder
-
-    async def __call__(self, scope, receive, send) -> None:
-        await self.holder["app"](scope, receive, send)
-
-
-async def act(harness: Harness, action) -> None:
-    await action
-    await harness.process()
+    async with whatsapp_bot(
+        app,
+        templates={"announcement": WhatsAppTemplate(name="pengumuman_dinas", params=["text"])},
+        approved_templates={"pengumuman_dinas": {"id": 1}},
+    ) as harness:
+        yield harness
 
 
 async def test_full_onboarding_with_buttons_and_a_paged_sector_list(whatsapp) -> None:
@@ -153,17 +94,6 @@ async def test_the_handshake(whatsapp) -> None:
     assert (await whatsapp.graph.verify(whatsapp.url, "wrong", "12345"))[0] == 403
 
 
-def sender(harness: Harness) -> OutboxSender:
-    return OutboxSender(
-        database=harness.app.database,
-        transports={"whatsapp": harness.channel},
-        limits={"whatsapp": RateLimit(1000)},
-        render=harness.app.engine.render,
-        clock=harness.app.engine.clock,
-        settings=SenderSettings(concurrency=1),
-    )
-
-
 def enqueue(app, template: str, params: dict, key: str) -> None:
     with Session(app.database) as session:
         person_id = session.exec(select(Person.id)).one()
@@ -185,14 +115,30 @@ async def test_outside_the_window_a_template_goes_or_the_message_waits(whatsapp,
     whatsapp.graph.clock.advance(25 * 3600)
     enqueue(whatsapp.app, "announcement", {"text": "Pameran IKM", "image_ref": None}, "a:1")
     enqueue(whatsapp.app, "ikm.nudge", {"business_name": "Boneka"}, "n:1")
-    counts = await sender(whatsapp).drain_once()
+    counts = await whatsapp.sender().drain_once()
     assert counts["sent"] == 1 and counts["waiting"] == 1
     template = siti.inbox[-1]
     assert (template.template, template.template_params) == ("pengumuman_dinas", ["Pameran IKM"])
 
     await act(whatsapp, siti.send_text("menu"))  # the window opens again
-    counts = await sender(whatsapp).drain_once()
+    counts = await whatsapp.sender().drain_once()
     assert counts["sent"] == 1
+    assert any(m.text and "Apa kabar usahanya" in m.text for m in siti.inbox)
+
+
+async def test_a_template_meta_has_not_approved_leaves_the_message_waiting(
+    whatsapp, caplog
+) -> None:
+    whatsapp.channel.settings.templates["ikm.nudge"] = WhatsAppTemplate(name="sapaan_bulanan")
+    siti = whatsapp.graph.person(wa_id=PHONE, name="Siti")
+    await act(whatsapp, siti.send_text("halo"))
+    whatsapp.pass_time(timedelta(hours=25))
+    enqueue(whatsapp.app, "ikm.nudge", {"business_name": "Boneka"}, "n:1")
+    assert (await whatsapp.sender().drain_once())["waiting"] == 1
+    assert "132001" in caplog.text and "sapaan_bulanan" in caplog.text
+
+    await act(whatsapp, siti.send_text("menu"))
+    assert (await whatsapp.sender().drain_once())["sent"] == 1
     assert any(m.text and "Apa kabar usahanya" in m.text for m in siti.inbox)
 
 
@@ -213,14 +159,14 @@ async def test_rate_limits_retry_and_a_bad_token_stops_sending(whatsapp) -> None
     await act(whatsapp, siti.send_text("halo"))
     enqueue(whatsapp.app, "announcement", {"text": "Satu", "image_ref": None}, "a:1")
     whatsapp.graph.force_error(130429)
-    assert (await sender(whatsapp).drain_once())["retry"] == 1
+    assert (await whatsapp.sender().drain_once())["retry"] == 1
     whatsapp.channel._headers = {"Authorization": "Bearer WRONG"}
     with Session(whatsapp.app.database) as session:
         row = session.exec(select(OutboxMessage)).one()
         row.next_attempt_at = whatsapp.app.engine.clock.now()
         session.add(row)
         session.commit()
-    assert (await sender(whatsapp).drain_once())["failed"] == 1
+    assert (await whatsapp.sender().drain_once())["failed"] == 1
     assert whatsapp.channel._stopped
 
 

@@ -5,8 +5,9 @@ afterwards, so a process that stops in between loses nothing. Replies are render
 within WhatsApp's limits: at most 3 reply buttons (titles <= 20 characters), lists of
 at most 10 rows (titles <= 24) with a "Lainnya" row paging through longer ones,
 *bold* for titles. Proactive messages outside the person's 24-hour window go as an
-approved template when one is configured for their kind, and otherwise wait until
-the person writes again.
+approved template when one is configured for their kind (its placeholders filled with
+the display fields the notification renderer wrote, its quick-reply buttons carrying
+the message's option ids), and otherwise wait until the person writes again.
 
 Outbound calls use plain httpx: the payloads are small and stable, and pywa's async
 client would have to be talked out of its hard-coded host and template model.
@@ -23,7 +24,7 @@ from typing import Any
 import httpx
 
 from bot.channels.render import shorten, split_text
-from bot.config import WhatsAppSettings
+from bot.config import WhatsAppSettings, WhatsAppTemplate
 from bot.core.engine import Engine
 from bot.core.i18n import Catalog
 from bot.core.messages import (
@@ -47,10 +48,16 @@ ROW_TITLE_LIMIT = 24
 ROW_DESCRIPTION_LIMIT = 72
 MAX_ROWS = 10
 WINDOW = timedelta(hours=24)
+TEMPLATE_PARAM_LIMIT = 1024
+PAYLOAD_LIMIT = 256  # a template quick-reply button's payload
 MORE_PREFIX = "~more:"
 RETRYABLE_CODES = {130429, 131056, 131000, 2, 1}  # rate, pair rate, generic/temporary
 UNDELIVERABLE_CODES = {131026}
 OUTSIDE_WINDOW_CODES = {131047}
+# The template is not usable as configured: not (yet) approved in that language, paused or
+# disabled by Meta, or its parameters out of step with config.toml. The message waits for
+# the person's next word as it would without a template, and the log says why.
+TEMPLATE_REFUSED_CODES = {132000, 132001, 132012, 132015, 132016}
 UNSUPPORTED_TYPES = ("sticker", "audio", "video", "document", "reaction", "unsupported")
 
 
@@ -115,9 +122,13 @@ def _to_incoming(message: dict[str, Any], contacts: dict[str, Any]) -> Incoming 
         interactive = message.get("interactive") or {}
         reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
         return Incoming(**base, option_id=reply.get("id"), text=reply.get("title"))
-    if kind == "button":  # a quick reply of a template
+    if kind == "button":  # a quick-reply button of a template
         button = message.get("button") or {}
-        return Incoming(**base, text=button.get("text") or button.get("payload"))
+        text, payload = button.get("text"), button.get("payload")
+        # We send each button's option id as its payload; without one, the payload is the
+        # button's text, read like typed text (matched against options and commands).
+        option_id = payload if payload and payload != text else None
+        return Incoming(**base, option_id=option_id, text=text or payload)
     if kind == "image":
         image = message.get("image") or {}
         return Incoming(
@@ -218,6 +229,44 @@ def _unique(titles: list[str]) -> list[str]:
         seen[title] = seen.get(title, 0) + 1
         unique.append(title if seen[title] == 1 else f"{title[:-3]} {seen[title]}")
     return unique
+
+
+def template_body(template: WhatsAppTemplate, reply: Reply) -> dict | None:
+    """A template message for `reply`: its display fields fill the body's placeholders,
+    its options' ids become the quick-reply buttons' payloads (in order). None when the
+    reply lacks a field the template names (a renderer and config.toml out of step)."""
+    if any(name not in reply.fields for name in template.params):
+        return None
+    parameters = [
+        {"type": "text", "text": template_text(reply.fields[name])} for name in template.params
+    ]
+    components: list[dict] = [{"type": "body", "parameters": parameters}] if parameters else []
+    for index, option in enumerate(reply.options[: len(template.buttons)]):
+        if len(option.id) > PAYLOAD_LIMIT:
+            log.warning("option id %r is too long for a quick-reply payload", option.id)
+            continue
+        components.append(
+            {
+                "type": "button",
+                "sub_type": "quick_reply",
+                "index": str(index),
+                "parameters": [{"type": "payload", "payload": option.id}],
+            }
+        )
+    return {
+        "type": "template",
+        "template": {
+            "name": template.name,
+            "language": {"code": template.language},
+            "components": components,
+        },
+    }
+
+
+def template_text(value: str) -> str:
+    """A placeholder's text as Meta takes it: one line (no newline, tab or run of more than
+    four spaces), not empty, at most 1,024 characters."""
+    return shorten(value, TEMPLATE_PARAM_LIMIT) or "-"  # shorten folds white space
 
 
 class GraphError(Exception):
@@ -369,18 +418,16 @@ class WhatsAppChannel:
         template = self.settings.templates.get(message.template)
         if template is None:
             return Delivery("waiting", "outside the 24-hour window; no template for this kind")
-        parameters = [
-            {"type": "text", "text": str(message.params.get(name, ""))[:1024] or "-"}
-            for name in template.params
-        ]
-        body = {
-            "type": "template",
-            "template": {
-                "name": template.name,
-                "language": {"code": template.language},
-                "components": [{"type": "body", "parameters": parameters}] if parameters else [],
-            },
-        }
+        body = template_body(template, message.reply)
+        if body is None:
+            log.error(
+                "template %s for %r needs fields %s; the message has %s: it waits",
+                template.name,
+                message.template,
+                template.params,
+                sorted(message.reply.fields),
+            )
+            return Delivery("waiting", "outside the 24-hour window; the template lacks fields")
         delivery = await self._post(message.account_id, body)
         if delivery.outcome == "outside_window":
             return Delivery("failed", "a template was refused as outside the window")
@@ -417,6 +464,11 @@ class WhatsAppChannel:
             return Delivery("failed", text)
         if code in OUTSIDE_WINDOW_CODES:
             return Delivery("outside_window", text)
+        if code in TEMPLATE_REFUSED_CODES:
+            log.error(
+                "WhatsApp refused a template (%s): the message waits; payload: %r", text, payload
+            )
+            return Delivery("waiting", text)
         if code in UNDELIVERABLE_CODES:
             return Delivery("blocked", text)
         if code in RETRYABLE_CODES or response.status_code >= 500:

@@ -6,6 +6,7 @@ Flows and services only ever see these; channels translate platform updates into
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -101,3 +102,7 @@ class Reply:
     contact_button: str | None = None
     image: MediaRef | None = None
     document: Document | None = None
+    # A proactive message's facts as display text by name ("quantity": "5.000 pasang"),
+    # for a channel that may only send a pre-approved template with placeholders
+    # (WhatsApp outside its 24-hour window). Written by the notification renderers.
+    fields: Mapping[str, str] = field(default_factory=dict, hash=False)
