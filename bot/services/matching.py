@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from rapidfuzz import fuzz, process, utils
@@ -78,8 +79,7 @@ class Candidate:
     reasons: list[dict] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Product:
+class _Product(NamedTuple):  # a tuple: thousands are built per need
     id: int
     name: str
     capacity: int  # per month, in `unit`
@@ -283,7 +283,7 @@ def _candidates(session: Session, ikm_ids: list[int], active_since: datetime) ->
         if ikm is None:
             ikm = ikms[ikm_id] = _Ikm(ikm_id, person_id, sector, kbli, kecamatan, as_utc(active))
         if product[0] is not None:
-            ikm.products.append(_Product(*product))
+            ikm.products.append(_Product._make(product))
     return ikms
 
 
