@@ -7,7 +7,7 @@ from handlers import notifications
 from handlers.account import ACCOUNT
 from handlers.admin import ADMIN
 from handlers.bimtek import BIMTEK
-from handlers.calls import ANSWER, CALLS, OFFER
+from handlers.calls import ANSWER, CALLS, OFFER, entry_for_decline, entry_for_offer
 from handlers.common import MENU, consent_gate, help_reply, home, refusal
 from handlers.company import COMPANY
 from handlers.dinas import DINAS
@@ -78,16 +78,18 @@ COMMANDS = {
 }
 
 
-# Steps that buttons in proactive messages may open, with an argument ("@bimtek:5").
+# Steps that buttons in proactive messages may open, with an argument ("@bimtek:5"); a
+# function picks the step when it depends on what happened since the message was sent.
 DEEP_LINKS = {
     "bimtek": "bimtek.detail",
     "produk": "produk.daftar",
     "peluang": "peluang.detail",
     "daftar_peluang": "peluang.daftar",
-    "tawar": "tawar.harga",
-    "tidak": "peluang.tidak",
+    "tawar": entry_for_offer,
+    "tidak": entry_for_decline,
     "jawab": "jawab.teks",
     "penawaran": "kebutuhanku.penawaran",
+    "verifikasi": "verifikasi.detail",
 }
 
 # Commands followed by their answer in the same message.

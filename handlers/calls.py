@@ -122,6 +122,8 @@ def _detail_options(ctx: Context) -> list[Option]:
     if need is None or not needs.is_open(need, ctx.now):
         return [back]
     offer = needs.offer_of(ctx.session, need, _ikm(ctx))
+    if offer is not None and offer.status in offers.DECIDED:
+        return [back]  # awarded or answered: the offer stays as it was decided
     if offer is None or offer.status == OfferStatus.WITHDRAWN:
         return [
             Option("offer", ctx.t("call.make_offer")),
@@ -176,7 +178,30 @@ def _on_withdraw(ctx: Context, chosen: str) -> Outcome:
         offers.withdraw(ctx.session, offer=offer, need=need, now=ctx.now)
     except needs.NeedClosed:
         return Goto("peluang.detail", say=(Reply(ctx.t("call.closed")),))
+    except offers.OfferGone:
+        return Goto("peluang.detail", say=(Reply(ctx.t("call.decided")),))
     return Goto("peluang.detail", say=(Reply(ctx.t("call.withdrawn")),))
+
+
+def entry_for_offer(ctx: Context, argument: str) -> str:
+    """ "Ajukan penawaran" on a call message: the empty form, or, when an offer was made
+    since, the call with that offer and what can still be done with it."""
+    return "peluang.detail" if _has_offer(ctx, argument) else "tawar.harga"
+
+
+def entry_for_decline(ctx: Context, argument: str) -> str:
+    """ "Tidak berminat" on a call the IKM has offered on: the call, where the offer can
+    be withdrawn, rather than a decline that leaves the offer standing."""
+    return "peluang.detail" if _has_offer(ctx, argument) else "peluang.tidak"
+
+
+def _has_offer(ctx: Context, argument: str) -> bool:
+    ikm = _ikm(ctx)
+    if ikm is None or not argument.isdigit():
+        return False
+    need = needs.visible_to_ikm(ctx.session, ikm, int(argument), now=ctx.now)
+    offer = needs.offer_of(ctx.session, need, ikm) if need is not None else None
+    return offer is not None and offer.status != OfferStatus.WITHDRAWN
 
 
 CALLS = Flow(
@@ -358,6 +383,8 @@ def _on_summary(ctx: Context, chosen: str) -> Outcome:
         )
     except needs.NeedClosed:
         return Finish(say=(Reply(ctx.t("call.gone")),))
+    except offers.OfferGone:
+        return Finish(say=(Reply(ctx.t("call.decided")),))
     except offers.TooMuch:
         return Goto("tawar.jumlah")
     key = "offer.sent" if created else "offer.changed"

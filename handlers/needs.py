@@ -207,9 +207,22 @@ async def _take_quick(ctx: Context, incoming: Incoming) -> Outcome:
         draft["delivery_place"] = read.delivery_place
     if not draft:
         return Retry(ctx.t("need.quick.nothing"))
-    noted = Reply(ctx.t("need.quick.noted"))
-    target = next_question(ctx)
-    return Goto(target, say=() if target == "kebutuhan.ringkasan" else (noted,))
+    said = [] if next_question(ctx) == "kebutuhan.ringkasan" else [Reply(ctx.t("need.quick.noted"))]
+    if _delivery_before_deadline(draft):
+        del draft["delivery_date"]  # asked again, with the reason
+        when = _when_text(ctx, draft["deadline"])
+        said = [
+            Reply(ctx.t("need.quick.noted")),
+            Reply(ctx.t("need.delivery.before_deadline", when=when)),
+        ]
+    return Goto(next_question(ctx), say=tuple(said))
+
+
+def _delivery_before_deadline(draft: dict) -> bool:
+    deadline, delivery = draft.get("deadline"), draft.get("delivery_date")
+    return bool(deadline and delivery) and (
+        datetime.fromisoformat(delivery) < datetime.fromisoformat(deadline)
+    )
 
 
 # --- the summary and publishing -----------------------------------------------------------
@@ -306,6 +319,13 @@ def _on_summary(ctx: Context, chosen: str) -> Outcome:
     except needs.DeadlineInPast:
         ctx.section(SECTION).pop("deadline", None)
         return Goto("kebutuhan.batas", say=(Reply(ctx.t("need.deadline.passed_meanwhile")),))
+    except needs.DeliveryBeforeDeadline:
+        draft = ctx.section(SECTION)
+        draft.pop("delivery_date", None)
+        when = _when_text(ctx, draft["deadline"])
+        return Goto(
+            "kebutuhan.kirim", say=(Reply(ctx.t("need.delivery.before_deadline", when=when)),)
+        )
     except needs.NotAllowed:
         return Finish(say=(Reply(_not_verified_text(ctx)),))
     return Finish(say=(Reply(_published_text(ctx, published), title=ctx.t("need.published")),))

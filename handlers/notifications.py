@@ -19,6 +19,7 @@ from bot.core.messages import MediaRef, Option, Reply
 from bot.parsing.dates import WIB, format_date, format_when
 from bot.parsing.identity import format_phone
 from bot.parsing.numbers import format_number, format_rupiah
+from bot.reference import load_reference
 from handlers.reasons import reasons_text
 
 log = logging.getLogger(__name__)
@@ -267,7 +268,16 @@ def _company_decision(t: Translator, params: dict, key: str) -> Reply:
     return Reply(t(f"notify.{key}_text", **fields), title=t(f"notify.{key}"), fields=fields)
 
 
+def _company_waiting(t: Translator, params: dict) -> Reply:
+    estate = load_reference().estate(params["estate"])
+    key = "notify.company_waiting_again_text" if params["again"] else "notify.company_waiting_text"
+    text = t(key, name=params["name"], estate=estate.label if estate else params["estate"])
+    options = (Option(deep_link("verifikasi", params["id"]), t("notify.verify_now")),)
+    return Reply(text, title=t("notify.company_waiting"), options=options)
+
+
 RENDERERS: dict[str, Renderer] = {
+    "company.waiting": _company_waiting,
     "company.verified": lambda t, p: _company_decision(t, p, "company_verified"),
     "company.rejected": lambda t, p: _company_decision(t, p, "company_rejected"),
     "need.call": _need_call,

@@ -23,12 +23,14 @@ from handlers.calls import parse_lead_time
 from models import (
     Company,
     CompanyStatus,
+    IkmProfile,
     MatchState,
     Need,
     NeedFields,
     NeedMatch,
     NeedStatus,
     Offer,
+    OfferFields,
     OfferStatus,
     OutboxMessage,
     Partnership,
@@ -191,6 +193,38 @@ async def test_a_rejected_company_is_told_why_and_the_decision_is_audited(
     assert count(app, Need) == 0
 
 
+async def test_the_dinas_is_told_a_company_waits_and_again_after_a_correction(app, chat_as) -> None:
+    grant_officer(app)
+    officer = chat_as(OFFICER)
+    await officer.say("halo")
+    await officer.tap("Setuju")
+    company = chat_as(COMPANY)
+    await register_company(company)
+
+    inbox = await officer.open()
+    [waiting] = [reply for reply in inbox if reply.title == "Perusahaan menunggu verifikasi"]
+    assert "PT Sinar Otomotif Indonesia (Jababeka) mendaftar" in waiting.text
+    await officer.tap("Periksa sekarang")
+    assert "Bambang Wijaya" in officer.text and "Setujui" in officer.options
+    await officer.tap("Tolak")
+    await officer.tap("Data perusahaan belum lengkap atau tidak sesuai")
+
+    await company.open()
+    await company.say("profil")
+    await company.tap("Ubah profil")
+    await company.tap("Alamat")
+    await company.say("Jl. Jababeka Raya Blok F No. 12A, Cikarang Utara")
+    await company.tap("Simpan")
+    inbox = await officer.open()
+    [again] = [reply for reply in inbox if reply.title == "Perusahaan menunggu verifikasi"]
+    assert "memperbaiki datanya" in again.text
+    await officer.tap("Periksa sekarang")
+    await officer.tap("Setujui")
+    assert "PT Sinar Otomotif Indonesia disetujui" in "\n".join(r.text for r in officer.last)
+    await officer.say("menu")
+    assert len(outbox_rows(app, "company.waiting", OFFICER)) == 2
+
+
 # --- 2. who may see what --------------------------------------------------------------------
 
 
@@ -286,6 +320,87 @@ async def test_awarding_twice_makes_one_partnership_and_too_much_is_refused(app,
             offers.award(session, need=stored_need, offer=other, quantity=2500, now=NOW)
         assert raised.value.left == 2000
     assert count(app, Partnership) == 1
+
+
+async def test_an_awarded_offer_stays_as_it_was_awarded(app, chat_as) -> None:
+    company = await verified_company(app, chat_as)
+    first, _, _ = await register_glove_makers(chat_as)
+    need = await post_need(company)
+    await offer_on(first, need.id, "7.500", "3000")
+    with transaction(app.database) as session:
+        stored_need = session.get(Need, need.id)
+        offer = session.exec(select(Offer)).one()
+        offers.award(session, need=stored_need, offer=offer, quantity=2000, now=NOW)
+
+    await press(first, f"@peluang:{need.id}", "Lihat detail")  # the call is still open
+    assert "Penawaran Anda dipilih: 2.000 pasang" not in first.text  # it shows the offer
+    assert "Penawaran Anda dipilih" in first.text
+    assert first.options == ["Daftar peluang"]  # neither Ubah nor Tarik
+    await press(first, f"@tawar:{need.id}", "Ajukan penawaran")  # the old call's button
+    assert "Penawaran Anda dipilih" in first.text and "Harga per" not in first.text
+    await press(first, "withdraw", "Tarik penawaran")  # a stale button from before
+    with transaction(app.database) as session:
+        stored_need = session.get(Need, need.id)
+        offer = session.exec(select(Offer)).one()
+        with pytest.raises(offers.OfferGone):
+            offers.withdraw(session, offer=offer, need=stored_need, now=NOW)
+        fields = OfferFields(price_per_unit=9000, quantity=1000, lead_time_days=7)
+        with pytest.raises(offers.OfferGone):
+            offers.submit(session, need=stored_need, ikm=first_ikm(session), fields=fields, now=NOW)
+    [offer] = all_offers(app)
+    assert (offer.status, offer.price_per_unit) == (OfferStatus.AWARDED, 7500)
+    assert count(app, Partnership) == 1
+
+
+async def test_the_calls_buttons_after_an_offer_lead_to_that_offer(app, chat_as) -> None:
+    company = await verified_company(app, chat_as)
+    first, _, _ = await register_glove_makers(chat_as)
+    need = await post_need(company)
+    await offer_on(first, need.id, "7.500", "3000")
+
+    await press(first, f"@tawar:{need.id}", "Ajukan penawaran")
+    assert "Penawaran Anda: Rp 7.500/pasang" in first.text
+    assert first.options == ["Ubah penawaran", "Tarik penawaran", "Daftar peluang"]
+    await press(first, f"@tidak:{need.id}", "Tidak berminat")
+    assert "Penawaran Anda: Rp 7.500/pasang" in first.text  # not a decline beside the offer
+    await first.tap("Tarik penawaran")
+    await first.tap("Ya")
+    assert "Penawaran ditarik" in "\n".join(reply.text for reply in first.last)
+    await press(first, f"@tawar:{need.id}", "Ajukan penawaran")  # withdrawn: a fresh form
+    assert "Harga per pasang" in first.text
+
+
+async def test_a_delivery_before_the_deadline_is_asked_again(app, chat_as) -> None:
+    company = await verified_company(app, chat_as)
+    await company.say(
+        "/kebutuhan 5000 pasang sarung tangan katun, batas 30/11, kirim tanggal 25/11, "
+        "kirim ke Jababeka"
+    )
+    said = "\n".join(reply.text for reply in company.last)
+    assert "Tanggal kirim harus sesudah batas penawaran" in said
+    await company.tap("Pakaian jadi")
+    await company.tap("Selesai")
+    await company.tap("Lewati")  # no target price
+    assert "Kapan barang harus diterima" in company.text
+    await company.say("31/12")
+    assert "Periksa kebutuhan" in company.text
+
+    with transaction(app.database) as session:
+        fields = glove_need("sarung tangan kerja")
+        fields.delivery_date = fields.deadline - timedelta(days=1)
+        with pytest.raises(needs.DeliveryBeforeDeadline):
+            needs.publish(
+                session,
+                company=session.exec(select(Company)).one(),
+                fields=fields,
+                now=NOW,
+                settings=app.settings.procurement,
+                tz=WIB,
+            )
+
+
+def first_ikm(session: Session) -> IkmProfile:
+    return session.exec(select(IkmProfile).order_by(IkmProfile.id)).first()
 
 
 # --- 4. a closed call -----------------------------------------------------------------------

@@ -292,6 +292,8 @@ class Engine:
         target = self.registry.deep_links.get(name)
         if target is None:
             return [Reply(ctx.t("errors.choose_option")), *self._prompt_if_any(ctx, state)]
+        if callable(target):
+            target = target(ctx, argument)
         return self._enter(ctx, state, target, argument=argument)
 
     def _enter(

@@ -156,7 +156,7 @@ class Registry:
         help: Callable[[Context], Reply],
         refusal: Callable[[Context, Flow], Reply],
         render: Callable[[Translator, str, dict], Reply],
-        deep_links: Mapping[str, str] | None = None,
+        deep_links: Mapping[str, str | Callable[[Context, str], str]] | None = None,
         gate: Callable[[Context, Flow], str | None] | None = None,
         text_commands: Mapping[str, str] | None = None,
     ) -> None:
@@ -173,7 +173,8 @@ class Registry:
         # Commands that take the rest of the message as the step's answer ("/kebutuhan ...").
         self.text_commands = dict(text_commands or {})
         for target in (*self.deep_links.values(), *self.text_commands.values()):
-            self.resolve(target)
+            if isinstance(target, str):
+                self.resolve(target)
         for word, target in self.commands.items():
             if isinstance(target, str) and target != HOME:
                 self.resolve(target)  # fail at start-up, not in a chat

@@ -37,6 +37,7 @@ def register_company(
     person.role = "company"
     person.name = fields.contact_name
     session.flush()
+    _tell_officers(session, company, now)
     return company
 
 
@@ -47,10 +48,33 @@ def update_company(
         setattr(company, name, value)
     company.updated_at = now
     person.name = fields.contact_name
-    if company.status == CompanyStatus.REJECTED:  # corrected after a rejection: look again
+    resubmitted = company.status == CompanyStatus.REJECTED  # corrected: look again
+    if resubmitted:
         company.status = CompanyStatus.PENDING
     session.flush()
+    if resubmitted:
+        _tell_officers(session, company, now)
     return company
+
+
+def _tell_officers(session: Session, company: Company, now: datetime) -> None:
+    """Every Dinas officer learns that a company waits, with a button to its details."""
+    rounds = len(decisions_of(session, company))  # a new key after each rejection
+    officers = session.exec(select(Person.id).where(Person.role == "dinas")).all()
+    for officer_id in officers:
+        outbox.enqueue(
+            session,
+            person_id=officer_id,
+            key=f"company:{company.id}:waiting:{rounds}:officer:{officer_id}",
+            template="company.waiting",
+            params={
+                "id": company.id,
+                "name": company.name,
+                "estate": company.estate,
+                "again": rounds > 0,
+            },
+            now=now,
+        )
 
 
 def pending_companies(session: Session) -> list[Company]:

@@ -47,6 +47,10 @@ class DeadlineInPast(Exception):
     pass
 
 
+class DeliveryBeforeDeadline(Exception):
+    """Goods cannot be delivered before the offers for them have closed."""
+
+
 @dataclass
 class Publication:
     need: Need
@@ -92,6 +96,8 @@ def publish(
         raise NotAllowed()
     if as_utc(fields.deadline) <= now:
         raise DeadlineInPast()
+    if as_utc(fields.delivery_date) < as_utc(fields.deadline):
+        raise DeliveryBeforeDeadline()
     need = Need(**fields.model_dump(), company_id=company.id, created_at=now)
     # Stored in UTC: SQLite keeps only the wall time, and it is read back as UTC.
     need.deadline = as_utc(need.deadline).astimezone(UTC)

@@ -48,6 +48,10 @@ class OfferGone(Exception):
     """The offer was withdrawn, or is already decided."""
 
 
+# An awarded offer is a partnership on record; a not-chosen one was answered: neither changes.
+DECIDED = (OfferStatus.AWARDED, OfferStatus.NOT_CHOSEN)
+
+
 def submit(
     session: Session,
     *,
@@ -62,6 +66,8 @@ def submit(
     if fields.quantity > need.quantity:
         raise TooMuch(need.quantity)
     offer = offer_of(session, need, ikm)
+    if offer is not None and offer.status in DECIDED:
+        raise OfferGone()
     created = offer is None
     if created:
         offer = Offer(
@@ -95,6 +101,8 @@ def submit(
 def withdraw(session: Session, *, offer: Offer, need: Need, now: datetime) -> None:
     if not is_open(need, now):
         raise NeedClosed()
+    if offer.status != OfferStatus.ACTIVE:
+        raise OfferGone()
     offer.status = OfferStatus.WITHDRAWN
     offer.shortlisted = False
     offer.updated_at = now
