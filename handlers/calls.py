@@ -40,7 +40,10 @@ def _ikm(ctx: Context):
 
 
 def _need(ctx: Context) -> Need | None:
-    arg = str(ctx.data.get("arg", ""))
+    return _visible_need(ctx, str(ctx.data.get("arg", "")))
+
+
+def _visible_need(ctx: Context, arg: str) -> Need | None:
     ikm = _ikm(ctx)
     if ikm is None or not arg.isdigit():
         return None
@@ -196,11 +199,8 @@ def entry_for_decline(ctx: Context, argument: str) -> str:
 
 
 def _has_offer(ctx: Context, argument: str) -> bool:
-    ikm = _ikm(ctx)
-    if ikm is None or not argument.isdigit():
-        return False
-    need = needs.visible_to_ikm(ctx.session, ikm, int(argument), now=ctx.now)
-    offer = needs.offer_of(ctx.session, need, ikm) if need is not None else None
+    need = _visible_need(ctx, argument)
+    offer = needs.offer_of(ctx.session, need, _ikm(ctx)) if need is not None else None
     return offer is not None and offer.status != OfferStatus.WITHDRAWN
 
 

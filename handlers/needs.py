@@ -207,15 +207,11 @@ async def _take_quick(ctx: Context, incoming: Incoming) -> Outcome:
         draft["delivery_place"] = read.delivery_place
     if not draft:
         return Retry(ctx.t("need.quick.nothing"))
-    said = [] if next_question(ctx) == "kebutuhan.ringkasan" else [Reply(ctx.t("need.quick.noted"))]
-    if _delivery_before_deadline(draft):
-        del draft["delivery_date"]  # asked again, with the reason
-        when = _when_text(ctx, draft["deadline"])
-        said = [
-            Reply(ctx.t("need.quick.noted")),
-            Reply(ctx.t("need.delivery.before_deadline", when=when)),
-        ]
-    return Goto(next_question(ctx), say=tuple(said))
+    said = [_ask_delivery_again(ctx)] if _delivery_before_deadline(draft) else []
+    target = next_question(ctx)
+    if target != "kebutuhan.ringkasan":
+        said.insert(0, Reply(ctx.t("need.quick.noted")))
+    return Goto(target, say=tuple(said))
 
 
 def _delivery_before_deadline(draft: dict) -> bool:
@@ -223,6 +219,13 @@ def _delivery_before_deadline(draft: dict) -> bool:
     return bool(deadline and delivery) and (
         datetime.fromisoformat(delivery) < datetime.fromisoformat(deadline)
     )
+
+
+def _ask_delivery_again(ctx: Context) -> Reply:
+    """Drop a delivery date before the deadline; the reason, to say before asking again."""
+    draft = ctx.section(SECTION)
+    draft.pop("delivery_date", None)
+    return Reply(ctx.t("need.delivery.before_deadline", when=_when_text(ctx, draft["deadline"])))
 
 
 # --- the summary and publishing -----------------------------------------------------------
@@ -320,12 +323,7 @@ def _on_summary(ctx: Context, chosen: str) -> Outcome:
         ctx.section(SECTION).pop("deadline", None)
         return Goto("kebutuhan.batas", say=(Reply(ctx.t("need.deadline.passed_meanwhile")),))
     except needs.DeliveryBeforeDeadline:
-        draft = ctx.section(SECTION)
-        draft.pop("delivery_date", None)
-        when = _when_text(ctx, draft["deadline"])
-        return Goto(
-            "kebutuhan.kirim", say=(Reply(ctx.t("need.delivery.before_deadline", when=when)),)
-        )
+        return Goto("kebutuhan.kirim", say=(_ask_delivery_again(ctx),))
     except needs.NotAllowed:
         return Finish(say=(Reply(_not_verified_text(ctx)),))
     return Finish(say=(Reply(_published_text(ctx, published), title=ctx.t("need.published")),))

@@ -61,6 +61,10 @@ async def call_digest(app: App) -> int:
         )
 
 
+# A backlog bigger than this (after months switched off) is finished by the next runs.
+MAX_PRUNE_STEPS = 100
+
+
 async def prune_records(app: App) -> int:
     """Delete expired webhook bodies, handled ids and delivery statuses, in small steps."""
     pruned = 0
@@ -71,10 +75,6 @@ async def prune_records(app: App) -> int:
         if step == 0:
             break
     return pruned
-
-
-# A backlog bigger than this (after months switched off) is finished by the next runs.
-MAX_PRUNE_STEPS = 100
 
 
 def jobs(app: App) -> list[Job]:

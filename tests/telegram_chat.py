@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from sqlmodel import Session, select
 from telegram import Bot, Update
 from telegram.request import HTTPXRequest
 
@@ -16,9 +15,8 @@ from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_http import KeepAliveRequest
 from bot.config import TelegramSettings
 from bot.sending import OutboxSender, RateLimit, SenderSettings
-from models import OutboxMessage
-from models.outbox import OutboxState
 from tests.fakes.telegram import FakeTelegram, FakeUser, ManualClock
+from tests.stored import outbox_due
 
 TOKEN = "123456:TEST-token"
 ROUND_GAP = 2.0  # seconds between two rounds of the outbox sender
@@ -92,16 +90,9 @@ class Harness:
             self.api.clock.advance(ROUND_GAP)
             self.app.engine.clock.advance(timedelta(seconds=ROUND_GAP))
             outcomes += await sender.drain_once()
-            if not self._outbox_due():
+            if not outbox_due(self.app, "telegram"):
                 break
         return outcomes
-
-    def _outbox_due(self) -> bool:
-        with Session(self.app.database) as session:
-            due = select(OutboxMessage.id).where(
-                OutboxMessage.channel == "telegram", OutboxMessage.state == OutboxState.PENDING
-            )
-            return session.exec(due).first() is not None
 
 
 @asynccontextmanager
@@ -126,11 +117,6 @@ async def press(harness: Harness, user: FakeUser, label: str) -> str:
     await user.press(label)
     await harness.pump()
     return user.last_text
-
-
-def rows(app, table) -> list:
-    with Session(app.database) as session:
-        return list(session.exec(select(table)))
 
 
 async def onboard(harness: Harness, user: FakeUser) -> None:

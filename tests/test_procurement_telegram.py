@@ -24,7 +24,8 @@ from models import (
 from models.db import transaction
 from tests.fakes.telegram import FakeUser
 from tests.procurement_cast import COMPANY, DOLLS, GLOVES_A, GLOVES_B, OFFICER, QUICK_NEED, Maker
-from tests.telegram_chat import Harness, onboard, press, rows, say, telegram_bot
+from tests.stored import rows
+from tests.telegram_chat import Harness, onboard, press, say, telegram_bot
 
 CALL_TITLE = "Peluang baru untuk usaha Anda"
 

@@ -27,7 +27,7 @@ from models import (
 from models.db import transaction
 from tests.fakes.whatsapp import FakePerson, SentMessage
 from tests.procurement_cast import COMPANY, DOLLS, GLOVES_A, GLOVES_B, OFFICER, QUICK_NEED, Maker
-from tests.telegram_chat import rows
+from tests.stored import rows
 from tests.whatsapp_chat import (
     Harness,
     act,

@@ -20,7 +20,8 @@ from models import ChannelAccount, Consent, IkmProfile, Person, Product
 from models.db import transaction
 from tests.conftest import START
 from tests.fakes.telegram import LoopbackServer, parse_html
-from tests.telegram_chat import TOKEN, Harness, onboard, press, rows, say, telegram_bot
+from tests.stored import rows
+from tests.telegram_chat import TOKEN, Harness, onboard, press, say, telegram_bot
 
 
 @pytest.fixture

@@ -9,17 +9,14 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from sqlmodel import Session, select
-
 from bot.channels.render import shorten
 from bot.channels.whatsapp import BUTTON_TITLE_LIMIT, ROW_TITLE_LIMIT, WhatsAppChannel
 from bot.config import WhatsAppSettings, WhatsAppTemplate, load_settings
 from bot.sending import OutboxSender, RateLimit, SenderSettings
 from bot.web import build_web_app
-from models import OutboxMessage
-from models.outbox import OutboxState
 from tests.fakes.telegram import LoopbackServer, ManualClock
 from tests.fakes.whatsapp import FakePerson, FakeTemplate, FakeWhatsApp
+from tests.stored import outbox_due
 
 VERIFY = "verify-me"
 SECRET = "app-secret"
@@ -94,7 +91,7 @@ class Harness:
             self.pass_time(timedelta(seconds=ROUND_GAP))
             outcomes += await self.sender().drain_once()
             await self.process()
-            if not self._outbox_due():
+            if not outbox_due(self.app, "whatsapp"):
                 break
         return outcomes
 
@@ -102,13 +99,6 @@ class Harness:
         """Both clocks move: the bot's, and the one the fake keeps the 24-hour window by."""
         self.graph.clock.advance(how_long.total_seconds())
         self.app.engine.clock.advance(how_long)
-
-    def _outbox_due(self) -> bool:
-        with Session(self.app.database) as session:
-            due = select(OutboxMessage.id).where(
-                OutboxMessage.channel == "whatsapp", OutboxMessage.state == OutboxState.PENDING
-            )
-            return session.exec(due).first() is not None
 
 
 @asynccontextmanager
