@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from bot.parsing.fuzzy import Match, pick_one, rank_choices
+from bot.parsing.fuzzy import Match, normalise, pick_one, rank_choices
 from bot.parsing.keywords import Vocabulary
 
 DATA_FILE = Path(__file__).with_name("data") / "reference.toml"
+WILAYAH_FILE = Path(__file__).with_name("data") / "wilayah_bekasi.toml"
 KECAMATAN_CUTOFF = 70
 
 
@@ -34,6 +35,7 @@ class Estate:
     key: str
     label: str
     kecamatan: str | None = None  # where it lies; None for "lainnya"
+    aliases: tuple[str, ...] = ()  # what people call it besides its label ("jbbk")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Reference:
     centres: dict[str, tuple[float, float]] = field(default_factory=dict)  # kecamatan -> lat, lon
     synonyms: tuple[tuple[str, ...], ...] = ()
     stopwords: tuple[str, ...] = ()
+    kecamatan_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    desa: dict[str, str] = field(default_factory=dict)  # desa or kelurahan -> its kecamatan
 
     def sector(self, code: str) -> Sector | None:
         return next((sector for sector in self.sectors if sector.code == code), None)
@@ -81,6 +85,44 @@ class Reference:
         found, _ = self.find_kecamatan(text)
         return found
 
+    def kecamatan_named(self, folded: str) -> str | None:
+        """The kecamatan whose name or alias is `folded` (normalised; spaces do not count)."""
+        compact = folded.replace(" ", "")
+        for name, names in self.kecamatan_choices().items():
+            if any(normalise(n).replace(" ", "") == compact for n in names):
+                return name
+        return None
+
+    def kecamatan_starting(self, folded: str) -> list[str]:
+        """Kecamatan whose name begins with the words `folded` ("cikarang", "tambun")."""
+        return [
+            name
+            for name in self.kecamatan
+            if len(name.split()) > 1 and normalise(name).startswith(f"{folded} ")
+        ]
+
+    def desa_named(self, folded: str) -> tuple[str, str] | None:
+        """(desa, kecamatan) for a desa or kelurahan named exactly (spaces do not count)."""
+        compact = folded.replace(" ", "")
+        for desa, kecamatan in self.desa.items():
+            if normalise(desa).replace(" ", "") == compact:
+                return desa, kecamatan
+        return None
+
+    def sector_aliases(self) -> dict[str, tuple[str, ...]]:
+        """What people call each sector besides its label, keyed by its code."""
+        return {sector.code: (*sector.labels.values(), *sector.keywords) for sector in self.sectors}
+
+    def estate_aliases(self) -> dict[str, tuple[str, ...]]:
+        return {estate.key: estate.aliases for estate in self.estates}
+
+    def kecamatan_choices(self) -> dict[str, list[str]]:
+        return {name: [name, *self.kecamatan_aliases.get(name, ())] for name in self.kecamatan}
+
+    def desa_choices(self) -> dict[str, list[str]]:
+        """Desa keyed "desa|kecamatan", for fuzzy matching."""
+        return {f"{desa}|{kecamatan}": [desa] for desa, kecamatan in self.desa.items()}
+
     def find_kecamatan(self, text: str) -> tuple[str | None, list[str]]:
         """The kecamatan meant by `text`, or None and the closest candidates to offer."""
         choices = {name: [name] for name in self.kecamatan}
@@ -105,7 +147,12 @@ def load_reference(path: Path = DATA_FILE) -> Reference:
         for item in raw["sector"]
     )
     estates = tuple(
-        Estate(key=item["key"], label=item["label"], kecamatan=item.get("kecamatan"))
+        Estate(
+            key=item["key"],
+            label=item["label"],
+            kecamatan=item.get("kecamatan"),
+            aliases=tuple(item.get("aliases", ())),
+        )
         for item in raw["estate"]
     )
     centres = {name: (lat, lon) for name, (lat, lon) in raw["kecamatan"]["centre"].items()}
@@ -116,7 +163,23 @@ def load_reference(path: Path = DATA_FILE) -> Reference:
         centres=centres,
         synonyms=tuple(tuple(group) for group in raw["matching"]["synonyms"]),
         stopwords=tuple(raw["matching"]["stopwords"]),
+        kecamatan_aliases={
+            name: tuple(aliases) for name, aliases in raw["kecamatan"]["aliases"].items()
+        },
+        desa=_desa_by_kecamatan(raw["kecamatan"]["names"]),
     )
+
+
+def _desa_by_kecamatan(kecamatan: list[str]) -> dict[str, str]:
+    """Every desa and kelurahan of the regency with its kecamatan, named as reference.toml
+    names them (the decree writes "Karang Bahagia" where we write "Karangbahagia")."""
+    ours = {name.replace(" ", "").casefold(): name for name in kecamatan}
+    wilayah = tomllib.loads(WILAYAH_FILE.read_text(encoding="utf-8"))
+    return {
+        desa["name"]: ours[entry["name"].replace(" ", "").casefold()]
+        for entry in wilayah["kecamatan"]
+        for desa in entry["desa"]
+    }
 
 
 EARTH_RADIUS_KM = 6371.0
