@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from types import ModuleType
+
 from bot.core.flow import HOME, Context, Flow, Registry
+from bot.core.targets import check_targets
 from handlers import notifications
 from handlers.account import ACCOUNT
 from handlers.admin import ADMIN
@@ -107,7 +112,8 @@ def gate(ctx: Context, flow: Flow) -> str | None:
 
 
 def build_registry() -> Registry:
-    return Registry(
+    """The registry of every flow; every step name the flows' code goes to must resolve."""
+    registry = Registry(
         FLOWS,
         COMMANDS,
         home=home,
@@ -118,3 +124,12 @@ def build_registry() -> Registry:
         gate=gate,
         text_commands=TEXT_COMMANDS,
     )
+    check_targets(_handler_modules(), registry.flows, registry.resolve)
+    return registry
+
+
+def _handler_modules() -> list[ModuleType]:
+    return [
+        importlib.import_module(f"{__name__}.{info.name}")
+        for info in pkgutil.iter_modules(__path__)
+    ]
