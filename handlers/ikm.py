@@ -18,6 +18,7 @@ from bot.core.steps import (
     typed_text,
     value_parser,
 )
+from bot.core.understanding import Expect, Kind
 from bot.parsing.identity import parse_kbli_code, parse_nib
 from bot.parsing.numbers import parse_count
 from bot.reference import load_reference
@@ -45,6 +46,17 @@ def _sector_options(ctx: Context) -> list[Option]:
         Option(f"s:{s.code}", s.label(language), s.description(language))
         for s in load_reference().sectors
     ]
+
+
+def _sector_expect(ctx: Context) -> Expect:
+    """A sector said by its name or by a product of it ("konveksi", "kue")."""
+    by_code = load_reference().sector_aliases()
+    options = tuple(_sector_options(ctx))
+    return Expect(
+        Kind.CHOICE,
+        options=options,
+        aliases={option.id: by_code[option.id[2:]] for option in options},
+    )
 
 
 def _sector_prompt(ctx: Context) -> Reply:
@@ -108,11 +120,23 @@ def _kecamatan_by_option(option_id: str | None) -> str | None:
     return names[index] if index < len(names) else None
 
 
+def _kecamatan_expect(ctx: Context) -> Expect:
+    return Expect(Kind.PLACE, options=tuple(_kecamatan_options(ctx)))
+
+
 async def _take_kecamatan(ctx: Context, incoming: Incoming) -> Outcome:
-    """Tapped, or typed like `cikarang utr`; a doubtful spelling offers the closest names."""
+    """Tapped, or typed like `cikarang utr` or as a desa (whose kecamatan is then known);
+    a doubtful spelling offers the closest names."""
     name = _kecamatan_by_option(incoming.option_id)
     candidates: list[str] = []
-    if name is None and incoming.clean_text:
+    if name is None and ctx.reading is not None:
+        name = ctx.reading.value
+        if ctx.reading.detail:  # a desa was typed: it answers the next question too
+            ctx.section(SECTION)["desa"] = ctx.reading.detail
+            if _registering(ctx) and not ctx.data.get("_return"):
+                ctx.section(SECTION)["kecamatan"] = name
+                return Goto("ikm.nib")
+    elif name is None and incoming.clean_text:
         name, candidates = load_reference().find_kecamatan(incoming.clean_text)
     if name is not None:
         ctx.section(SECTION)["kecamatan"] = name
@@ -141,10 +165,17 @@ def _on_candidate(ctx: Context, chosen: str) -> Outcome:
 
 
 def _parse_workers(ctx: Context, incoming: Incoming) -> int:
-    count = parse_count(typed_text(ctx, incoming))
+    return _workers(ctx, parse_count(typed_text(ctx, incoming)))
+
+
+def _workers(ctx: Context, count: int | None) -> int:
     if count is None or not 1 <= count <= 100_000:  # the owner counts too
         raise Invalid(ctx.t("ikm.workers.invalid"))
     return count
+
+
+def _same(ctx: Context, value: object) -> object:
+    return value
 
 
 def _after_profile(ctx: Context) -> str:
@@ -262,14 +293,14 @@ IKM = Flow(
             parse=_business,
             next_step="ikm.sektor",
         ),
-        Step("sektor", _sector_prompt, _take_sector),
+        Step("sektor", _sector_prompt, _take_sector, _sector_expect),
         choice_step(
             "kbli_versi",
             ask="ikm.kbli.ask",
             options=_kbli_version_options,
             choose=_on_kbli_version,
         ),
-        Step("kecamatan", _kecamatan_prompt, _take_kecamatan),
+        Step("kecamatan", _kecamatan_prompt, _take_kecamatan, _kecamatan_expect),
         choice_step(
             "kecamatan_pilih",
             ask="ikm.kecamatan.did_you_mean",
@@ -293,6 +324,8 @@ IKM = Flow(
             parse=value_parser(parse_nib, "ikm.nib.invalid"),
             next_step="ikm.pekerja",
             skippable=True,
+            kind=Kind.NIB,
+            read_as=_same,
         ),
         field_step(
             "pekerja",
@@ -302,6 +335,8 @@ IKM = Flow(
             parse=_parse_workers,
             next_step=_after_profile,
             skippable=True,
+            kind=Kind.COUNT,
+            read_as=_workers,
         ),
         choice_step(
             "ringkasan",
@@ -309,6 +344,8 @@ IKM = Flow(
             options=_save_or_edit,
             choose=_on_summary,
             title="ikm.summary.title",
+            yes=SAVE,
+            aliases="summary",
         ),
         edit_field_step("ubah", fields=_editable, summary="ikm.ringkasan"),
         choice_step(

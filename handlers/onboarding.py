@@ -119,8 +119,18 @@ def _reply(ctx: Context, key: str) -> Reply:
 ONBOARDING = Flow(
     "mulai",
     steps=(
-        choice_step("setuju", ask=_consent_text, options=_consent_options, choose=_on_consent),
+        choice_step(
+            "setuju",
+            ask=_consent_text,
+            options=_consent_options,
+            choose=_on_consent,
+            yes=AGREE,
+            no=DECLINE,
+            aliases="consent",
+        ),
         Step("kontak", _contact_prompt, _take_contact),
-        choice_step("peran", ask="onboarding.role", options=_role_options, choose=_on_role),
+        choice_step(
+            "peran", ask="onboarding.role", options=_role_options, choose=_on_role, aliases="role"
+        ),
     ),
 )

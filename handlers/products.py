@@ -22,7 +22,14 @@ from bot.core.steps import (
     text_parser,
     typed_text,
 )
-from bot.parsing.numbers import UNITS, normalise_unit, parse_amount_range, parse_quantity
+from bot.core.understanding import Amount, Kind
+from bot.parsing.numbers import (
+    UNITS,
+    convert_amount,
+    normalise_unit,
+    parse_amount_range,
+    parse_quantity,
+)
 from bot.services import ikm as ikm_service
 from handlers.summary import describe_price, describe_quantity, product_summary
 from models import ProductFields
@@ -69,8 +76,15 @@ def _parse_unit(ctx: Context, incoming: Incoming) -> str:
     return unit
 
 
+def _read_unit(ctx: Context, unit: str) -> str:
+    return unit
+
+
 def _parse_price(ctx: Context, incoming: Incoming) -> list[int]:
-    price = parse_amount_range(typed_text(ctx, incoming))
+    return _price(ctx, parse_amount_range(typed_text(ctx, incoming)))
+
+
+def _price(ctx: Context, price: tuple[int, int] | None) -> list[int]:
     if price is None or price[0] <= 0 or price[1] > MAX_PRICE:
         raise Invalid(ctx.t("product.price.invalid"))
     return list(price)
@@ -79,11 +93,34 @@ def _parse_price(ctx: Context, incoming: Incoming) -> list[int]:
 def _quantity_parser(error_key: str):
     def parse(ctx: Context, incoming: Incoming) -> int:
         quantity = parse_quantity(typed_text(ctx, incoming))
-        if quantity is None or not 0 < quantity.amount <= MAX_QUANTITY:
-            raise Invalid(ctx.t(error_key, unit=ctx.section(SECTION).get("unit", "pcs")))
-        return quantity.amount
+        return _checked_quantity(ctx, quantity.amount if quantity else None, error_key)
 
     return parse
+
+
+def _checked_quantity(ctx: Context, amount: int | None, error_key: str) -> int:
+    if amount is None or not 0 < amount <= MAX_QUANTITY:
+        raise Invalid(ctx.t(error_key, unit=ctx.section(SECTION).get("unit", "pcs")))
+    return amount
+
+
+# A maker counts a month's output by the days and weeks they work.
+PER_MONTH = {None: 1, "month": 1, "week": 4, "day": 25}
+
+
+def _quantity_reader(error_key: str):
+    """What the layer read ("50 psg seminggu") as an amount per month in the product's unit."""
+
+    def read_as(ctx: Context, said: Amount) -> int:
+        unit = ctx.section(SECTION).get("unit", "pcs")
+        amount = said.amount
+        if said.unit and said.unit != unit:
+            amount = convert_amount(said.amount, said.unit, unit)
+        if amount is not None:
+            amount *= PER_MONTH[said.period]
+        return _checked_quantity(ctx, amount, error_key)
+
+    return read_as
 
 
 def _ask_with_unit(key: str):
@@ -296,6 +333,8 @@ PRODUCTS = Flow(
             parse=_parse_unit,
             next_step="produk.harga",
             options=_unit_options,
+            kind=Kind.UNIT,
+            read_as=_read_unit,
         ),
         field_step(
             "harga",
@@ -305,6 +344,8 @@ PRODUCTS = Flow(
             parse=_parse_price,
             next_step="produk.kapasitas",
             describe=_describe_price,
+            kind=Kind.MONEY,
+            read_as=_price,
         ),
         field_step(
             "kapasitas",
@@ -314,12 +355,16 @@ PRODUCTS = Flow(
             parse=_quantity_parser("product.capacity.invalid"),
             next_step="produk.lengkapi",
             describe=_describe_quantity,
+            kind=Kind.QUANTITY,
+            read_as=_quantity_reader("product.capacity.invalid"),
         ),
         choice_step(
             "lengkapi",
             ask="product.details.ask",
             options=_details_options,
             choose=_on_details,
+            yes=MORE_DETAILS,
+            no=SKIP,
         ),
         field_step(
             "deskripsi",

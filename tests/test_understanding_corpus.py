@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.messages import Option
-from bot.core.understanding import Amount, Expect, Kind, Outcome, Reading, load_vocabulary, read
+from bot.core.understanding import Amount, Expect, Kind, Reading, Sense, load_vocabulary, read
 from bot.parsing.contacts import mask_contacts
 from bot.parsing.fuzzy import normalise
 from bot.reference import load_reference
@@ -64,18 +64,18 @@ def expect_for(question: dict) -> Expect:
 
 def as_corpus(reading: Reading, text: str, kind: Kind) -> object:
     """A reading written the way the corpus writes what it expects."""
-    match reading.outcome:
-        case Outcome.OPTION:
+    match reading.sense:
+        case Sense.OPTION:
             return reading.value
-        case Outcome.SKIP:
+        case Sense.SKIP:
             return "skip"
-        case Outcome.SMALLTALK:
+        case Sense.SMALLTALK:
             return "smalltalk"
-        case Outcome.CLARIFY:
+        case Sense.CLARIFY:
             return "?" + "|".join(reading.candidates)
-        case Outcome.TOO_LARGE:
+        case Sense.TOO_LARGE:
             return "!too_large"
-        case Outcome.UNCLEAR:
+        case Sense.UNCLEAR:
             return "!"
     value = reading.value
     if isinstance(value, Amount):
@@ -192,9 +192,9 @@ def _expects(draw: st.DrawFn) -> Expect:
 def test_never_raises_and_never_picks_an_option_not_offered(text: str, expect: Expect) -> None:
     reading = read(text, expect, now=NOW)
     offered = {option.id for option in expect.options}
-    if reading.outcome is Outcome.OPTION:
+    if reading.sense is Sense.OPTION:
         assert reading.value in offered
-    if reading.outcome is Outcome.CLARIFY and expect.kind in (Kind.CHOICE, Kind.YES_NO):
+    if reading.sense is Sense.CLARIFY and expect.kind in (Kind.CHOICE, Kind.YES_NO):
         assert set(reading.candidates) <= offered
     assert 0.0 <= reading.confidence <= 1.0
 
@@ -207,4 +207,4 @@ def test_a_label_typed_exactly_always_wins(expect: Expect, data: st.DataObject) 
     option = data.draw(st.sampled_from(expect.options))
     reading = read(option.label, expect, now=NOW)
     winners = {o.id for o in expect.options if normalise(o.label) == normalise(option.label)}
-    assert reading.outcome is Outcome.OPTION and reading.value in winners
+    assert reading.sense is Sense.OPTION and reading.value in winners

@@ -161,8 +161,8 @@ async def test_unknown_and_ambiguous_kecamatan(app, chat_as) -> None:
     for wrong in ("Bogor", "xyz", "/foto peta.jpg"):
         await refused(chat, wrong, error=error, question=ask)
 
-    await chat.say("cikarang")  # five kecamatan start with Cikarang
-    assert chat.text == say_id("ikm.kecamatan.did_you_mean")
+    await chat.say("cikarang")  # five kecamatan start with Cikarang: which one?
+    assert chat.text == say_id("understanding.which")
     candidates = chat.options
     assert sorted(candidates[:-1]) == [
         "Cikarang Barat",
@@ -171,15 +171,13 @@ async def test_unknown_and_ambiguous_kecamatan(app, chat_as) -> None:
         "Cikarang Timur",
         "Cikarang Utara",
     ]
-    assert candidates[-1] == "Ketik ulang"
-    choose = say_id("errors.choose_option")
-    did_you_mean = say_id("ikm.kecamatan.did_you_mean")
-    await refused(chat, "9", error=choose, question=did_you_mean)
-    await refused(chat, "entahlah", error=choose, question=did_you_mean)
-    assert chat.options == candidates
+    assert candidates[-1] == say_id("understanding.not_this")
+    await chat.say("entahlah")  # not a place: the question again
+    assert chat.text == f"{error}\n\n{ask}"
 
-    await chat.tap("Ketik ulang")
-    assert chat.text == ask  # back to the question, no error
+    await chat.say("cikarang")
+    await chat.tap(say_id("understanding.not_this"))
+    assert chat.text == f"{say_id('understanding.again')}\n{ask}"  # no error, the question
     assert "Cikarang Utara" in chat.options
     await chat.say("cikarang")
     await chat.tap("Cikarang Utara")
@@ -233,7 +231,7 @@ async def test_wrong_desa_nib_and_workers_are_asked_again(app, chat_as) -> None:
     nib_error = say_id("ikm.nib.invalid")
     assert "Contoh: 9120001234567" in nib_error
     ask_nib = say_id("ikm.nib.ask")
-    for wrong in ("912000123456", "91200012345678", "91200012345AB", "NIB saya belum ada"):
+    for wrong in ("912000123456", "91200012345678", "91200012345AB"):
         await refused(chat, wrong, error=nib_error, question=ask_nib)
     await refused(chat, "/foto nib.jpg", error=say_id("errors.need_text"), question=ask_nib)
     await chat.say("9120 0012 3456 7")

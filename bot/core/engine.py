@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.core import understanding
 from bot.core.clock import Clock
 from bot.core.flow import (
     HOME,
@@ -27,22 +28,31 @@ from bot.core.flow import (
     Registry,
     Resume,
     Retry,
+    Step,
     UnknownStep,
     as_replies,
 )
 from bot.core.i18n import Catalog
 from bot.core.messages import OPTION_INDEX_PREFIX, Incoming, Option, Reply
 from bot.core.state import load_state, remember_options, save_state
+from bot.core.steps import SKIP
+from bot.core.understanding import Expect, Kind, Sense
 from bot.parsing.fuzzy import normalise
+from bot.parsing.numbers import format_number, format_rupiah
 from bot.services import accounts, inbound, outbox
 from models import ConversationState, Person
 from models.db import transaction
 
 log = logging.getLogger(__name__)
 
-MAX_HOPS = 8
+MAX_HOPS = 8  # a step that redirects more often than this is a bug, not a conversation
 # Option ids of this form open a step from anywhere: buttons in proactive messages.
-DEEP_LINK_PREFIX = "@"  # a step that redirects more often than this is a bug, not a conversation
+DEEP_LINK_PREFIX = "@"
+# Options of the engine's own "did you mean ...?": none of these, or a value to read as typed.
+NOT_THIS = "~bukan"
+TYPED_PREFIX = "~ketik:"
+# A prompt longer than this is not repeated after small talk: its options are enough.
+BRIEF_LIMIT = 300
 
 
 class Engine:
@@ -238,8 +248,60 @@ class Engine:
         except UnknownStep:
             log.warning("state points at unknown step %r; sending the person home", state.step)
             return self._apply(ctx, state, Enter(HOME))
-        outcome = await step.handle(ctx, incoming)
+        understood = self._understand(ctx, state, step, incoming)
+        if isinstance(understood, list):
+            return understood
+        outcome = await step.handle(ctx, understood)
         return self._apply(ctx, state, outcome)
+
+    def _understand(
+        self, ctx: Context, state: ConversationState, step: Step, incoming: Incoming
+    ) -> Incoming | list[Reply]:
+        """Read typed text against what the step expects: an option, a skip, a value for the
+        step, or an answer of the engine's own (small talk, "did you mean ...?")."""
+        if incoming.option_id == NOT_THIS:
+            return [Reply(ctx.t("understanding.again")), *self._prompt(ctx, state.step)]
+        if incoming.option_id and incoming.option_id.startswith(TYPED_PREFIX):
+            typed = incoming.option_id.removeprefix(TYPED_PREFIX)
+            incoming = replace(incoming, option_id=None, text=typed)
+        if step.expect is None or incoming.option_id or not incoming.clean_text:
+            return incoming
+        expect = step.expect(ctx)
+        reading = understanding.read(incoming.clean_text, expect, now=ctx.now)
+        sure = reading.confidence >= understanding.CONFIDENT
+        match reading.sense:
+            case Sense.OPTION if sure:
+                return replace(incoming, option_id=reading.value)
+            case Sense.OPTION | Sense.CLARIFY:
+                return [self._did_you_mean(ctx, expect, reading.candidates or (reading.value,))]
+            case Sense.VALUE if expect.kind is Kind.PLACE and not sure:
+                return [self._did_you_mean(ctx, expect, (reading.value,))]
+            case Sense.VALUE:
+                ctx.reading = reading
+            case Sense.SKIP if expect.skippable:
+                return replace(incoming, option_id=SKIP)
+            case Sense.SMALLTALK:
+                said = Reply(ctx.t(f"understanding.{reading.value}"))
+                return [said, *_brief(ctx, self._prompt(ctx, state.step))]
+            case Sense.TOO_LARGE:
+                limit = format_rupiah(reading.value) if expect.kind is Kind.MONEY else None
+                limit = limit or format_number(reading.value)
+                return self._apply(ctx, state, Retry(ctx.t("understanding.too_large", max=limit)))
+        return incoming
+
+    def _did_you_mean(self, ctx: Context, expect: Expect, candidates: tuple[str, ...]) -> Reply:
+        """One tap instead of a refusal: "Maksudnya Cikarang Barat?" Ya / Bukan."""
+        labels = {option.id: option.label for option in expect.options}
+        if expect.kind is Kind.PLACE:
+            choices = [Option(f"{TYPED_PREFIX}{name}", name) for name in candidates]
+        else:
+            choices = [Option(c, labels[c]) for c in candidates if c in labels]
+        not_this = Option(NOT_THIS, ctx.t("understanding.not_this"))
+        if len(choices) == 1:
+            only = choices[0]
+            text = ctx.t("understanding.did_you_mean", label=only.label)
+            return Reply(text, options=(Option(only.id, ctx.t("common.yes")), not_this))
+        return Reply(ctx.t("understanding.which"), options=(*choices, not_this))
 
     def _text_command(self, incoming: Incoming, state: ConversationState) -> tuple[str, str] | None:
         """A command followed by its answer: "/kebutuhan 5000 pasang ...", always; without
@@ -411,6 +473,16 @@ def _resolve_option(incoming: Incoming, state: ConversationState) -> Incoming:
         if normalise(label) == typed:
             return replace(incoming, option_id=option_id)
     return incoming
+
+
+def _brief(ctx: Context, prompt: list[Reply]) -> list[Reply]:
+    """The question again without a long text (a consent notice) when its options say it."""
+    return [
+        replace(reply, text=ctx.t("understanding.choose_below"), title=None)
+        if len(reply.text) > BRIEF_LIMIT and reply.options
+        else reply
+        for reply in prompt
+    ]
 
 
 def _prepend(reason: str, prompt: list[Reply]) -> list[Reply]:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from bot.config import Settings
+    from bot.core.understanding import Expect, Reading
     from models import ChannelAccount, Person
 
 
@@ -36,6 +37,8 @@ class Context:
     suspended_step: str | None = None
     # Answers looked up once per message (e.g. whether the consent is current).
     memo: dict[str, Any] = field(default_factory=dict)
+    # What the understanding layer read in the person's text, when it read a value.
+    reading: Reading | None = None
 
     @property
     def channel(self) -> str:
@@ -104,6 +107,8 @@ class Step:
     name: str
     prompt: Prompt
     handle: Handler
+    # What the question expects, so the engine can read typed answers before `handle`.
+    expect: Callable[[Context], Expect] | None = None
 
 
 @dataclass(frozen=True)

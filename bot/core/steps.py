@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.core.flow import Again, Context, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
+from bot.core.understanding import Expect, Kind, load_vocabulary
 
 SKIP = "skip"
 
@@ -27,6 +28,11 @@ class Invalid(Exception):
 Parser = Callable[[Context, Incoming], Any]
 Describe = Callable[[Context, Any], str]
 NextStep = str | Callable[[Context], str]
+# What a value the understanding layer read becomes in the draft (or Invalid).
+ReadAs = Callable[[Context, Any], Any]
+# Words for a question's options besides their labels: a vocabulary key ("role" finds
+# "role.ikm", "role.company" in bot/data/vocabulary.toml) or a function giving them by id.
+Aliases = str | Callable[[Context], dict[str, tuple[str, ...]]]
 
 
 def go_on(ctx: Context, default: NextStep) -> Goto:
@@ -52,12 +58,24 @@ def field_step(
     skippable: bool = False,
     describe: Describe | None = None,
     options: Callable[[Context], Sequence[Option]] | None = None,
+    kind: Kind = Kind.TEXT,
+    read_as: ReadAs | None = None,
+    aliases: Aliases | None = None,
 ) -> Step:
     """A question whose answer is typed (or tapped from `options`) and kept as `field`.
 
     `ask` is the catalog key of the question (or a function writing it). `parse` returns
     the value to keep or raises Invalid. When editing, the current value is shown too.
+    `kind` says what the answer is (a count, money, a date, ...): the engine reads typed
+    text as that kind first, and `read_as` turns what it read into the value to keep;
+    `parse` reads what the layer could not.
     """
+
+    def choices(ctx: Context) -> list[Option]:
+        listed = list(options(ctx)) if options else []
+        if skippable:
+            listed.append(skip_option(ctx))
+        return listed
 
     def prompt(ctx: Context) -> Reply:
         text = ask(ctx) if callable(ask) else ctx.t(ask)
@@ -65,23 +83,41 @@ def field_step(
         if current is not None and ctx.data.get("_return"):
             shown = describe(ctx, current) if describe else str(current)
             text = f"{text}\n{ctx.t('common.current_value', value=shown)}"
-        choices = list(options(ctx)) if options else []
-        if skippable:
-            choices.append(skip_option(ctx))
-        return Reply(text, options=tuple(choices), accepts_text=True)
+        return Reply(text, options=tuple(choices(ctx)), accepts_text=True)
+
+    def expect(ctx: Context) -> Expect:
+        return Expect(
+            kind if read_as else Kind.TEXT,
+            options=tuple(choices(ctx)),
+            skippable=skippable,
+            aliases=_aliases(ctx, aliases, choices(ctx)),
+        )
 
     async def handle(ctx: Context, incoming: Incoming) -> Outcome:
         if skippable and incoming.option_id == SKIP:
             ctx.section(section)[field] = None
             return go_on(ctx, next_step)
         try:
-            value = parse(ctx, incoming)
+            if ctx.reading is not None and read_as is not None:
+                value = read_as(ctx, ctx.reading.value)
+            else:
+                value = parse(ctx, incoming)
         except Invalid as invalid:
             return Retry(invalid.reason)
         ctx.section(section)[field] = value
         return go_on(ctx, next_step)
 
-    return Step(name, prompt, handle)
+    return Step(name, prompt, handle, expect)
+
+
+def _aliases(
+    ctx: Context, aliases: Aliases | None, options: Sequence[Option]
+) -> dict[str, tuple[str, ...]]:
+    if aliases is None:
+        return {}
+    if callable(aliases):
+        return aliases(ctx)
+    return load_vocabulary().option_aliases(aliases, [option.id for option in options])
 
 
 def typed_text(ctx: Context, incoming: Incoming) -> str:
@@ -125,11 +161,27 @@ def choice_step(
     match_text: Callable[[Context, str], str | None] | None = None,
     error_key: str = "errors.choose_option",
     title: str | None = None,
+    yes: str | None = None,
+    no: str | None = None,
+    aliases: Aliases | None = None,
 ) -> Step:
     """A question answered by tapping one of `options` (or typing something `match_text` knows).
 
-    `ask` is a catalog key, or a function that writes the text (e.g. a summary).
+    `ask` is a catalog key, or a function that writes the text (e.g. a summary). A typed
+    answer is read against the options' labels and `aliases`; a yes-word ("iya", "siap")
+    picks the option `yes`, a no-word ("ga", "tdk") the option `no`.
     """
+
+    def expect(ctx: Context) -> Expect:
+        shown = tuple(options(ctx))
+        return Expect(
+            Kind.CHOICE,
+            options=shown,
+            skippable=any(option.id == SKIP for option in shown),
+            yes=yes,
+            no=no,
+            aliases=_aliases(ctx, aliases, shown),
+        )
 
     def prompt(ctx: Context) -> Reply:
         text = ask(ctx) if callable(ask) else ctx.t(ask)
@@ -149,7 +201,7 @@ def choice_step(
             return Retry(ctx.t(error_key))
         return choose(ctx, chosen)
 
-    return Step(name, prompt, handle)
+    return Step(name, prompt, handle, expect)
 
 
 Item = tuple[str, str, str | None]  # value kept in the draft, label, description

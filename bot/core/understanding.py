@@ -35,6 +35,7 @@ MAX_COUNT = 1_000_000
 MAX_QUANTITY = 1_000_000_000
 
 EXACT = 1.0
+CONFIDENT = 0.85  # under this, a reading is offered as "did you mean ...?" before it is taken
 WORD = 0.95  # a word of the vocabulary ("iya", "tidak punya")
 ALIAS = 0.9  # an option's own alias or its id, or a label with filler around it
 CONTAINED = 0.85  # an option's name inside a longer answer ("yg tekstil")
@@ -57,7 +58,7 @@ class Kind(StrEnum):
     TEXT = "text"
 
 
-class Outcome(StrEnum):
+class Sense(StrEnum):
     OPTION = "option"  # value: the option id
     VALUE = "value"  # value: what the kind reads (int, (low, high), Amount, date, kecamatan, ...)
     SKIP = "skip"
@@ -81,7 +82,7 @@ class Expect:
 
 @dataclass(frozen=True)
 class Reading:
-    outcome: Outcome
+    sense: Sense
     value: Any = None
     confidence: float = 0.0
     candidates: tuple[str, ...] = ()
@@ -89,7 +90,7 @@ class Reading:
 
     @property
     def understood(self) -> bool:
-        return self.outcome in (Outcome.OPTION, Outcome.VALUE, Outcome.SKIP)
+        return self.sense in (Sense.OPTION, Sense.VALUE, Sense.SKIP)
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class Amount:
     period: str | None  # "day" / "week" / "month", None when not said
 
 
-UNCLEAR = Reading(Outcome.UNCLEAR)
+UNCLEAR = Reading(Sense.UNCLEAR)
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ class _Reader:
 
     def read(self, text: str, expect: Expect) -> Reading:
         if len(text) > MAX_TEXT:
-            return Reading(Outcome.VALUE, text, EXACT) if expect.kind is Kind.TEXT else UNCLEAR
+            return Reading(Sense.VALUE, text, EXACT) if expect.kind is Kind.TEXT else UNCLEAR
         folded = normalise(text)
         exact = self._exact_option(folded, expect.options)
         if exact is not None:
@@ -194,12 +195,12 @@ class _Reader:
                 return small
         whole_skip = expect.kind is Kind.TEXT
         if expect.skippable and whole_skip and self._is_skip(text, folded, whole=True):
-            return Reading(Outcome.SKIP, confidence=WORD)
+            return Reading(Sense.SKIP, confidence=WORD)
         reading = self._by_kind(text, folded, expect)
-        if reading.understood or reading.outcome in (Outcome.CLARIFY, Outcome.TOO_LARGE):
+        if reading.understood or reading.sense in (Sense.CLARIFY, Sense.TOO_LARGE):
             return reading
         if expect.skippable and self._is_skip(text, folded, whole=whole_skip):
-            return Reading(Outcome.SKIP, confidence=WORD)
+            return Reading(Sense.SKIP, confidence=WORD)
         return reading
 
     # --- what every kind shares ----------------------------------------------------------
@@ -208,7 +209,7 @@ class _Reader:
         """A label typed exactly always wins."""
         for option in options:
             if folded and normalise(option.label) == folded:
-                return Reading(Outcome.OPTION, option.id, EXACT)
+                return Reading(Sense.OPTION, option.id, EXACT)
         return None
 
     def _smalltalk(self, folded: str) -> Reading | None:
@@ -217,9 +218,9 @@ class _Reader:
         if not tokens or any(t not in social and t not in self.words.yes for t in tokens):
             return None
         if any(t in self.words.thanks for t in tokens):
-            return Reading(Outcome.SMALLTALK, "thanks", WORD)
+            return Reading(Sense.SMALLTALK, "thanks", WORD)
         if any(t in self.words.greetings for t in tokens):
-            return Reading(Outcome.SMALLTALK, "greeting", WORD)
+            return Reading(Sense.SMALLTALK, "greeting", WORD)
         return None
 
     def _is_skip(self, text: str, folded: str, *, whole: bool) -> bool:
@@ -266,12 +267,12 @@ class _Reader:
                 return self._place(folded)
             case Kind.NIB:
                 nib = parse_nib(text)
-                return Reading(Outcome.VALUE, nib, EXACT) if nib else UNCLEAR
+                return Reading(Sense.VALUE, nib, EXACT) if nib else UNCLEAR
             case Kind.UNIT:
                 return self._unit(folded)
             case Kind.TEXT:
                 stripped = text.strip()
-                return Reading(Outcome.VALUE, stripped, EXACT) if stripped else UNCLEAR
+                return Reading(Sense.VALUE, stripped, EXACT) if stripped else UNCLEAR
         return UNCLEAR
 
     def _choice(self, folded: str, expect: Expect) -> Reading:
@@ -281,33 +282,33 @@ class _Reader:
         if answer is not None:
             chosen = expect.yes if answer == "yes" else expect.no
             if chosen is not None:
-                return Reading(Outcome.OPTION, chosen, WORD)
+                return Reading(Sense.OPTION, chosen, WORD)
         names = _option_names(expect)
         core = self._strip(folded, self.words.fillers) or folded
         for option_id, option_names in names.items():
             if core in option_names or core == normalise(option_id):
-                return Reading(Outcome.OPTION, option_id, ALIAS)
+                return Reading(Sense.OPTION, option_id, ALIAS)
         if any(c.isdigit() for c in core) and not any(
             c.isdigit() for option_names in names.values() for name in option_names for c in name
         ):
             return UNCLEAR  # "3000 pcs" names no role, however close its letters
         contained = _contained(folded, names)
         if len(contained) == 1:
-            return Reading(Outcome.OPTION, contained[0], CONTAINED)
+            return Reading(Sense.OPTION, contained[0], CONTAINED)
         if len(contained) > 1:
-            return Reading(Outcome.CLARIFY, candidates=tuple(contained), confidence=0.5)
+            return Reading(Sense.CLARIFY, candidates=tuple(contained), confidence=0.5)
         return _fuzzy(core, names)
 
     def _unit(self, folded: str) -> Reading:
         core = self._strip(folded, ("per", "satuan", "dalam", *self.words.fillers)) or folded
         core = _LEADING_ONE.sub("", core)
         unit = normalise_unit(core) or normalise_unit(_UNIT_AN.sub("", core))
-        return Reading(Outcome.VALUE, unit, WORD) if unit else UNCLEAR
+        return Reading(Sense.VALUE, unit, WORD) if unit else UNCLEAR
 
     def _count(self, text: str, folded: str) -> Reading:
         for word, value in self.words.count_words.items():
             if word in folded.split() and not any(c.isdigit() for c in folded):
-                return Reading(Outcome.VALUE, value, WORD)
+                return Reading(Sense.VALUE, value, WORD)
         core = self._strip(
             folded, (*self.words.hedges, *self.words.count_nouns, *self.words.fillers)
         )
@@ -317,14 +318,14 @@ class _Reader:
         if value is None:
             return UNCLEAR
         if value > MAX_COUNT:
-            return Reading(Outcome.TOO_LARGE, MAX_COUNT, WORD)
-        return Reading(Outcome.VALUE, value, WORD) if value > 0 else UNCLEAR
+            return Reading(Sense.TOO_LARGE, MAX_COUNT, WORD)
+        return Reading(Sense.VALUE, value, WORD) if value > 0 else UNCLEAR
 
     def _money(self, text: str, folded: str) -> Reading:
         words = text.casefold().split()
         for word, value in self.words.money_words.items():
             if word in normalise(text).split() and not any(c.isdigit() for c in text):
-                return Reading(Outcome.VALUE, (value, value), WORD)
+                return Reading(Sense.VALUE, (value, value), WORD)
         cleaned = _strip_hedges(text.casefold(), (*self.words.hedges, *self.words.fillers))
         cleaned = _AN_AFTER_AMOUNT.sub(r"\1", cleaned)
         cleaned = cleaned.lstrip("@±~ ").strip()
@@ -334,8 +335,8 @@ class _Reader:
         if found is None:
             return UNCLEAR
         if found[1] > MAX_MONEY:
-            return Reading(Outcome.TOO_LARGE, MAX_MONEY, WORD)
-        return Reading(Outcome.VALUE, found, WORD) if found[0] > 0 else UNCLEAR
+            return Reading(Sense.TOO_LARGE, MAX_MONEY, WORD)
+        return Reading(Sense.VALUE, found, WORD) if found[0] > 0 else UNCLEAR
 
     def _quantity(self, text: str, folded: str) -> Reading:
         cleaned = text.casefold().replace("±", " ")
@@ -354,8 +355,8 @@ class _Reader:
         if found is None:
             return UNCLEAR
         if found.amount > MAX_QUANTITY:
-            return Reading(Outcome.TOO_LARGE, MAX_QUANTITY, WORD)
-        return Reading(Outcome.VALUE, Amount(found.amount, found.unit, period), WORD)
+            return Reading(Sense.TOO_LARGE, MAX_QUANTITY, WORD)
+        return Reading(Sense.VALUE, Amount(found.amount, found.unit, period), WORD)
 
     def _date(self, text: str, folded: str) -> Reading:
         before = False
@@ -376,7 +377,7 @@ class _Reader:
             return UNCLEAR
         if before:
             found = found - timedelta(days=1)
-        return Reading(Outcome.VALUE, found, WORD)
+        return Reading(Sense.VALUE, found, WORD)
 
     def _place(self, folded: str) -> Reading:
         core = " ".join(t for t in folded.split() if t not in self.words.place_prefixes)
@@ -388,30 +389,30 @@ class _Reader:
         reference = self.reference
         named = reference.kecamatan_named(core)
         if named is not None:
-            return Reading(Outcome.VALUE, named, EXACT)
+            return Reading(Sense.VALUE, named, EXACT)
         partial = reference.kecamatan_starting(core)
         desa = reference.desa_named(core)
         ambiguous = tuple(dict.fromkeys([*partial, *([desa[1]] if desa else [])]))
         if len(ambiguous) > 1:
-            return Reading(Outcome.CLARIFY, candidates=ambiguous, confidence=0.5)
+            return Reading(Sense.CLARIFY, candidates=ambiguous, confidence=0.5)
         if desa is not None:
-            return Reading(Outcome.VALUE, desa[1], ALIAS, detail=desa[0])
+            return Reading(Sense.VALUE, desa[1], ALIAS, detail=desa[0])
         if len(partial) == 1:
-            return Reading(Outcome.VALUE, partial[0], ALIAS)
+            return Reading(Sense.VALUE, partial[0], ALIAS)
         return self._fuzzy_place(core)
 
     def _fuzzy_place(self, core: str) -> Reading:
         reference = self.reference
         found = pick_one(core, reference.kecamatan_choices())
         if found is not None:
-            return Reading(Outcome.VALUE, found.key, found.score / 100)
+            return Reading(Sense.VALUE, found.key, found.score / 100)
         desa = pick_one(core, reference.desa_choices(), cutoff=88)
         if desa is not None:
             name, kecamatan = desa.key.split("|", 1)
-            return Reading(Outcome.VALUE, kecamatan, desa.score / 100, detail=name)
+            return Reading(Sense.VALUE, kecamatan, desa.score / 100, detail=name)
         ranked = rank_choices(core, reference.kecamatan_choices(), limit=3, cutoff=80)
         if ranked:
-            return Reading(Outcome.CLARIFY, candidates=tuple(m.key for m in ranked), confidence=0.5)
+            return Reading(Sense.CLARIFY, candidates=tuple(m.key for m in ranked), confidence=0.5)
         return UNCLEAR
 
 
@@ -488,10 +489,10 @@ def _fuzzy(core: str, names: dict[str, tuple[str, ...]]) -> Reading:
     choices = {option_id: list(option_names) for option_id, option_names in names.items()}
     found = pick_one(core, choices)
     if found is not None:
-        return Reading(Outcome.OPTION, found.key, found.score / 100)
+        return Reading(Sense.OPTION, found.key, found.score / 100)
     ranked = rank_choices(core, choices, limit=2, cutoff=80)
     if len(ranked) == 2 and ranked[0].score - ranked[1].score < CLARIFY_MARGIN:
-        return Reading(Outcome.CLARIFY, candidates=(ranked[0].key, ranked[1].key), confidence=0.5)
+        return Reading(Sense.CLARIFY, candidates=(ranked[0].key, ranked[1].key), confidence=0.5)
     if len(ranked) == 1:
-        return Reading(Outcome.CLARIFY, candidates=(ranked[0].key,), confidence=0.5)
+        return Reading(Sense.CLARIFY, candidates=(ranked[0].key,), confidence=0.5)
     return UNCLEAR

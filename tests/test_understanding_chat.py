@@ -1,0 +1,87 @@
+"""Owners register typing as they do on a phone, and are understood (console transcripts).
+
+Every answer below is one a busy owner really sends: "y" to the data notice, a role in one
+word, a sector said by its product, a desa where the kecamatan is asked, "blm punya" for the
+NIB, "saya sendiri" for the workers, a unit as "biji", a hedged price and a daily capacity.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.core.i18n import Catalog
+from models import Consent, IkmProfile, Product
+
+PHONE = "+6281234567890"
+_ID = Catalog.load().translator("id")
+
+
+def rows(app, table):
+    with Session(app.database) as session:
+        return list(session.exec(select(table)))
+
+
+NATURAL_REGISTRATION = [
+    "halo",
+    "y",
+    "ikm",
+    "Siti Aminah",
+    "Boneka Berkah",
+    "boneka",
+    "sukatenang",  # a desa: its kecamatan is Sukawangi, and the desa question is answered
+    "blm punya",
+    "saya sendiri",
+    "Boneka karakter",
+    "biji",
+    "kurang lebih 50rb",
+    "8 biji sehari",
+    "ga usah",
+    "mantap",
+]
+
+
+async def test_a_registration_typed_as_owners_type_is_understood(app, chat_as) -> None:
+    chat = chat_as(PHONE)
+    for answer in NATURAL_REGISTRATION:
+        await chat.say(answer)
+        assert "Maaf" not in chat.text, f"{answer!r} was refused: {chat.text}"
+    assert _ID("ikm.registered", business="Boneka Berkah") in chat.text
+    assert len(NATURAL_REGISTRATION) <= 16
+    [ikm] = rows(app, IkmProfile)
+    assert (ikm.sector, ikm.kecamatan, ikm.desa, ikm.nib, ikm.workers) == (
+        "32",
+        "Sukawangi",
+        "Sukatenang",
+        None,
+        1,
+    )
+    [product] = rows(app, Product)
+    assert (product.unit, product.price_min, product.price_max) == ("buah", 50_000, 50_000)
+    assert product.capacity_per_month == 8 * 25  # eight a day, 25 working days
+    assert len(rows(app, Consent)) == 1
+
+
+async def test_small_talk_is_answered_and_the_question_stands(app, chat_as) -> None:
+    chat = chat_as(PHONE)
+    await chat.say("halo")
+    await chat.say("assalamualaikum bu")
+    assert chat.last[0].text == _ID("understanding.greeting")
+    assert "Setuju" in chat.options  # the consent question stands, its long text not resent
+    assert _ID("onboarding.consent") not in chat.text
+    await chat.say("siap bu")
+    await chat.say("makasih")
+    assert chat.last[0].text == _ID("understanding.thanks")
+    assert chat.options == [_ID("onboarding.as_ikm"), _ID("onboarding.as_company")]
+
+
+async def test_an_unsure_reading_asks_with_one_tap(app, chat_as) -> None:
+    chat = chat_as(PHONE)
+    for answer in ("halo", "setuju", "umkm", "Siti", "Boneka Berkah", "boneka"):
+        await chat.say(answer)
+    await chat.say("tambun")  # two kecamatan begin so
+    assert chat.text == _ID("understanding.which")
+    assert chat.options[:-1] == ["Tambun Selatan", "Tambun Utara"]
+    await chat.tap("Tambun Utara")
+    assert chat.text == _ID("ikm.desa.ask")
+    await chat.say("tidak tahu")  # skipped in words
+    assert chat.text == _ID("ikm.nib.ask")
