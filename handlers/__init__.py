@@ -123,6 +123,7 @@ def build_registry() -> Registry:
         deep_links=DEEP_LINKS,
         gate=gate,
         text_commands=TEXT_COMMANDS,
+        resume_offer="menu.lanjut",
     )
     check_targets(_handler_modules(), registry.flows, registry.resolve)
     return registry

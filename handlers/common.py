@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.flow import Context, Enter, Flow, Outcome, Resume
+from bot.core.flow import HOME, Context, Enter, Flow, Outcome, Resume
 from bot.core.messages import Option, Reply
 from bot.core.steps import choice_step
+from bot.core.understanding import load_vocabulary
+from bot.parsing.fuzzy import normalise
 from bot.services import accounts
 
 RESUME = "resume"
@@ -85,7 +87,17 @@ def _menu_options(ctx: Context) -> list[Option]:
 def _menu_title(ctx: Context) -> str:
     if ctx.person.role == "company":
         return ctx.t("menu.title_company")
-    return ctx.t("menu.title", name=ctx.person.name or "")
+    name = " ".join((ctx.person.name or "").split())
+    if not name:
+        return ctx.t("menu.title_plain")
+    if has_honorific(name):  # "Ibu Sri" is not greeted "Bapak/Ibu Ibu Sri"
+        return ctx.t("menu.title_named", name=name)
+    return ctx.t("menu.title", name=name)
+
+
+def has_honorific(name: str) -> bool:
+    first = normalise(name).split(" ", 1)[0]
+    return first in load_vocabulary().honorifics
 
 
 def _choose(ctx: Context, chosen: str) -> Outcome:
@@ -94,9 +106,33 @@ def _choose(ctx: Context, chosen: str) -> Outcome:
     return Enter(chosen)
 
 
+START_AGAIN = "new"
+
+
+def _resume_options(ctx: Context) -> list[Option]:
+    return [Option(RESUME, ctx.t("menu.resume")), Option(START_AGAIN, ctx.t("menu.start_again"))]
+
+
+def _on_resume_offer(ctx: Context, chosen: str) -> Outcome:
+    """Go on with the form set aside, or drop it and start the flow that was asked for."""
+    if chosen == RESUME:
+        return Resume()
+    return Enter(ctx.data.get("arg") or HOME, discard_set_aside=True)
+
+
 MENU = Flow(
     "menu",
-    steps=(choice_step("utama", ask=_menu_title, options=_menu_options, choose=_choose),),
+    steps=(
+        choice_step("utama", ask=_menu_title, options=_menu_options, choose=_choose),
+        choice_step(
+            "lanjut",
+            ask="menu.resume_offer",
+            options=_resume_options,
+            choose=_on_resume_offer,
+            yes=RESUME,
+            aliases="resume",
+        ),
+    ),
 )
 
 

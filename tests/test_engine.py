@@ -49,26 +49,43 @@ async def test_restart_mid_registration_continues_where_it_was(settings, clock, 
     second.close()
 
 
-async def test_batal_mid_flow_drops_the_draft_but_keeps_saved_data(app, chat_as) -> None:
+async def test_batal_mid_flow_keeps_the_draft_to_go_on_with_later(app, chat_as) -> None:
     chat = chat_as(PHONE)
     await register_ikm(chat)
     await chat.tap("Tambah produk")
     await chat.say("Boneka wisuda")
     await chat.say("BATAL")
-    assert "dibatalkan" in chat.text
-    assert "Produk saya" in chat.options
+    assert "dibatalkan" in chat.text and "Lanjutkan yang tadi" in chat.text
+    assert chat.options[0] == "Lanjutkan yang tadi"
     with Session(app.database) as session:
         assert [p.name for p in session.exec(select(Product))] == ["Boneka karakter"]
+    await chat.tap("Tambah produk")  # the same form again: offered to go on with it
+    assert chat.options == ["Lanjutkan yang tadi", "Mulai baru"]
+    await chat.say("lanjut")
+    assert "satuan" in chat.text.lower()  # after the name typed before "batal"
+    await chat.tap("pcs")
+    await chat.say("batal")
     await chat.tap("Tambah produk")
-    assert "Produk apa" in chat.text  # a fresh draft, not the cancelled one
+    await chat.tap("Mulai baru")
+    assert "Produk apa" in chat.text  # a fresh draft, the set-aside one dropped
+    await chat.say("menu")
+    assert "Lanjutkan yang tadi" not in chat.options  # nothing typed, nothing to go on with
+    await chat.tap("Tambah produk")
+    await chat.say("Boneka wayang")
+    await chat.say("menu")
+    assert chat.options[0] == "Lanjutkan yang tadi"
+    await chat.say("batal")
+    assert chat.text.startswith("Tidak ada yang sedang berjalan")
 
 
-async def test_batal_during_registration_keeps_consent_and_returns_to_role_choice(chat_as) -> None:
+async def test_batal_during_registration_keeps_consent_and_the_answers(chat_as) -> None:
     chat = chat_as(PHONE)
     await start_ikm_registration(chat)
     await chat.say("/batal")
     assert "dibatalkan" in chat.text
-    assert chat.options == ["Saya pelaku IKM", "Saya perusahaan"]
+    assert chat.options == ["Lanjutkan yang tadi", "Saya pelaku IKM", "Saya perusahaan"]
+    await chat.tap("Lanjutkan yang tadi")
+    assert "bidang apa" in chat.text  # name and business were kept
 
 
 async def test_menu_mid_flow_can_resume_with_answers_kept(chat_as) -> None:

@@ -85,3 +85,19 @@ async def test_an_unsure_reading_asks_with_one_tap(app, chat_as) -> None:
     assert chat.text == _ID("ikm.desa.ask")
     await chat.say("tidak tahu")  # skipped in words
     assert chat.text == _ID("ikm.nib.ask")
+
+
+async def test_the_menu_greets_without_an_empty_or_doubled_honorific(app, chat_as) -> None:
+    chat = chat_as(PHONE)
+    answers = ["halo", "setuju", "ikm", "ibu sri", "Kue Sri", "kue", "Setu", "lewati", "lewati"]
+    answers += ["3 orang", "Nastar", "bungkus", "60rb", "100", "lewati", "simpan"]
+    for answer in answers:
+        await chat.say(answer)
+    assert "Menu utama. Silakan pilih, ibu sri:" in chat.text
+    assert "Bapak/Ibu ibu" not in chat.text
+
+    officer = chat_as("+6281100000001")  # the admin, known by number only: no name yet
+    await officer.say("halo")
+    await officer.say("setuju")
+    assert "Menu utama. Silakan pilih:" in officer.text
+    assert "Bapak/Ibu :" not in officer.text

@@ -310,7 +310,7 @@ class Engine:
             return None
         text = incoming.clean_text
         slashed = text.startswith("/")
-        if not slashed and state.step is not None and any(key != "arg" for key in state.data):
+        if not slashed and state.step is not None and _has_answers(state.data):
             return None
         first, _, rest = text.removeprefix("/").partition(" ")
         target = self.registry.text_commands.get(normalise(first.split("@", 1)[0]))
@@ -339,8 +339,11 @@ class Engine:
                         state.step = None
                         return replies
                     outcome = Enter(HOME)
-                case Enter(to=to, say=say):
+                case Enter(to=to, say=say, discard_set_aside=discard):
                     replies.extend(say)
+                    if discard:
+                        state.suspended = None
+                        ctx.suspended_step = None
                     return [*replies, *self._enter(ctx, state, to)]
                 case Resume():
                     return [*replies, *self._resume(ctx, state)]
@@ -361,13 +364,22 @@ class Engine:
     def _enter(
         self, ctx: Context, state: ConversationState, target: str, argument: str | None = None
     ) -> list[Reply]:
-        refused = self._move_to(ctx, state, target, argument)
+        refused = self._move_to(ctx, state, target, argument, offer_resume=True)
         return refused if refused is not None else self._prompt(ctx, state.step)
 
     def _move_to(
-        self, ctx: Context, state: ConversationState, target: str, argument: str | None = None
+        self,
+        ctx: Context,
+        state: ConversationState,
+        target: str,
+        argument: str | None = None,
+        *,
+        offer_resume: bool = False,
     ) -> list[Reply] | None:
-        """Point the state at `target` (or at the gate's detour); the refusal if not allowed."""
+        """Point the state at `target` (or at the gate's detour); the refusal if not allowed.
+
+        Starting afresh a form whose answers were set aside (by "menu" or "batal") first
+        offers to go on with them."""
         if target == HOME:
             target = self.registry.home(ctx)
         flow, _ = self.registry.resolve(target)
@@ -378,6 +390,8 @@ class Engine:
         if detour is not None and detour != target:
             target, argument = detour, None
             flow, _ = self.registry.resolve(target)
+        elif offer_resume and argument is None and self._set_aside_in(state, flow.name):
+            target, argument = self.registry.resume_offer, target
         self._suspend_if_started(state)
         self._clear(ctx, state, keep_suspended=True)
         if argument is not None:
@@ -399,11 +413,21 @@ class Engine:
         outcome = await step.handle(ctx, replace(incoming, text=rest))
         return self._apply(ctx, state, outcome)
 
+    def _set_aside_in(self, state: ConversationState, flow_name: str) -> bool:
+        """A form of `flow_name` was set aside, and the person is not in that flow now."""
+        suspended = (state.suspended or {}).get("step") or ""
+        here = (state.step or "").partition(".")[0]
+        return (
+            self.registry.resume_offer is not None
+            and suspended.partition(".")[0] == flow_name
+            and here != flow_name
+        )
+
     def _suspend_if_started(self, state: ConversationState) -> None:
         """Keep a half-answered form aside so "Lanjutkan" in the menu can bring it back."""
         # Only answers typed into a form are worth keeping; an id remembered while browsing
         # ("arg") is not, and must not push aside a form kept earlier.
-        if state.step is None or not any(key != "arg" for key in state.data):
+        if state.step is None or not _has_answers(state.data):
             return
         state.suspended = {"step": state.step, "data": dict(state.data)}
 
@@ -419,11 +443,16 @@ class Engine:
         return self._prompt(ctx, state.step)
 
     def _cancel(self, ctx: Context, state: ConversationState) -> list[Reply]:
-        had_draft = bool(state.data or state.suspended)
-        state.suspended = None
-        ctx.suspended_step = None
-        self._clear(ctx, state)
-        key = "common.cancelled" if had_draft else "common.nothing_to_cancel"
+        """Stop the current step; answers already typed into a form are set aside for
+        "Lanjutkan yang tadi", never lost."""
+        kept = state.step is not None and _has_answers(state.data)
+        key = "common.cancelled_kept" if kept else "common.cancelled"
+        if not kept and not state.data:
+            key = "common.nothing_to_cancel"
+        self._suspend_if_started(state)
+        self._clear(ctx, state, keep_suspended=True)
+        ctx.suspended_step = (state.suspended or {}).get("step")
+        state.step = None
         return [Reply(ctx.t(key)), *self._enter(ctx, state, HOME)]
 
     def _clear(self, ctx: Context, state: ConversationState, keep_suspended: bool = False) -> None:
@@ -473,6 +502,11 @@ def _resolve_option(incoming: Incoming, state: ConversationState) -> Incoming:
         if normalise(label) == typed:
             return replace(incoming, option_id=option_id)
     return incoming
+
+
+def _has_answers(data: dict) -> bool:
+    """Whether a draft holds something typed (an id remembered while browsing does not count)."""
+    return any(key != "arg" and value not in (None, {}, []) for key, value in data.items())
 
 
 def _brief(ctx: Context, prompt: list[Reply]) -> list[Reply]:

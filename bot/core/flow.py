@@ -79,10 +79,12 @@ class Finish:
 
 @dataclass(frozen=True)
 class Enter:
-    """Start the flow of step `to` afresh: roles are checked and the draft starts empty."""
+    """Start the flow of step `to` afresh: roles are checked and the draft starts empty.
+    `discard_set_aside` drops the form "menu" or "batal" set aside (the person said so)."""
 
     to: str
     say: tuple[Reply, ...] = ()
+    discard_set_aside: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class Registry:
         deep_links: Mapping[str, str | Callable[[Context, str], str]] | None = None,
         gate: Callable[[Context, Flow], str | None] | None = None,
         text_commands: Mapping[str, str] | None = None,
+        resume_offer: str | None = None,
     ) -> None:
         self.flows = {flow.name: flow for flow in flows}
         self.commands = dict(commands)
@@ -177,6 +180,10 @@ class Registry:
         self.deep_links = dict(deep_links or {})
         # Commands that take the rest of the message as the step's answer ("/kebutuhan ...").
         self.text_commands = dict(text_commands or {})
+        # The step that offers a form set aside earlier when its flow is started again.
+        self.resume_offer = resume_offer
+        if resume_offer is not None:
+            self.resolve(resume_offer)
         for target in (*self.deep_links.values(), *self.text_commands.values()):
             if isinstance(target, str):
                 self.resolve(target)

@@ -108,6 +108,7 @@ UNCLEAR = Reading(Sense.UNCLEAR)
 @dataclass(frozen=True)
 class Vocabulary:
     fillers: frozenset[str]
+    honorifics: frozenset[str]
     yes: frozenset[str]
     no: frozenset[str]
     skip: tuple[str, ...]
@@ -145,6 +146,7 @@ def load_vocabulary(path: Path = VOCABULARY_FILE) -> Vocabulary:
 
     return Vocabulary(
         fillers=frozenset(words(raw["fillers"])),
+        honorifics=frozenset(words(raw["honorifics"])),
         yes=frozenset(words(raw["yes"])),
         no=frozenset(words(raw["no"])),
         skip=words(raw["skip"]),
