@@ -73,8 +73,20 @@ class Reference:
             return None
         return _haversine_km(a, b)
 
+    def estate_named(self, text: str) -> Estate | None:
+        """The estate `text` names exactly, by its label or what people call it ("jbbk")."""
+        folded = normalise(text)
+        for estate in self.estates:
+            names = (estate.label, *estate.label.split("/"), *estate.aliases)
+            if estate.kecamatan and folded in {normalise(name) for name in names}:
+                return estate
+        return None
+
     def place_kecamatan(self, text: str) -> str | None:
         """The kecamatan a typed place lies in: an estate's ("kirim ke Jababeka") or a named one."""
+        named = self.estate_named(text)
+        if named is not None:
+            return named.kecamatan
         folded = text.casefold()
         for estate in self.estates:
             if estate.kecamatan and estate.label.casefold().split("/")[0] in folded:

@@ -4,8 +4,9 @@ deadline, closing, cancelling, the offers, questions, awards.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 
+from bot.core import understanding
 from bot.core.flow import Again, Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, MediaRef, Option, Reply
 from bot.core.steps import (
@@ -17,6 +18,7 @@ from bot.core.steps import (
     text_parser,
     typed_text,
 )
+from bot.core.understanding import Expect, Kind, Sense
 from bot.parsing.dates import format_when, parse_when
 from bot.parsing.need_text import parse_need_text
 from bot.parsing.numbers import (
@@ -26,7 +28,7 @@ from bot.parsing.numbers import (
     parse_count,
     parse_quantity,
 )
-from bot.reference import load_reference
+from bot.reference import load_reference, load_vocabulary
 from bot.services import companies, needs, offers
 from handlers.company import sector_items
 from handlers.reasons import describe_reasons, group_text
@@ -185,12 +187,47 @@ def _quick_prompt(ctx: Context) -> Reply:
     return Reply(ctx.t("need.quick.ask"), accepts_text=True)
 
 
+def _read_unlabelled(ctx: Context, parts: tuple[str, ...], draft: dict) -> None:
+    """Parts the need parser left ("sebelum jumat", "delta mas"), read as a date or a place."""
+    for part in parts:
+        when = understanding.read(part, Expect(Kind.DATE), now=ctx.now)
+        if when.sense is Sense.VALUE and "deadline" not in draft:
+            deadline = needs.end_of_day(_at_noon(when.value), ctx.settings.tz)
+            if deadline > ctx.now:
+                draft["deadline"] = deadline.isoformat()
+            continue
+        estate = load_reference().estate_named(part)
+        place = understanding.read(part, Expect(Kind.PLACE), now=ctx.now)
+        if "delivery_place" not in draft and (estate or place.sense is Sense.VALUE):
+            draft["delivery_place"] = estate.label if estate else place.value
+
+
+def _at_noon(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=UTC)
+
+
+def _sectors_of(ctx: Context, title: str) -> list[str] | None:
+    """The sector a need's words name ("sarung tangan" is apparel), if exactly one."""
+    reference = load_reference()
+    words = " ".join(load_vocabulary().keywords(title)).replace("_", " ")
+    options = tuple(Option(sector.code, sector.label("id")) for sector in reference.sectors)
+    expect = Expect(Kind.CHOICE, options=options, aliases=reference.sector_aliases())
+    for text in (title, words):
+        found = understanding.read(text, expect, now=ctx.now)
+        if found.sense is Sense.OPTION and found.confidence >= understanding.CONFIDENT:
+            return [found.value]
+    return None
+
+
 async def _take_quick(ctx: Context, incoming: Incoming) -> Outcome:
     read = parse_need_text(incoming.clean_text, ctx.now)
     draft = ctx.section(SECTION)
     if read.title:
         draft["title"] = read.title
         draft["description"] = None  # the one-message form has none; "Ubah" adds it
+        sectors = _sectors_of(ctx, read.title)
+        if sectors and "sectors" not in draft:
+            draft["sectors"] = sectors
     if read.quantity:
         draft["quantity"] = {"amount": read.quantity, "unit": read.unit or "pcs"}
     if read.price_per_unit or read.budget:
@@ -204,7 +241,9 @@ async def _take_quick(ctx: Context, incoming: Incoming) -> Outcome:
     if read.delivery_date and read.delivery_date.at > ctx.now:
         draft["delivery_date"] = read.delivery_date.at.isoformat()
     if read.delivery_place:
-        draft["delivery_place"] = read.delivery_place
+        estate = load_reference().estate_named(read.delivery_place)
+        draft["delivery_place"] = estate.label if estate else read.delivery_place
+    _read_unlabelled(ctx, read.unread, draft)
     if not draft:
         return Retry(ctx.t("need.quick.nothing"))
     said = [_ask_delivery_again(ctx)] if _delivery_before_deadline(draft) else []

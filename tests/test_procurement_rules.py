@@ -70,9 +70,7 @@ async def press(chat: Chat, option_id: str, label: str = "") -> str:
 
 
 async def post_need(company: Chat, text: str = QUICK_NEED) -> Need:
-    await company.say(text)
-    await company.tap("Pakaian jadi")
-    await company.tap("Selesai")
+    await company.say(text)  # the sector is read from the words
     await company.say("31/12")
     assert "Periksa kebutuhan" in company.text
     await company.tap("Terbitkan")
@@ -378,8 +376,6 @@ async def test_a_delivery_before_the_deadline_is_asked_again(app, chat_as) -> No
     )
     said = "\n".join(reply.text for reply in company.last)
     assert "Tanggal kirim harus sesudah batas penawaran" in said
-    await company.tap("Pakaian jadi")
-    await company.tap("Selesai")
     await company.tap("Lewati")  # no target price
     assert "Kapan barang harus diterima" in company.text
     await company.say("31/12")

@@ -30,7 +30,7 @@ _DEADLINE = re.compile(
     re.IGNORECASE,
 )
 _PLACE = re.compile(
-    r"^(?:(?:di)?kirim(?:kan)? (?:ke|di)|(?:di)?antar (?:ke|di)|pengiriman (?:ke|di)"
+    r"^(?:(?:di)?kirim(?:kan)? (?:ke|di)|(?:di)?antar (?:ke|di)|pengiriman (?:ke|di)|ke"
     r"|lokasi(?: kirim| pengiriman)?|tempat(?: kirim| pengiriman)?|alamat kirim)\b[\s:]*",
     re.IGNORECASE,
 )
@@ -41,6 +41,9 @@ _DELIVERY = re.compile(
 )
 _BUDGET = re.compile(r"^(?:anggaran|budget|total(?: anggaran)?|dana)\b[\s:]*", re.IGNORECASE)
 _PRICE_LABEL = re.compile(r"^(?:harga(?: target)?|target harga|hps)\b[\s:]*", re.IGNORECASE)
+# An amount with a multiplier, then "/unit" or "per unit": "7rb/psg", "150rb per pcs".
+_PER_UNIT_PRICE = re.compile(r"(?i)\d\s*(?:rb|ribu|k|jt|juta)\b\s*(?:/|per\s)\s*[a-z]+\.?\s*$")
+_PER_UNIT_TAIL = re.compile(r"(?i)\s*(?:/|\bper\s)\s*[a-z]+\.?\s*$")
 _LEADING_FILLER = re.compile(
     r"^(?:(?:kami |saya )?(?:butuh|perlu|cari|mencari|dibutuhkan|kebutuhan|pesan)\b[\s:]*)+",
     re.IGNORECASE,
@@ -59,20 +62,25 @@ class NeedText:
     deadline: ParsedWhen | None = None
     delivery_date: ParsedWhen | None = None
     delivery_place: str | None = None
+    # Parts with no label that were not read ("sebelum jumat", "delta mas"): the caller may
+    # know more about them (relative dates, place names).
+    unread: tuple[str, ...] = ()
 
 
 def parse_need_text(text: str, now: datetime) -> NeedText:
     if not isinstance(text, str):
         return NeedText()
     found: dict[str, object] = {}
+    unread: list[str] = []
     for part in _PARTS.split(text[:MAX_INPUT_LENGTH]):
         part = " ".join(part.split())
-        if part:
-            _read_part(part, now, found)
-    return NeedText(**found)
+        if part and not _read_part(part, now, found):
+            unread.append(part)
+    return NeedText(**found, unread=tuple(unread))
 
 
-def _read_part(part: str, now: datetime, found: dict[str, object]) -> None:
+def _read_part(part: str, now: datetime, found: dict[str, object]) -> bool:
+    """Read one part into `found`; False when nothing in it was understood."""
     if match := _DEADLINE.match(part):
         _keep(found, "deadline", parse_when(part[match.end() :], now))
     elif match := _PLACE.match(part):
@@ -83,8 +91,13 @@ def _read_part(part: str, now: datetime, found: dict[str, object]) -> None:
         _keep(found, "budget", parse_amount(part[match.end() :]))
     elif (price := _price(part)) is not None:
         _keep(found, "price_per_unit", price)
+    elif (when := parse_when(part, now)) is not None and "deadline" not in found:
+        found["deadline"] = when  # a date alone is the last day for offers
     elif "title" not in found:
         _read_what(part, found)
+    else:
+        return False
+    return True
 
 
 def _keep(found: dict[str, object], name: str, value: object) -> None:
@@ -98,10 +111,21 @@ def _place(text: str) -> str | None:
 
 
 def _price(part: str) -> int | None:
+    """A price per unit: labelled, in rupiah ("Rp 8.000"), or an amount per unit ("7rb/psg",
+    "150rb per pcs", "@7.500"); "10 ribu pcs" is a quantity, not a price."""
     labelled = _PRICE_LABEL.match(part)
     body = part[labelled.end() :] if labelled else part
-    looks_like_money = labelled or re.search(r"(?i)\b(?:rp|idr|rupiah)\b|rp\s*\d", body)
-    return parse_amount(body) if looks_like_money else None
+    looks_like_money = (
+        labelled
+        or re.search(r"(?i)\b(?:rp|idr|rupiah)\b|rp\s*\d", body)
+        or _PER_UNIT_PRICE.search(body)
+        or body.startswith("@")
+    )
+    if not looks_like_money:
+        return None
+    return parse_amount(body.lstrip("@ ")) or parse_amount(
+        _PER_UNIT_TAIL.sub("", body.lstrip("@ "))
+    )
 
 
 def _read_what(part: str, found: dict[str, object]) -> None:

@@ -150,6 +150,17 @@ _UNIT_ALIASES: dict[str, str] = {
     "btl": "botol",
     "bungkus": "bungkus",
     "bks": "bungkus",
+    "toples": "toples",
+    "stoples": "toples",
+    "porsi": "porsi",
+    "sachet": "sachet",
+    "saset": "sachet",
+    "bal": "bal",
+    "karung": "karung",
+    "ikat": "ikat",
+    "potong": "potong",
+    "ptg": "potong",
+    "gulungan": "roll",
 }
 UNITS: tuple[str, ...] = tuple(dict.fromkeys(_UNIT_ALIASES.values()))
 
