@@ -12,7 +12,6 @@ from bot.core.steps import (
     field_step,
     go_on,
     skip_option,
-    text_parser,
     typed_text,
 )
 from bot.parsing.dates import format_when
@@ -21,6 +20,7 @@ from bot.services import ikm as ikm_service
 from bot.services import needs, offers
 from handlers.needs import need_lines
 from handlers.reasons import describe_reasons
+from handlers.summary import contacts_hidden_notice, private_text_parser
 from models import Company, Need, OfferFields, OfferStatus
 from models.base import as_utc
 
@@ -353,7 +353,8 @@ def _summary_text(ctx: Context) -> str:
         "",
         ctx.t("offer.check_then_send"),
     ]
-    return "\n".join(lines)
+    notice = contacts_hidden_notice(ctx, draft.get("note"))
+    return "\n".join([*lines, notice] if notice else lines)
 
 
 def _summary_options(ctx: Context) -> list[Option]:
@@ -420,7 +421,7 @@ OFFER = Flow(
             "catatan",
             "note",
             "offer.note.ask",
-            text_parser("offer.note.invalid", max_length=500),
+            private_text_parser("offer.note.invalid", max_length=500),
             "tawar.foto",
             skippable=True,
         ),
@@ -460,11 +461,13 @@ async def _take_answer(ctx: Context, incoming: Incoming) -> Outcome:
     if question is None or question.answer is not None or incoming.option_id == MENU:
         return Finish()
     try:
-        text = text_parser("answer.invalid", max_length=500)(ctx, incoming)
+        text = private_text_parser("answer.invalid", max_length=500)(ctx, incoming)
     except Invalid as invalid:
         return Retry(invalid.reason)
     offers.answer(ctx.session, question=question, ikm=_ikm(ctx), text=text, now=ctx.now)
-    return Finish(say=(Reply(ctx.t("answer.sent")),))
+    notice = contacts_hidden_notice(ctx, text)
+    said = ctx.t("answer.sent") + (f"\n{notice}" if notice else "")
+    return Finish(say=(Reply(said),))
 
 
 ANSWER = Flow(

@@ -32,7 +32,7 @@ from bot.reference import load_reference, load_vocabulary
 from bot.services import companies, needs, offers
 from handlers.company import sector_items
 from handlers.reasons import describe_reasons, group_text
-from handlers.summary import sector_name
+from handlers.summary import contacts_hidden_notice, private_text_parser, sector_name
 from models import CompanyStatus, Need, NeedFields, NeedStatus, OfferStatus
 from models.base import as_utc
 
@@ -803,12 +803,13 @@ async def _take_question(ctx: Context, incoming: Incoming) -> Outcome:
     if view is None or incoming.option_id == BACK:
         return Goto("kebutuhanku.tawaran")
     try:
-        question = text_parser("need.question.invalid", max_length=500)(ctx, incoming)
+        question = private_text_parser("need.question.invalid", max_length=500)(ctx, incoming)
     except Invalid as invalid:
         return Retry(invalid.reason)
     offers.ask(ctx.session, offer=view.offer, question=question, now=ctx.now)
     sent = ctx.t("need.question.sent", name=view.business_name)
-    return Goto("kebutuhanku.tawaran", say=(Reply(sent),))
+    notice = contacts_hidden_notice(ctx, question)
+    return Goto("kebutuhanku.tawaran", say=(Reply(f"{sent}\n{notice}" if notice else sent),))
 
 
 def _award_prompt(ctx: Context) -> Reply:

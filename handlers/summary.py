@@ -5,9 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.flow import Context
+from bot.core.steps import Parser, text_parser
+from bot.parsing.contacts import mask_contacts
 from bot.parsing.identity import format_phone
 from bot.parsing.numbers import format_amount_range, format_number
 from bot.reference import load_reference
+
+
+def without_contacts(ctx: Context, text: str) -> tuple[str, bool]:
+    """`text` with phone numbers, e-mails and links hidden (contacts are exchanged only after
+    an award), and whether anything was hidden."""
+    return mask_contacts(text, ctx.t("privacy.contact_hidden"))
+
+
+def private_text_parser(error_key: str, *, max_length: int) -> Parser:
+    """Free text for the other side of a deal, its contact details hidden."""
+    parse = text_parser(error_key, max_length=max_length)
+    return lambda ctx, incoming: without_contacts(ctx, parse(ctx, incoming))[0]
+
+
+def contacts_hidden_notice(ctx: Context, text: str | None) -> str | None:
+    """Why the writer sees "[kontak disembunyikan]" in their own text, if they do."""
+    hidden = ctx.t("privacy.contact_hidden")
+    return ctx.t("privacy.contact_hidden_why") if text and hidden in text else None
 
 
 def describe_price(ctx: Context, price: list[int] | None, unit: str) -> str | None:
