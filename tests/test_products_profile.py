@@ -106,7 +106,7 @@ async def test_edit_a_product_changes_its_row_and_nothing_else(app, chat_as) -> 
     assert chat.text == question
     await chat.say("murah")
     assert chat.last[0].text == (
-        f"Maaf, harga belum terbaca. Contoh: 40rb, 40-100 ribu, Rp 40.000, 1,5 juta.\n\n{question}"
+        "Maaf, harga belum terbaca. Contoh: 40rb, 40-100 ribu, Rp 40.000, 1,5 juta."
     )
     await chat.say("55 ribu")
     assert chat.last[0].title == "Periksa data produk"
@@ -207,7 +207,7 @@ async def test_a_forged_option_id_does_not_open_or_delete_anothers_product(app, 
     assert step_of(app, OTHER_PHONE) == "produk.daftar"
     for product in sitis:
         [reply] = await forged(app, OTHER_PHONE, f"p:{product.id}")
-        assert reply.text == f"{NO_SUCH_OPTION}\n\n{budis_list}"
+        assert reply.text == NO_SUCH_OPTION
         assert step_of(app, OTHER_PHONE) == "produk.daftar"
         # the same id typed as plain text is not an option either
         [typed] = await app.engine.handle(
@@ -426,7 +426,6 @@ async def test_edit_company_profile_address_and_sectors(app, chat_as) -> None:
     await chat.say("Jl.")
     assert chat.last[0].text == (
         "Maaf, alamat belum terbaca. Contoh: Jl. Jababeka XII Blok W No. 5, Cikarang Utara."
-        f"\n\n{question}"
     )
     await chat.say("Jl. Industri Selatan 5 Blok PP No. 3, Cikarang Selatan")
     assert chat.last[0].title == "Periksa data perusahaan"

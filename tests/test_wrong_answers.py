@@ -29,11 +29,13 @@ def rows(app, table):
 
 
 async def refused(chat: Chat, answer: str, *, error: str, question: str) -> None:
-    """`answer` gets `error`, then the very same question with the very same options."""
+    """`answer` gets `error` alone (short, with an example) and the very same options; the
+    question itself stays where it was, one message up, and is not sent again."""
     shown = chat.options
     await chat.say(answer)  # "/foto x.jpg" sends a photo through the console
     assert len(chat.last) == 1, chat.text
-    assert chat.last[0].text == f"{error}\n\n{question}"
+    assert chat.last[0].text == error
+    assert len(error) <= 200 and question not in chat.text
     assert chat.options == shown
 
 
@@ -71,11 +73,12 @@ async def test_consent_answered_with_a_number_or_a_word_is_asked_again(app, chat
     chat = chat_as(PHONE)
     await chat.say("halo")
     consent = chat.last[0].text
-    await chat.pick(7)  # there are three options
-    assert chat.last[0].text == f"{say_id('errors.choose_option')}\n\n{consent}"
+    await chat.pick(7)  # there are three options: a short refusal, the notice not resent
+    assert chat.last[0].text == say_id("errors.choose_option")
+    assert consent not in chat.text
     assert chat.options == ["Setuju", "Tidak setuju", "English"]
     await chat.say("mungkin nanti")
-    assert chat.last[0].text == f"{say_id('errors.choose_option')}\n\n{consent}"
+    assert chat.last[0].text == say_id("errors.choose_option")
     assert rows(app, Consent) == []
     await chat.tap("Setuju")
     assert chat.options == ["Saya pelaku IKM", "Saya perusahaan"]
@@ -172,8 +175,8 @@ async def test_unknown_and_ambiguous_kecamatan(app, chat_as) -> None:
         "Cikarang Utara",
     ]
     assert candidates[-1] == say_id("understanding.not_this")
-    await chat.say("entahlah")  # not a place: the question again
-    assert chat.text == f"{error}\n\n{ask}"
+    await chat.say("entahlah")  # not a place: the reason, with an example
+    assert chat.text == error
 
     await chat.say("cikarang")
     await chat.tap(say_id("understanding.not_this"))

@@ -328,7 +328,7 @@ class Engine:
                 case Again(say=say):
                     return [*replies, *say, *self._prompt(ctx, state.step)]
                 case Retry(reason=reason):
-                    return [*replies, *_prepend(reason, self._prompt(ctx, state.step))]
+                    return [*replies, _refusal(reason, self._prompt(ctx, state.step))]
                 case Finish(say=say, show_menu=show_menu):
                     replies.extend(say)
                     if not sa.inspect(ctx.person).persistent:
@@ -519,8 +519,15 @@ def _brief(ctx: Context, prompt: list[Reply]) -> list[Reply]:
     ]
 
 
-def _prepend(reason: str, prompt: list[Reply]) -> list[Reply]:
+def _refusal(reason: str, prompt: list[Reply]) -> Reply:
+    """A short refusal: what was not understood with an example, and the question's options
+    again as buttons; the question's own text (a consent notice, a summary) is not resent."""
     if not prompt:
-        return [Reply(reason)]
-    first = prompt[0]
-    return [replace(first, text=f"{reason}\n\n{first.text}"), *prompt[1:]]
+        return Reply(reason)
+    question = prompt[-1]
+    return Reply(
+        reason,
+        options=question.options,
+        accepts_text=question.accepts_text,
+        contact_button=question.contact_button,
+    )
