@@ -11,6 +11,8 @@ from sqlmodel import Session, select
 
 from bot.core.i18n import Catalog
 from models import Consent, IkmProfile, Product
+from tests.chat import register_company
+from tests.test_procurement_rules import post_need, register_glove_makers, verified_company
 
 PHONE = "+6281234567890"
 _ID = Catalog.load().translator("id")
@@ -101,3 +103,23 @@ async def test_the_menu_greets_without_an_empty_or_doubled_honorific(app, chat_a
     await officer.say("setuju")
     assert "Menu utama. Silakan pilih:" in officer.text
     assert "Bapak/Ibu :" not in officer.text
+
+
+async def test_a_button_of_an_earlier_message_typed_acts_as_the_tap(app, chat_as) -> None:
+    company = await verified_company(app, chat_as)
+    maker, _, _ = await register_glove_makers(chat_as)
+    await post_need(company)
+    replies = await maker.open()  # the call arrives, with "Ajukan penawaran" under it
+    assert any("Ajukan penawaran" in [o.label for o in r.options] for r in replies)
+    await maker.say("menu")
+    await maker.say("ajukan penawaran")  # typed at the menu, where no such option is
+    assert "Target perusahaan" in maker.text  # the offer form of that call
+
+    officer_phone = "+6281100000002"  # verified the company: now told of a second one
+    other = chat_as("+6281300000002")
+    await register_company(other)
+    officer = chat_as(officer_phone)
+    await officer.open()
+    await officer.say("menu")
+    await officer.say("Periksa sekarang")
+    assert "Setujui" in officer.options

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -51,6 +51,8 @@ DEEP_LINK_PREFIX = "@"
 # Options of the engine's own "did you mean ...?": none of these, or a value to read as typed.
 NOT_THIS = "~bukan"
 TYPED_PREFIX = "~ketik:"
+# How long a proactive message's buttons may be typed instead of tapped.
+EARLIER_BUTTONS_FOR = timedelta(days=7)
 # A prompt longer than this is not repeated after small talk: its options are enough.
 BRIEF_LIMIT = 300
 
@@ -264,8 +266,10 @@ class Engine:
         if incoming.option_id and incoming.option_id.startswith(TYPED_PREFIX):
             typed = incoming.option_id.removeprefix(TYPED_PREFIX)
             incoming = replace(incoming, option_id=None, text=typed)
-        if step.expect is None or incoming.option_id or not incoming.clean_text:
+        if incoming.option_id or not incoming.clean_text:
             return incoming
+        if step.expect is None:
+            return self._earlier_button(ctx, state, incoming) or incoming
         expect = step.expect(ctx)
         reading = understanding.read(incoming.clean_text, expect, now=ctx.now)
         sure = reading.confidence >= understanding.CONFIDENT
@@ -287,7 +291,25 @@ class Engine:
                 limit = format_rupiah(reading.value) if expect.kind is Kind.MONEY else None
                 limit = limit or format_number(reading.value)
                 return self._apply(ctx, state, Retry(ctx.t("understanding.too_large", max=limit)))
+            case Sense.UNCLEAR:
+                return self._earlier_button(ctx, state, incoming) or incoming
         return incoming
+
+    def _earlier_button(
+        self, ctx: Context, state: ConversationState, incoming: Incoming
+    ) -> list[Reply] | None:
+        """The label of a button in a recent message ("Ajukan penawaran" under a call), typed
+        while another question is pending, does what the tap does; the step it opens says
+        whether that message still holds (a closed call says so)."""
+        typed = normalise(incoming.clean_text)
+        since = ctx.now - EARLIER_BUTTONS_FOR
+        for content, language in outbox.recently_sent(
+            ctx.session, person_id=ctx.person.id, since=since
+        ):
+            for option in self.render(content, language).options:
+                if option.id.startswith(DEEP_LINK_PREFIX) and normalise(option.label) == typed:
+                    return self._follow_deep_link(ctx, state, option.id)
+        return None
 
     def _did_you_mean(self, ctx: Context, expect: Expect, candidates: tuple[str, ...]) -> Reply:
         """One tap instead of a refusal: "Maksudnya Cikarang Barat?" Ya / Bukan."""

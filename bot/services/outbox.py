@@ -291,3 +291,20 @@ def withdraw(session: Session, *, kind: str, key_prefix: str, key_suffix: str = 
         )
         .values(state=OutboxState.CANCELLED, last_error="withdrawn")
     ).rowcount
+
+
+def recently_sent(
+    session: Session, *, person_id: int, since: datetime, limit: int = 10
+) -> list[tuple[dict, str]]:
+    """What was sent to a person since `since`, newest first: (content, language)."""
+    rows = session.exec(
+        select(OutboxMessage.content, OutboxMessage.language)
+        .where(
+            OutboxMessage.person_id == person_id,
+            OutboxMessage.state == OutboxState.SENT,
+            OutboxMessage.sent_at >= since,
+        )
+        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return [(content, language) for content, language in rows]
