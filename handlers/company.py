@@ -34,6 +34,11 @@ def _estate_options(ctx: Context) -> list[Option]:
     return [Option(f"e:{estate.key}", estate.label) for estate in load_reference().estates]
 
 
+def _estate_aliases(ctx: Context) -> dict[str, tuple[str, ...]]:
+    """What people call each estate ("jbbk", "delta mas", "di luar kawasan")."""
+    return {f"e:{key}": aliases for key, aliases in load_reference().estate_aliases().items()}
+
+
 def _match_estate(ctx: Context, text: str) -> str | None:
     typed = text.strip().casefold()
     for estate in load_reference().estates:
@@ -63,7 +68,7 @@ def typed_sectors(text: str) -> list[str] | None:
     found = [load_reference().find_sector(part) for part in parts]
     if not found or any(sector is None for sector in found):
         return None
-    return [sector.code for sector in found]
+    return list(dict.fromkeys(sector.code for sector in found))  # "makanan, kue": one sector
 
 
 # --- summary, save, view -----------------------------------------------------------------
@@ -150,6 +155,7 @@ COMPANY = Flow(
             options=_estate_options,
             choose=_on_estate,
             match_text=_match_estate,
+            aliases=_estate_aliases,
         ),
         field_step(
             "alamat",

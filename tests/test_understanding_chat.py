@@ -123,3 +123,17 @@ async def test_a_button_of_an_earlier_message_typed_acts_as_the_tap(app, chat_as
     await officer.say("menu")
     await officer.say("Periksa sekarang")
     assert "Setujui" in officer.options
+
+
+async def test_a_company_registers_typing_and_each_sector_is_listed_once(app, chat_as) -> None:
+    chat = chat_as("+6281300000009")
+    for answer in ("halo", "ok", "perusahaan", "PT Sinar Otomotif Indonesia", "kawasan mm"):
+        await chat.say(answer)
+        assert "Maaf" not in chat.text, f"{answer!r} was refused: {chat.text}"
+    await chat.say("Jl. Jababeka Raya Blok F No. 12, Cikarang Utara")
+    await chat.say("Bambang Wijaya")
+    await chat.say("konveksi, pakaian jadi, seragam")  # three words for one sector
+    await chat.tap("Selesai")
+    assert "Bidang yang dibeli: Pakaian jadi (14)" in chat.text
+    assert chat.text.count("Pakaian jadi") == 1
+    assert "MM2100" in chat.text
