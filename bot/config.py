@@ -219,6 +219,17 @@ class WhatsAppSettings(BaseModel):
     templates: dict[str, WhatsAppTemplate] = Field(default_factory=dict)
     request_timeout: float = Field(default=15.0, gt=0)
 
+    @field_validator("templates")
+    @classmethod
+    def _known_kinds(cls, templates: dict[str, WhatsAppTemplate]) -> dict[str, WhatsAppTemplate]:
+        """A template under a misspelt kind would never be used: refuse it at start-up."""
+        from bot.services.outbox import REACH  # the outbox's kinds; imported only to check
+
+        unknown = sorted(set(templates) - set(REACH))
+        if unknown:
+            raise ValueError(f"templates for unknown kinds {unknown}; the kinds: {sorted(REACH)}")
+        return templates
+
 
 class ProcurementSettings(BaseModel):
     """How needs reach IKM: how many get each call, and how many calls an IKM gets a day."""

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.channels.whatsapp import incoming_messages, template_body, template_text
-from bot.config import WhatsAppTemplate
+from bot.config import WhatsAppSettings, WhatsAppTemplate
 from bot.core.i18n import Catalog
 from bot.core.messages import Option, Reply
 from handlers.notifications import render
@@ -231,3 +231,8 @@ def test_an_english_version_out_of_step_with_the_indonesian_is_a_configuration_e
         WhatsAppTemplate(name="x", params=["a"], body="Halo {{1}} ya.", en={"params": ["b"]})
     with pytest.raises(ValidationError, match="placeholders"):
         WhatsAppTemplate(name="x", params=["a"], body="Halo {{1}} ya.", en={"body": "Hello."})
+
+
+def test_a_template_for_an_unknown_kind_is_a_configuration_error() -> None:
+    with pytest.raises(ValidationError, match="unknown kinds"):
+        WhatsAppSettings(templates={"bimtek.canceled": {"name": "bimtek_dibatalkan"}})
