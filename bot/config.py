@@ -116,6 +116,48 @@ class TelegramSettings(BaseModel):
     max_send_attempts: int = Field(default=5, ge=1, le=20)
 
 
+def _check_body(name: str, body: str | None, params: list[str]) -> None:
+    """Meta's rules for a template body: {{1}}..{{n}} once each for the n params, none at
+    either end, no two adjacent."""
+    if body is None:
+        return
+    found = [int(n) for n in re.findall(r"\{\{(\d+)\}\}", body)]
+    if sorted(set(found)) != list(range(1, len(params) + 1)):
+        raise ValueError(
+            f"template {name}: the body's placeholders {sorted(set(found))} must be "
+            f"{{{{1}}}}..{{{{{len(params)}}}}}, one for each of params {params}"
+        )
+    stripped = body.strip()
+    if re.match(r"\{\{\d+\}\}", stripped) or re.search(r"\{\{\d+\}\}$", stripped):
+        raise ValueError(
+            f"template {name}: Meta refuses a body that starts or ends with a placeholder"
+        )
+    if re.search(r"\}\}\s*\{\{", body):
+        raise ValueError(f"template {name}: Meta refuses two adjacent placeholders")
+
+
+def _check_buttons(titles: list[str]) -> list[str]:
+    for title in titles:
+        if not 1 <= len(title) <= 25:
+            raise ValueError(f"quick-reply button {title!r}: 1 to 25 characters")
+    return titles
+
+
+class TemplateTranslation(BaseModel):
+    """The same template (same name) in another language, as registered with Meta.
+
+    `params` defaults to the main language's: give them only when the sentence orders the
+    placeholders differently. `buttons` must be as many, for the same options in order.
+    """
+
+    language: str = "en"
+    params: list[str] | None = None
+    body: str | None = None
+    buttons: list[str] = Field(default_factory=list, max_length=10)
+
+    _button_titles = field_validator("buttons")(_check_buttons)
+
+
 class WhatsAppTemplate(BaseModel):
     """An approved template for one kind of proactive message, used outside the 24 h window.
 
@@ -123,7 +165,8 @@ class WhatsAppTemplate(BaseModel):
     notification renderers) that fill the body's {{1}}, {{2}}... `buttons` are the
     template's quick-reply buttons, in the order of the message's options: each carries its
     option's id as payload, so a tap works as a tap on the interactive message. `body` is
-    the text submitted to Meta for approval, kept here so both stay in step.
+    the text submitted to Meta for approval, kept here so both stay in step. `en` is the
+    same template in English, for people who chose English (`[... ."<kind>".en]`).
     """
 
     name: str
@@ -131,33 +174,40 @@ class WhatsAppTemplate(BaseModel):
     params: list[str] = Field(default_factory=list)
     body: str | None = None
     buttons: list[str] = Field(default_factory=list, max_length=10)
+    en: TemplateTranslation | None = None
 
-    @field_validator("buttons")
-    @classmethod
-    def _button_titles(cls, titles: list[str]) -> list[str]:
-        for title in titles:
-            if not 1 <= len(title) <= 25:
-                raise ValueError(f"quick-reply button {title!r}: 1 to 25 characters")
-        return titles
+    _button_titles = field_validator("buttons")(_check_buttons)
 
     @model_validator(mode="after")
     def _body_matches_params(self) -> WhatsAppTemplate:
-        if self.body is None:
-            return self
-        found = [int(n) for n in re.findall(r"\{\{(\d+)\}\}", self.body)]
-        if sorted(set(found)) != list(range(1, len(self.params) + 1)):
-            raise ValueError(
-                f"template {self.name}: the body's placeholders {sorted(set(found))} must be "
-                f"{{{{1}}}}..{{{{{len(self.params)}}}}}, one for each of params {self.params}"
-            )
-        stripped = self.body.strip()
-        if re.match(r"\{\{\d+\}\}", stripped) or re.search(r"\{\{\d+\}\}$", stripped):
-            raise ValueError(
-                f"template {self.name}: Meta refuses a body that starts or ends with a placeholder"
-            )
-        if re.search(r"\}\}\s*\{\{", self.body):
-            raise ValueError(f"template {self.name}: Meta refuses two adjacent placeholders")
+        _check_body(self.name, self.body, self.params)
+        if self.en is not None:
+            if self.en.params is None:
+                self.en.params = list(self.params)
+            if sorted(self.en.params) != sorted(self.params):
+                raise ValueError(
+                    f"template {self.name} ({self.en.language}): params {self.en.params} "
+                    f"must be those of {self.language}, {self.params}, in any order"
+                )
+            if len(self.en.buttons) != len(self.buttons):
+                raise ValueError(
+                    f"template {self.name} ({self.en.language}): {len(self.en.buttons)} "
+                    f"buttons, but {len(self.buttons)} in {self.language}"
+                )
+            _check_body(f"{self.name} ({self.en.language})", self.en.body, self.en.params)
         return self
+
+    def for_language(self, language: str) -> WhatsAppTemplate:
+        """This template in the person's language; the main one when none is configured."""
+        if language != "en" or self.en is None:
+            return self
+        return WhatsAppTemplate(
+            name=self.name,
+            language=self.en.language,
+            params=self.en.params or [],
+            body=self.en.body,
+            buttons=self.en.buttons,
+        )
 
 
 class WhatsAppSettings(BaseModel):
@@ -168,6 +218,17 @@ class WhatsAppSettings(BaseModel):
     # Outbox message kind (e.g. "bimtek.reminder") -> the approved WhatsApp template.
     templates: dict[str, WhatsAppTemplate] = Field(default_factory=dict)
     request_timeout: float = Field(default=15.0, gt=0)
+
+    @field_validator("templates")
+    @classmethod
+    def _known_kinds(cls, templates: dict[str, WhatsAppTemplate]) -> dict[str, WhatsAppTemplate]:
+        """A template under a misspelt kind would never be used: refuse it at start-up."""
+        from bot.services.outbox import REACH  # the outbox's kinds; imported only to check
+
+        unknown = sorted(set(templates) - set(REACH))
+        if unknown:
+            raise ValueError(f"templates for unknown kinds {unknown}; the kinds: {sorted(REACH)}")
+        return templates
 
 
 class ProcurementSettings(BaseModel):

@@ -81,7 +81,11 @@ def _bimtek_announced(t: Translator, params: dict) -> Reply:
         ]
     )
     options = (Option(deep_link("bimtek", params["id"]), t("notify.see_bimtek")),)
-    return Reply(text, title=t("notify.bimtek_new"), options=options)
+    fields = {
+        **_bimtek_fields(t, params),
+        "deadline": _when(t, params["registration_deadline"]),
+    }
+    return Reply(text, title=t("notify.bimtek_new"), options=options, fields=fields)
 
 
 def _bimtek_reminder(t: Translator, params: dict) -> Reply:
@@ -101,14 +105,24 @@ def _with_title(title_key: str, extra_key: str | None = None) -> Renderer:
         text = _bimtek_lines(t, params)
         if extra_key:
             text = f"{t(extra_key, **params)}\n\n{text}"
-        return Reply(text, title=t(title_key))
+        fields = _bimtek_fields(t, params)
+        if params.get("checkin_code"):
+            fields["code"] = params["checkin_code"]
+        if params.get("previous_starts_at"):
+            fields["previous"] = _when(t, params["previous_starts_at"])
+        return Reply(text, title=t(title_key), fields=fields)
 
     return render
 
 
 def _nudge(t: Translator, params: dict) -> Reply:
     options = (Option(deep_link("produk", ""), t("notify.see_products")),)
-    return Reply(t("notify.nudge", **params), title=t("notify.nudge_title"), options=options)
+    return Reply(
+        t("notify.nudge", **params),
+        title=t("notify.nudge_title"),
+        options=options,
+        fields={"business_name": params["business_name"]},
+    )
 
 
 # --- procurement -------------------------------------------------------------------------
@@ -242,7 +256,26 @@ def _offer_answer(t: Translator, params: dict) -> Reply:
         answer=params["answer"],
     )
     options = (Option(deep_link("penawaran", params["id"]), t("need.see_offers")),)
-    return Reply(text, title=t("notify.answer_title", title=params["title"]), options=options)
+    fields = {
+        **_need_fields(t, params),
+        "ikm": params["ikm"],
+        "question": params["question"],
+        "answer": params["answer"],
+    }
+    return Reply(
+        text,
+        title=t("notify.answer_title", title=params["title"]),
+        options=options,
+        fields=fields,
+    )
+
+
+def _not_chosen(t: Translator, params: dict) -> Reply:
+    return Reply(
+        t("notify.not_chosen_text", title=params["title"], company=params["company"]),
+        title=t("notify.not_chosen"),
+        fields=_need_fields(t, params),
+    )
 
 
 def _award(text_key: str, title_key: str) -> Renderer:
@@ -271,9 +304,11 @@ def _company_decision(t: Translator, params: dict, key: str) -> Reply:
 def _company_waiting(t: Translator, params: dict) -> Reply:
     estate = load_reference().estate(params["estate"])
     key = "notify.company_waiting_again_text" if params["again"] else "notify.company_waiting_text"
-    text = t(key, name=params["name"], estate=estate.label if estate else params["estate"])
+    fields = {"name": params["name"], "estate": estate.label if estate else params["estate"]}
     options = (Option(deep_link("verifikasi", params["id"]), t("notify.verify_now")),)
-    return Reply(text, title=t("notify.company_waiting"), options=options)
+    return Reply(
+        t(key, **fields), title=t("notify.company_waiting"), options=options, fields=fields
+    )
 
 
 RENDERERS: dict[str, Renderer] = {
@@ -289,10 +324,7 @@ RENDERERS: dict[str, Renderer] = {
     "offer.received": _offer_received,
     "offer.question": _offer_question,
     "offer.answer": _offer_answer,
-    "offer.not_chosen": lambda t, p: Reply(
-        t("notify.not_chosen_text", title=p["title"], company=p["company"]),
-        title=t("notify.not_chosen"),
-    ),
+    "offer.not_chosen": _not_chosen,
     "award.won": _award("notify.award_won_text", "notify.award_won"),
     "award.partner": _award("notify.award_partner_text", "notify.award_partner"),
     "ikm.nudge": _nudge,

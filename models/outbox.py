@@ -22,6 +22,10 @@ class OutboxState(StrEnum):
     FAILED = "failed"  # permanent: blocked, undeliverable, refused
     WAITING = "waiting"  # for the person: the console inbox, or WhatsApp's 24-hour window
     CANCELLED = "cancelled"  # e.g. an announcement stopped midway
+    # Never delivered because no longer worth it: too late to be of use (its kind's time
+    # ran out before it could go), or made untrue by a later message (a session cancelled).
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -31,6 +35,8 @@ class OutboxMessage(SQLModel, table=True):
         # A person's messages on one account: the inbox shown when they write, and what a
         # block cancels.
         sa.Index("ix_outbox_account", "channel", "account_id", "state"),
+        # What a later message makes untrue: the unsent messages about one subject.
+        sa.Index("ix_outbox_subject", "subject", "state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -43,6 +49,11 @@ class OutboxMessage(SQLModel, table=True):
     # What to say: {"template": "bimtek.reminder", "params": {...}}, rendered at send time
     # in the person's language by handlers/notifications.py (services write no chat text).
     content: dict = Field(sa_type=sa.JSON)
+    # What the message is about ("bimtek:4", "need:7"): a later message about the same
+    # subject may make it untrue (bot/services/outbox.py, REACH).
+    subject: str | None = Field(default=None, max_length=60)
+    # After this it is no longer worth sending: it is dropped (state "expired"), not sent.
+    expires_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     language: str = Field(default="id", max_length=5)
     state: str = Field(default=OutboxState.PENDING, max_length=12)
     attempts: int = 0

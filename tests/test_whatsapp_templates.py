@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.channels.whatsapp import incoming_messages, template_body, template_text
-from bot.config import WhatsAppTemplate
+from bot.config import WhatsAppSettings, WhatsAppTemplate
 from bot.core.i18n import Catalog
 from bot.core.messages import Option, Reply
 from handlers.notifications import render
@@ -80,6 +80,26 @@ SAMPLES = {
     },
     "bimtek.reminder": {**BIMTEK, "which": "H-1", "same_day": False, "checkin_code": "K7Q2"},
     "announcement": {"text": "Pameran IKM di Jababeka,\n5 Desember.", "image_ref": None},
+    "need.extended": NEED,
+    "need.closed": NEED,
+    "offer.answer": {
+        **NEED,
+        "ikm": "Konveksi Tangan Terampil",
+        "question": "Bisa kirim\ncontoh dulu?",
+        "answer": "Bisa, besok.",
+        "offer": 3,
+    },
+    "offer.not_chosen": NEED,
+    "company.waiting": {"id": 2, "name": "PT Sinar", "estate": "jababeka", "again": False},
+    "ikm.nudge": {"business_name": "Boneka Berkah Sukawangi"},
+    "bimtek.announced": BIMTEK,
+    "bimtek.promoted": {**BIMTEK, "checkin_code": "K7Q2"},
+    "bimtek.rescheduled": {
+        **BIMTEK,
+        "previous_starts_at": "2026-11-26T02:00:00+00:00",
+        "status": "registered",
+    },
+    "bimtek.cancelled": BIMTEK,
 }
 RAW = re.compile(r"\d{4}-\d{2}-\d{2}T|[\[\]{}]|^\+?\d{6,}$|None|True|False")
 TEMPLATES = configured_templates()
@@ -90,10 +110,12 @@ def translator():
     return Catalog.load().translator("id")
 
 
+@pytest.mark.parametrize("language", ["id", "en"])
 @pytest.mark.parametrize("kind", sorted(TEMPLATES))
-def test_a_configured_template_is_filled_with_readable_text(kind: str, translator) -> None:
-    template = TEMPLATES[kind]
-    reply = render(translator, kind, SAMPLES[kind])
+def test_a_configured_template_is_filled_with_readable_text(kind: str, language: str) -> None:
+    template = TEMPLATES[kind].for_language(language)
+    assert template.language == language, f"{kind}: no template in {language}"
+    reply = render(Catalog.load().translator(language), kind, SAMPLES[kind])
     body = template_body(template, reply)
     assert body is not None, f"{kind}: the renderer writes {sorted(reply.fields)}"
     components = body["template"]["components"]
@@ -188,3 +210,29 @@ def test_options_beyond_the_templates_buttons_are_left_out() -> None:
     reply = Reply("a", options=(Option("@peluang:1", "Lihat"), Option("@tidak:1", "Tidak")))
     components = template_body(template, reply)["template"]["components"]
     assert [c["index"] for c in components] == ["0"]
+
+
+def test_a_person_who_chose_english_gets_the_english_template_or_else_the_indonesian() -> None:
+    both = WhatsAppTemplate(
+        name="x", params=["a"], body="Halo {{1}} ya.", en={"body": "Hello {{1}} there."}
+    )
+    assert (both.for_language("en").language, both.for_language("en").body) == (
+        "en",
+        "Hello {{1}} there.",
+    )
+    assert both.for_language("id").body == "Halo {{1}} ya."
+    assert WhatsAppTemplate(name="x").for_language("en").language == "id"
+
+
+def test_an_english_version_out_of_step_with_the_indonesian_is_a_configuration_error() -> None:
+    with pytest.raises(ValidationError, match="buttons"):
+        WhatsAppTemplate(name="x", buttons=["Lihat"], en={"buttons": []})
+    with pytest.raises(ValidationError, match="params"):
+        WhatsAppTemplate(name="x", params=["a"], body="Halo {{1}} ya.", en={"params": ["b"]})
+    with pytest.raises(ValidationError, match="placeholders"):
+        WhatsAppTemplate(name="x", params=["a"], body="Halo {{1}} ya.", en={"body": "Hello."})
+
+
+def test_a_template_for_an_unknown_kind_is_a_configuration_error() -> None:
+    with pytest.raises(ValidationError, match="unknown kinds"):
+        WhatsAppSettings(templates={"bimtek.canceled": {"name": "bimtek_dibatalkan"}})

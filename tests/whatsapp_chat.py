@@ -32,10 +32,11 @@ def configured_templates() -> dict[str, WhatsAppTemplate]:
 def approved(templates: dict[str, WhatsAppTemplate]) -> dict[str, dict[str, FakeTemplate]]:
     """Those templates as Meta holds them once approved: body text and quick-reply buttons."""
     found: dict[str, dict[str, FakeTemplate]] = {}
-    for template in templates.values():
-        assert template.body is not None, f"{template.name}: no body text to submit to Meta"
-        spec = FakeTemplate(template.body, tuple(template.buttons))
-        found.setdefault(template.name, {})[template.language] = spec
+    for configured in templates.values():
+        for template in (configured, configured.for_language("en")):
+            assert template.body is not None, f"{template.name}: no body text to submit to Meta"
+            spec = FakeTemplate(template.body, tuple(template.buttons))
+            found.setdefault(template.name, {})[template.language] = spec
     return found
 
 

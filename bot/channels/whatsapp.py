@@ -415,9 +415,10 @@ class WhatsAppChannel:
         return await self._template_or_wait(message)
 
     async def _template_or_wait(self, message: Outgoing) -> Delivery:
-        template = self.settings.templates.get(message.template)
-        if template is None:
+        configured = self.settings.templates.get(message.template)
+        if configured is None:
             return Delivery("waiting", "outside the 24-hour window; no template for this kind")
+        template = configured.for_language(message.language)
         body = template_body(template, message.reply)
         if body is None:
             log.error(

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bot.services.outbox import enqueue
+from bot.services.outbox import enqueue, supersede
 from bot.services.outbox import withdraw as outbox_withdraw
 from models import (
     BimtekFields,
@@ -197,6 +197,7 @@ def reschedule(
     bimtek.updated_at = now
     session.flush()
     params = session_params(bimtek)
+    supersede(session, kind="bimtek.rescheduled", params=params)  # invitations of the old time
     for registration in _registrations(session, bimtek, ACTIVE):
         enqueue(
             session,
@@ -221,6 +222,7 @@ def cancel_session(session: Session, *, bimtek: BimtekSession, now: datetime) ->
     session.flush()
     _withdraw_reminders(session, bimtek)
     params = session_params(bimtek)
+    supersede(session, kind="bimtek.cancelled", params=params)  # also if nobody registered
     return _tell(
         session,
         _registrations(session, bimtek, ACTIVE),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -22,6 +23,110 @@ PULL_CHANNELS = frozenset({"console"})
 # Channels where a message may wait for the person's next word (WhatsApp's 24-hour window).
 WINDOW_CHANNELS = frozenset({"whatsapp"})
 ERROR_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How long one kind of message stays worth sending, and what a later one makes untrue.
+
+    A message that cannot go at once (the person is outside WhatsApp's window, the sender
+    was down) is dropped rather than delivered late once `worth` has passed since it was
+    written, or once the time in its parameter `until` has (a call's deadline, a session's
+    start). `subject` names what it is about, from its parameters ("bimtek:{id}").
+    When it is written, the unsent messages of the kinds in `replaces` are dropped as
+    superseded: those about the same subject for everyone (a cancelled session's
+    invitations), or to the same person when the kind has no subject; of its own kind
+    only the same person's (a second nudge replaces the first, not another person's).
+    `template`: worth an approved template where a platform allows nothing else (WhatsApp
+    outside its 24-hour window); False leaves the message waiting for the person's word.
+    """
+
+    worth: timedelta
+    until: str | None = None
+    subject: str | None = None
+    replaces: frozenset[str] = frozenset()
+    template: bool = True
+
+
+DAY = timedelta(days=1)
+_SESSION_NEWS = frozenset({"bimtek.announced", "bimtek.reminder", "bimtek.rescheduled"})
+# Every kind of outbox message, in one place (a test holds the renderers and config.toml to it).
+REACH: dict[str, Reach] = {
+    "announcement": Reach(worth=14 * DAY),
+    # An invitation is worth its while until registration closes, however long that is.
+    "bimtek.announced": Reach(worth=90 * DAY, until="registration_deadline", subject="bimtek:{id}"),
+    "bimtek.reminder": Reach(
+        worth=DAY, until="starts_at", subject="bimtek:{id}", replaces=frozenset({"bimtek.reminder"})
+    ),
+    "bimtek.promoted": Reach(worth=14 * DAY, until="starts_at", subject="bimtek:{id}"),
+    "bimtek.rescheduled": Reach(
+        worth=30 * DAY, until="starts_at", subject="bimtek:{id}", replaces=_SESSION_NEWS
+    ),
+    "bimtek.cancelled": Reach(
+        worth=30 * DAY,
+        until="starts_at",
+        subject="bimtek:{id}",
+        replaces=_SESSION_NEWS | {"bimtek.promoted", "bimtek.closed_waitlist"},
+    ),
+    # Only that registration has closed and they still wait: a seat freed later says more.
+    "bimtek.closed_waitlist": Reach(
+        worth=3 * DAY, until="starts_at", subject="bimtek:{id}", template=False
+    ),
+    "company.waiting": Reach(
+        worth=30 * DAY, subject="company:{id}", replaces=frozenset({"company.waiting"})
+    ),
+    "company.verified": Reach(
+        worth=60 * DAY, replaces=frozenset({"company.verified", "company.rejected"})
+    ),
+    "company.rejected": Reach(
+        worth=60 * DAY, replaces=frozenset({"company.verified", "company.rejected"})
+    ),
+    "ikm.nudge": Reach(worth=30 * DAY, replaces=frozenset({"ikm.nudge"})),
+    "need.call": Reach(worth=14 * DAY, until="deadline", subject="need:{id}"),
+    "need.digest": Reach(worth=3 * DAY),
+    "need.extended": Reach(
+        worth=14 * DAY, until="deadline", subject="need:{id}", replaces=frozenset({"need.extended"})
+    ),
+    "need.closed": Reach(
+        worth=14 * DAY, subject="need:{id}", replaces=frozenset({"need.call", "need.extended"})
+    ),
+    "need.cancelled": Reach(
+        worth=14 * DAY,
+        subject="need:{id}",
+        replaces=frozenset({"need.call", "need.extended", "need.closed"}),
+    ),
+    "need.summary": Reach(worth=30 * DAY, subject="need:{id}"),
+    "offer.received": Reach(worth=14 * DAY, subject="need:{id}"),
+    "offer.question": Reach(worth=14 * DAY, subject="need:{id}"),
+    "offer.answer": Reach(worth=14 * DAY, subject="need:{id}"),
+    "offer.not_chosen": Reach(worth=30 * DAY, subject="need:{id}"),
+    "award.won": Reach(worth=90 * DAY, subject="need:{id}"),
+    "award.partner": Reach(worth=90 * DAY, subject="need:{id}"),
+}
+# A kind written by a newer version: kept a month, made untrue by nothing.
+UNKNOWN_REACH = Reach(worth=30 * DAY)
+
+
+def reach_of(kind: str) -> Reach:
+    return REACH.get(kind, UNKNOWN_REACH)
+
+
+def subject_of(kind: str, params: dict) -> str | None:
+    """What a message is about, e.g. "bimtek:4"."""
+    pattern = reach_of(kind).subject
+    try:
+        return pattern.format(**params) if pattern else None
+    except (KeyError, IndexError):
+        return None
+
+
+def expires_at(kind: str, params: dict, now: datetime) -> datetime:
+    """When a message written now stops being worth sending."""
+    reach = reach_of(kind)
+    expiry = now + reach.worth
+    if reach.until and params.get(reach.until):
+        expiry = min(expiry, as_utc(datetime.fromisoformat(params[reach.until])))
+    return expiry
 
 
 def reachable_account(session: Session, person_id: int) -> ChannelAccount | None:
@@ -39,13 +144,14 @@ def reachable_account(session: Session, person_id: int) -> ChannelAccount | None
 
 _ENQUEUE = sa.text(
     "INSERT INTO outbox_message (idempotency_key, person_id, channel, account_id, kind, batch,"
-    " content, language, state, attempts, next_attempt_at, created_at)"
+    " content, language, state, attempts, next_attempt_at, created_at, subject, expires_at)"
     " VALUES (:key, :person_id, :channel, :account_id, :kind, :batch, :content, :language,"
-    " :state, 0, :now, :now)"
+    " :state, 0, :now, :now, :subject, :expires_at)"
     " ON CONFLICT (idempotency_key) DO NOTHING"
 ).bindparams(
     sa.bindparam("content", type_=sa.JSON),
     sa.bindparam("now", type_=sa.DateTime(timezone=True)),
+    sa.bindparam("expires_at", type_=sa.DateTime(timezone=True)),
 )
 
 
@@ -62,7 +168,8 @@ def enqueue(
     """Queue one message; False if that key was queued before or the person is unreachable.
 
     `key` makes it idempotent: e.g. "bimtek:4:v1:reminder:H-1:person:7" is sent once
-    however often the job that found it due runs.
+    however often the job that found it due runs. What it makes untrue (its kind's
+    `replaces`) is dropped when it is first written.
     """
     account = reachable_account(session, person_id)
     if account is None:
@@ -82,9 +189,55 @@ def enqueue(
             "language": language,
             "state": state.value,
             "now": now,
+            "subject": subject_of(template, params),
+            "expires_at": expires_at(template, params, now),
         },
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    _supersede(session, kind=template, params=params, person_id=person_id, except_key=key)
+    return True
+
+
+_UNSENT = (OutboxState.PENDING, OutboxState.WAITING)
+
+
+def supersede(session: Session, *, kind: str, params: dict) -> int:
+    """An event of `kind` happened (say, a session was cancelled): the unsent messages about
+    its subject that it makes untrue are dropped, also when nobody is told of the event."""
+    subject = subject_of(kind, params)
+    others = reach_of(kind).replaces - {kind}
+    if subject is None or not others:
+        return 0
+    return _mark_superseded(
+        session, kind, OutboxMessage.subject == subject, OutboxMessage.kind.in_(others)
+    )
+
+
+def _supersede(
+    session: Session, *, kind: str, params: dict, person_id: int, except_key: str
+) -> int:
+    replaces = reach_of(kind).replaces
+    if not replaces:
+        return 0
+    subject = subject_of(kind, params)
+    about = OutboxMessage.subject == subject if subject else OutboxMessage.person_id == person_id
+    same_person_same_kind = sa.and_(
+        OutboxMessage.kind == kind,
+        OutboxMessage.person_id == person_id,
+        OutboxMessage.idempotency_key != except_key,
+    )
+    others = OutboxMessage.kind.in_(replaces - {kind})
+    which = sa.or_(same_person_same_kind, others) if kind in replaces else others
+    return _mark_superseded(session, kind, about, which)
+
+
+def _mark_superseded(session: Session, kind: str, *conditions: sa.ColumnElement) -> int:
+    return session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.state.in_(_UNSENT), *conditions)
+        .values(state=OutboxState.SUPERSEDED, last_error=f"superseded by {kind}")
+    ).rowcount
 
 
 def claim_due(
@@ -101,7 +254,8 @@ def claim_due(
     locked (SKIP LOCKED); on SQLite the statement holds the write lock from its start,
     so senders in several processes queue instead of reading the same rows. A row left
     in `sending` longer than `lease` belonged to a sender that died: it is taken again,
-    so a crash loses nothing (and resends at most what was in flight).
+    so a crash loses nothing (and resends at most what was in flight). A chosen row no
+    longer worth sending (past `expires_at`) is marked expired instead, and not returned.
     """
     due = sa.or_(
         sa.and_(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now),
@@ -118,9 +272,14 @@ def claim_due(
     claim = (
         sa.update(OutboxMessage)
         .where(OutboxMessage.id.in_(chosen.scalar_subquery()))
-        .values(state=OutboxState.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .values(
+            state=sa.case((_stale(now), OutboxState.EXPIRED), else_=OutboxState.SENDING),
+            claimed_at=now,
+            attempts=OutboxMessage.attempts + 1,
+        )
         .returning(
             OutboxMessage.id,
+            OutboxMessage.state,
             OutboxMessage.channel,
             OutboxMessage.account_id,
             OutboxMessage.content,
@@ -129,7 +288,12 @@ def claim_due(
         )
     )
     rows = session.execute(claim, execution_options={"synchronize_session": False}).all()
-    return sorted(rows, key=lambda row: row.id)
+    return sorted((row for row in rows if row.state == OutboxState.SENDING), key=lambda r: r.id)
+
+
+def _stale(now: datetime) -> sa.ColumnElement[bool]:
+    """No longer worth sending at `now` (rows written before expiry existed never are)."""
+    return sa.and_(OutboxMessage.expires_at.is_not(None), OutboxMessage.expires_at <= now)
 
 
 # Outcomes are written once per message sent, so the statements are built once. Only a
@@ -202,7 +366,8 @@ def skip_blocked(session: Session, *, channel: str, account_id: str, error: str)
 def take_inbox(
     session: Session, *, channel: str, account_id: str, now: datetime
 ) -> list[tuple[dict, str]]:
-    """Messages waiting for this account (oldest first), now delivered: (content, language)."""
+    """Messages waiting for this account (oldest first), now delivered: (content, language).
+    Those no longer worth it are marked expired and left out."""
     rows = list(
         session.exec(
             select(OutboxMessage)
@@ -214,11 +379,16 @@ def take_inbox(
             .order_by(OutboxMessage.id)
         )
     )
+    delivered = []
     for row in rows:
+        if row.expires_at is not None and as_utc(row.expires_at) <= now:
+            row.state = OutboxState.EXPIRED
+            continue
         row.state = OutboxState.SENT
         row.sent_at = now
+        delivered.append((row.content, row.language))
     session.flush()
-    return [(row.content, row.language) for row in rows]
+    return delivered
 
 
 def batch_counts(session: Session, batch: str) -> Counter[str]:
@@ -257,7 +427,8 @@ _RELEASE_WAITING = sa.text(
 
 
 def release_waiting(session: Session, *, channel: str, account_id: str) -> int:
-    """The person wrote again (their window reopened): what waited for them goes now."""
+    """The person wrote again (their window reopened): what waited for them goes now,
+    oldest first (by when it was first due); the sender drops what is no longer worth it."""
     if channel not in WINDOW_CHANNELS:
         return 0
     return session.execute(
