@@ -30,6 +30,7 @@ from models import (
     RegistrationStatus,
 )
 from models.base import as_utc
+from models.db import lock_for_count
 
 # No 0/O, 1/I/L: codes are read aloud and typed from a phone screen.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -325,7 +326,7 @@ def register(
     waitlist_if_full: bool = False,
 ) -> RegisterResult:
     """Take a seat, or a place on the waitlist when asked; a cancelled row is reused."""
-    _lock(session, bimtek)
+    lock_for_count(session, bimtek)  # seats are counted, then taken
     existing = session.exec(
         select(BimtekRegistration).where(
             BimtekRegistration.session_id == bimtek.id, BimtekRegistration.ikm_id == ikm.id
@@ -365,10 +366,11 @@ def cancel_registration(
     session: Session, *, registration: BimtekRegistration, now: datetime, tz: ZoneInfo
 ) -> BimtekRegistration | None:
     """Cancel; a freed seat before the start goes to the first waiting. Returns who got it."""
+    bimtek = session.get(BimtekSession, registration.session_id)
+    lock_for_count(session, bimtek)  # the seats left and the first waiting are counted
+    session.refresh(registration)  # as it is now that no one else changes it
     if registration.status == RegistrationStatus.CANCELLED:
         return None
-    bimtek = session.get(BimtekSession, registration.session_id)
-    _lock(session, bimtek)
     freed = registration.status == RegistrationStatus.REGISTERED
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
@@ -657,15 +659,6 @@ def _to_utc(moment: datetime) -> datetime:
 
 def _iso(moment: datetime) -> str:
     return _to_utc(moment).isoformat()
-
-
-def _lock(session: Session, bimtek: BimtekSession) -> None:
-    # Seats are counted then taken: on PostgreSQL, lock the session row so two
-    # registrations cannot both take the last seat (SQLite serialises writers anyway).
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            select(BimtekSession.id).where(BimtekSession.id == bimtek.id).with_for_update()
-        )
 
 
 def _target_people(session: Session, bimtek: BimtekSession) -> list[int]:
