@@ -3,11 +3,13 @@
 Each rule is raced for ROUNDS rounds by RACERS threads, each with its own engine (its own
 connections, as `run` and the CLI have), released together by a barrier: the last bimtek
 seat, promotions from the waitlist, the daily cap of procurement calls, awards never above
-what is left of a need, and one offer per IKM per need.
+what is left of a need, and one offer per IKM per need. The last seat is raced by
+processes too, as two `run` processes (or `run` and the CLI) would.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -205,6 +207,39 @@ def test_the_last_seat_goes_to_exactly_one(engines: list[Engine]) -> None:
             bimtek_id = new_session(session, quota=1).id
         outcomes = race(racers, [take_seat(bimtek_id, ikm_id) for ikm_id in ikm_ids])
         assert sorted(outcomes) == ["full"] * (RACERS - 1) + ["registered"]
+        seated = [r for r in registrations(setup, bimtek_id) if r.status == "registered"]
+        assert len(seated) == 1
+
+
+def _take_seats(url: str, bimtek_ids: list[int], ikm_id: int, barrier) -> None:
+    """One process: its own engine, one try at each session's last seat, in step with the rest."""
+    engine = make_engine(url)
+    for bimtek_id in bimtek_ids:
+        barrier.wait(timeout=60)
+        with transaction(engine) as session:
+            take_seat(bimtek_id, ikm_id)(session)
+    engine.dispose()
+
+
+def test_the_last_seat_goes_to_exactly_one_across_processes(
+    database_url: str, engines: list[Engine]
+) -> None:
+    setup = engines[-1]
+    with transaction(setup) as session:
+        ikm_ids = [make_ikm(session).id for _ in range(RACERS)]
+        bimtek_ids = [new_session(session, quota=1).id for _ in range(ROUNDS)]
+    spawn = multiprocessing.get_context("spawn")  # nothing of this process's connections
+    barrier = spawn.Barrier(RACERS)
+    racers = [
+        spawn.Process(target=_take_seats, args=(database_url, bimtek_ids, ikm_id, barrier))
+        for ikm_id in ikm_ids
+    ]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(timeout=120)
+    assert [racer.exitcode for racer in racers] == [0] * RACERS
+    for bimtek_id in bimtek_ids:
         seated = [r for r in registrations(setup, bimtek_id) if r.status == "registered"]
         assert len(seated) == 1
 
