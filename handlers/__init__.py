@@ -98,7 +98,11 @@ DEEP_LINKS = {
 }
 
 # Commands followed by their answer in the same message.
-TEXT_COMMANDS = {"kebutuhan": "kebutuhan.cepat"}
+TEXT_COMMANDS = {
+    "kebutuhan": "kebutuhan.cepat",
+    "hadir": "bimtek.hadir",  # "hadir K7M2QX": the code the reminder calls "Kode hadir"
+    "absen": "bimtek.hadir",
+}
 
 # Flows with a condition of their own, checked on entry after the consent.
 GUARDS = {"kebutuhan": verified_guard}

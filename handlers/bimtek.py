@@ -237,7 +237,7 @@ def _on_mine(ctx: Context, chosen: str) -> Outcome:
     return Goto("bimtek.detail")
 
 
-# --- checking in at the venue with the session's code ----------------------------------
+# --- checking in: one's own attendance code, or the venue code --------------------------
 
 
 def _ask_code(ctx: Context) -> Reply:
@@ -245,16 +245,32 @@ def _ask_code(ctx: Context) -> Reply:
 
 
 async def _take_code(ctx: Context, incoming: Incoming) -> Outcome:
-    """The code the officer shows at the venue; attendance is recorded for this IKM."""
+    """The IKM's own attendance code or the venue code: attendance, marked as self check-in."""
     try:
         bimtek, _ = bimtek_service.self_check_in(
-            ctx.session, ikm=_profile(ctx), code=incoming.clean_text, now=ctx.now
+            ctx.session,
+            ikm=_profile(ctx),
+            code=incoming.clean_text,
+            now=ctx.now,
+            tz=ctx.settings.tz,
         )
     except bimtek_service.UnknownCode:
         return Retry(ctx.t("bimtek.checkin_unknown"))
     except bimtek_service.NotRegistered:
         return Finish(say=(Reply(ctx.t("bimtek.checkin_not_registered")),))
+    except bimtek_service.CheckInClosed as closed:
+        return Finish(say=(Reply(_closed_text(ctx, closed)),))
     return Finish(say=(Reply(ctx.t("bimtek.checked_in", title=bimtek.title)),))
+
+
+def _closed_text(ctx: Context, closed: bimtek_service.CheckInClosed) -> str:
+    if closed.too_early:
+        return ctx.t(
+            "bimtek.checkin_too_early",
+            title=closed.bimtek.title,
+            opens=_when(ctx, closed.opens_at),
+        )
+    return ctx.t("bimtek.checkin_over", title=closed.bimtek.title)
 
 
 BIMTEK = Flow(

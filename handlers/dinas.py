@@ -25,7 +25,7 @@ from bot.services import audience as audience_service
 from bot.services import bimtek as bimtek_service
 from handlers.bimtek import bimtek_text
 from handlers.company import sector_items, typed_sectors
-from models import Announcement, BimtekFields, BimtekSession
+from models import Announcement, AttendedVia, BimtekFields, BimtekSession
 from models.base import as_utc
 
 SECTION = "bimtek"
@@ -228,11 +228,19 @@ def _session_text(ctx: Context) -> str:
         lines.append(ctx.t("dinas.roster_empty"))
     for number, line in enumerate(roster, start=1):
         status = ctx.t(f"dinas.status.{line.status}")
-        mark = " ✓" if line.attended_at else ""
+        mark = _attended_mark(ctx, line)
         lines.append(f"{number}. {line.business_name} ({line.checkin_code}) {status}{mark}")
     if bimtek.status == "cancelled":
         lines.append(ctx.t("dinas.session_cancelled"))
     return "\n".join(lines)
+
+
+def _attended_mark(ctx: Context, line: bimtek_service.RosterLine) -> str:
+    if line.attended_at is None:
+        return ""
+    if line.attended_via == AttendedVia.SELF:
+        return f" ✓ ({ctx.t('dinas.checkin_via.self')})"
+    return " ✓"
 
 
 def _session_options(ctx: Context) -> list[Option]:
@@ -259,6 +267,7 @@ def _on_session(ctx: Context, chosen: str) -> Outcome:
             ctx.settings.tz,
             header=ctx.t("dinas.csv_header").split(","),
             status_label=lambda status: ctx.t(f"dinas.status.{status}"),
+            via_label=lambda via: ctx.t(f"dinas.checkin_via.{via}"),
         )
         document = Document(f"bimtek-{bimtek.id}.csv", csv_text.encode("utf-8"), "text/csv")
         return Goto("dinas.sesi", say=(Reply(ctx.t("dinas.csv_ready"), document=document),))

@@ -3,6 +3,7 @@
 from models.bimtek import (
     Announcement,
     AnnouncementStatus,
+    AttendedVia,
     BimtekFields,
     BimtekRegistration,
     BimtekSession,
@@ -37,6 +38,7 @@ from models.procurement import (
 __all__ = [
     "Announcement",
     "AnnouncementStatus",
+    "AttendedVia",
     "BimtekFields",
     "BimtekRegistration",
     "BimtekSession",

@@ -22,6 +22,11 @@ class RegistrationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class AttendedVia(StrEnum):
+    OFFICER = "officer"  # the officer typed the participant's code: seen at the venue
+    SELF = "self"  # the participant typed a code: where they were is not known
+
+
 class BimtekFields(SQLModel):
     title: str = Field(min_length=3, max_length=160)
     description: str | None = Field(default=None, max_length=1000)
@@ -43,7 +48,7 @@ class BimtekSession(BimtekFields, table=True):
     status: str = Field(default=BimtekStatus.OPEN, max_length=12, index=True)
     # Raised on every reschedule: reminder keys carry it, so they follow the new time.
     schedule_version: int = 1
-    # Sent by an IKM at the venue to check in by themselves.
+    # The venue code: shown at the session, typed by a participant to check in themselves.
     checkin_code: str = Field(max_length=12)
     created_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
@@ -61,10 +66,12 @@ class BimtekRegistration(SQLModel, table=True):
     ikm_id: int = Field(foreign_key="ikm_profile.id", index=True, ondelete="CASCADE")
     person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
     status: str = Field(max_length=12, index=True)
-    checkin_code: str = Field(max_length=8)  # shown to the IKM, entered by the officer
+    # The participant's attendance code ("kode hadir"): shown to the officer, or typed.
+    checkin_code: str = Field(max_length=8)
     registered_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     cancelled_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     attended_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    attended_via: str | None = Field(default=None, max_length=8)  # AttendedVia
 
 
 class AnnouncementStatus(StrEnum):

@@ -9,28 +9,53 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, SQLModel
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for `url`; SQLite files get WAL mode and foreign keys switched on."""
+    """An engine for `url`; SQLite files get WAL mode, foreign keys and BEGIN IMMEDIATE."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _configure_sqlite)
+        sa.event.listen(engine, "begin", _begin_immediate)
         return engine
     return sa.create_engine(url, echo=echo, pool_pre_ping=True)
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI objects
+    # The driver would begin a transaction only before an INSERT, UPDATE or DELETE, so
+    # what a transaction counted beforehand was read outside it. It begins nothing now;
+    # SQLAlchemy's "begin" does (below).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    # Every transaction takes SQLite's one write lock at its start (waiting up to the busy
+    # timeout for it), so what it counts stays true until it writes. A deferred BEGIN is
+    # not enough in WAL mode: two readers both count before either writes, and a reader
+    # that then writes fails at once (SQLITE_BUSY) if another wrote since it began.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock_for_count(session: Session, row: SQLModel) -> None:
+    """Re-read `row` locked until the transaction ends, before counting what hangs on it
+    (a session's seats, a need's awards and offers).
+
+    On PostgreSQL this is SELECT ... FOR UPDATE: a second writer waits here, then counts
+    what the first wrote. SQLite has no row locks (it ignores FOR UPDATE); there every
+    transaction already holds the database's write lock from its BEGIN IMMEDIATE.
+    """
+    session.flush()
+    session.refresh(row, with_for_update=True)
 
 
 @contextmanager

@@ -594,29 +594,49 @@ def test_officer_checks_in_by_participant_code(db, bimtek, clock):
     assert waiting.attended_at is None
 
 
-def test_self_check_in_with_the_session_code(db, bimtek, clock):
+def test_self_check_in_with_the_venue_code_or_ones_own(db, bimtek, clock):
     a, b, c = (make_ikm(db, name) for name in "ABC")
     register(db, bimtek, a, clock.now())
-    register(db, bimtek, b, clock.now())
+    own = register(db, bimtek, b, clock.now()).registration.checkin_code
     register(db, bimtek, c, clock.now(), waitlist_if_full=True)
     db.commit()
-    code = f" {bimtek.checkin_code.lower()} "
+    venue = f" {bimtek.checkin_code.lower()} "
+    opens = STARTS - timedelta(hours=2)  # 07:00 WIB, with the last reminder
+    closes = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)  # midnight WIB after the start
 
-    with pytest.raises(svc.UnknownCode):  # more than 12 hours before the start
-        svc.self_check_in(db, ikm=a, code=code, now=STARTS - timedelta(hours=13))
+    with pytest.raises(svc.CheckInClosed) as early:
+        svc.self_check_in(db, ikm=a, code=venue, now=opens - MINUTE, tz=WIB)
+    assert early.value.too_early and early.value.opens_at == opens
     with pytest.raises(svc.UnknownCode):
-        svc.self_check_in(db, ikm=a, code="WRONG9", now=STARTS)
+        svc.self_check_in(db, ikm=a, code="WRONG9", now=STARTS, tz=WIB)
+    with pytest.raises(svc.UnknownCode):  # another participant's code
+        svc.self_check_in(db, ikm=a, code=own, now=STARTS, tz=WIB)
 
-    found, registration = svc.self_check_in(db, ikm=a, code=code, now=STARTS - timedelta(hours=1))
+    found, registration = svc.self_check_in(db, ikm=a, code=venue, now=opens, tz=WIB)
     assert found.id == bimtek.id
-    assert registration.ikm_id == a.id
-    assert registration.attended_at.replace(tzinfo=UTC) == STARTS - timedelta(hours=1)
+    assert registration.ikm_id == a.id and registration.attended_via == "self"
+    assert registration.attended_at.replace(tzinfo=UTC) == opens
+    _, mine = svc.self_check_in(db, ikm=b, code=own.lower(), now=closes - MINUTE, tz=WIB)
+    assert mine.attended_via == "self"
     with pytest.raises(svc.NotRegistered):  # waitlisted
-        svc.self_check_in(db, ikm=c, code=code, now=STARTS)
+        svc.self_check_in(db, ikm=c, code=venue, now=STARTS, tz=WIB)
     with pytest.raises(svc.NotRegistered):
-        svc.self_check_in(db, ikm=make_ikm(db, "D"), code=code, now=STARTS)
-    with pytest.raises(svc.UnknownCode):  # more than 12 hours after
-        svc.self_check_in(db, ikm=b, code=code, now=STARTS + timedelta(hours=12, minutes=1))
+        svc.self_check_in(db, ikm=make_ikm(db, "D"), code=venue, now=STARTS, tz=WIB)
+    with pytest.raises(svc.CheckInClosed) as late:
+        svc.self_check_in(db, ikm=b, code=venue, now=closes, tz=WIB)
+    assert not late.value.too_early
+
+
+def test_the_officer_confirms_a_self_check_in_and_keeps_its_time(db, bimtek, clock):
+    a = make_ikm(db, "A")
+    seat = register(db, bimtek, a, clock.now()).registration
+    db.commit()
+    svc.self_check_in(db, ikm=a, code=seat.checkin_code, now=STARTS, tz=WIB)
+    confirmed = svc.check_in(db, bimtek=bimtek, code=seat.checkin_code, now=STARTS + MINUTE)
+    assert confirmed.attended_via == "officer"
+    assert confirmed.attended_at.replace(tzinfo=UTC) == STARTS
+    again = svc.self_check_in(db, ikm=a, code=seat.checkin_code, now=STARTS + MINUTE, tz=WIB)[1]
+    assert again.attended_via == "officer"  # typing it again takes nothing back
 
 
 # --- roster and the Dinas overview ----------------------------------------------------
@@ -635,6 +655,7 @@ def test_roster_order_and_csv(db, bimtek, clock):
     svc.cancel_registration(db, registration=cancelled, now=clock.now(), tz=WIB)  # C moves up
     codes = {row.ikm_id: row.checkin_code for row in db.exec(select(BimtekRegistration)).all()}
     svc.check_in(db, bimtek=bimtek, code=codes[c.id], now=STARTS - timedelta(minutes=30))
+    svc.self_check_in(db, ikm=a, code=codes[a.id], now=STARTS - timedelta(minutes=20), tz=WIB)
     db.commit()
 
     lines = svc.roster(db, bimtek=bimtek)
@@ -655,21 +676,23 @@ def test_roster_order_and_csv(db, bimtek, clock):
         "kode",
         "terdaftar",
         "hadir",
+        "dicatat oleh",
     )
-    rows = list(csv.reader(io.StringIO(
-        svc.roster_csv(lines, WIB, header=header, status_label=lambda status: status)
-    )))  # fmt: skip
+    rows = list(csv.reader(io.StringIO(svc.roster_csv(
+        lines, WIB, header=header, status_label=lambda status: status, via_label=str.upper
+    ))))  # fmt: skip
     phone_of = {ikm.id: db.get(Person, ikm.person_id).phone for ikm in (a, b, c, d)}
     assert rows == [
-        ["no", "usaha", "pemilik", "telepon", "kecamatan", "status", "kode", "terdaftar", "hadir"],
+        ["no", "usaha", "pemilik", "telepon", "kecamatan", "status", "kode", "terdaftar", "hadir",
+         "dicatat oleh"],
         ["1", "'=Boneka A", "Owner =Boneka A", phone_of[a.id], "Setu", "registered", codes[a.id],
-         "2026-11-22 10:00", ""],
+         "2026-11-22 10:00", "2026-11-25 08:40", "SELF"],
         ["2", "Kaos C", "Owner Kaos C", phone_of[c.id], "Sukawangi", "registered", codes[c.id],
-         "2026-11-22 10:10", "2026-11-25 08:30"],
+         "2026-11-22 10:10", "2026-11-25 08:30", "OFFICER"],
         ["3", "Sarung D", "Owner Sarung D", phone_of[d.id], "Sukawangi", "waitlisted",
-         codes[d.id], "2026-11-22 10:15", ""],
+         codes[d.id], "2026-11-22 10:15", "", ""],
         ["4", "Batik B", "Owner Batik B", phone_of[b.id], "Sukawangi", "cancelled", codes[b.id],
-         "2026-11-22 10:05", ""],
+         "2026-11-22 10:05", "", ""],
     ]  # fmt: skip
 
 

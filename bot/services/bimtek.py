@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from bot.services.outbox import enqueue, supersede
 from bot.services.outbox import withdraw as outbox_withdraw
 from models import (
+    AttendedVia,
     BimtekFields,
     BimtekRegistration,
     BimtekSession,
@@ -30,15 +31,16 @@ from models import (
     RegistrationStatus,
 )
 from models.base import as_utc
+from models.db import lock_for_count
 
 # No 0/O, 1/I/L: codes are read aloud and typed from a phone screen.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-SELF_CHECKIN_WINDOW = timedelta(hours=12)
 RECENT = timedelta(days=7)
 # H-1 falls at most ~40 hours before the start: later sessions have nothing due yet.
 REMINDER_HORIZON = timedelta(hours=48)
 H1_LOCAL_TIME = time(8, 0)
 H2H_LEAD = timedelta(hours=2)
+CHECKIN_OPENS = H2H_LEAD  # self check-in opens with the last reminder
 ACTIVE = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
 ROSTER_ORDER = {
     RegistrationStatus.REGISTERED: 0,
@@ -65,6 +67,18 @@ class NotRegistered(Exception):
     """The code is known but its registration is not a confirmed seat."""
 
 
+class CheckInClosed(Exception):
+    """The code is right, but checking in oneself is possible only within the window."""
+
+    def __init__(
+        self, bimtek: BimtekSession, window: tuple[datetime, datetime], now: datetime
+    ) -> None:
+        super().__init__(bimtek.id)
+        self.bimtek = bimtek
+        self.opens_at = window[0]
+        self.too_early = now < window[0]
+
+
 @dataclass
 class RegisterResult:
     outcome: Outcome
@@ -81,6 +95,7 @@ class RosterLine:
     checkin_code: str
     registered_at: datetime
     attended_at: datetime | None
+    attended_via: str | None  # AttendedVia; None for attendance recorded before it was kept
 
 
 # --- codes and small facts ------------------------------------------------------------
@@ -327,7 +342,7 @@ def register(
     waitlist_if_full: bool = False,
 ) -> RegisterResult:
     """Take a seat, or a place on the waitlist when asked; a cancelled row is reused."""
-    _lock(session, bimtek)
+    lock_for_count(session, bimtek)  # seats are counted, then taken
     existing = session.exec(
         select(BimtekRegistration).where(
             BimtekRegistration.session_id == bimtek.id, BimtekRegistration.ikm_id == ikm.id
@@ -367,10 +382,11 @@ def cancel_registration(
     session: Session, *, registration: BimtekRegistration, now: datetime, tz: ZoneInfo
 ) -> BimtekRegistration | None:
     """Cancel; a freed seat before the start goes to the first waiting. Returns who got it."""
+    bimtek = session.get(BimtekSession, registration.session_id)
+    lock_for_count(session, bimtek)  # the seats left and the first waiting are counted
+    session.refresh(registration)  # as it is now that no one else changes it
     if registration.status == RegistrationStatus.CANCELLED:
         return None
-    bimtek = session.get(BimtekSession, registration.session_id)
-    _lock(session, bimtek)
     freed = registration.status == RegistrationStatus.REGISTERED
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
@@ -508,6 +524,21 @@ def _enqueue_session_reminders(
 
 
 # --- check-in -------------------------------------------------------------------------
+# One code story. Each participant has an attendance code ("kode hadir"), told to them at
+# registration, on promotion and in every reminder. The officer types it: checked in by
+# the officer. The participant may type it (`hadir K7M2QX`, or `hadir` and then the code),
+# or the venue code shown at the session: checked in by themselves, marked so in the
+# roster and CSV, and only within the check-in window (someone sent the venue code at home
+# can use it only while the session runs, and is still marked as such).
+
+
+def checkin_window(bimtek: BimtekSession, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """When participants may check in themselves: from two hours before the start (the
+    last reminder) until the end of that day, local time; in UTC."""
+    starts_at = as_utc(bimtek.starts_at)
+    next_day = starts_at.astimezone(tz).date() + timedelta(days=1)
+    closes = datetime.combine(next_day, time(0), tzinfo=tz).astimezone(UTC)
+    return starts_at - CHECKIN_OPENS, closes
 
 
 def check_in(
@@ -522,48 +553,61 @@ def check_in(
     ).first()
     if registration is None:
         raise UnknownCode()
-    return _attend(session, registration, now)
+    return _attend(session, registration, now, via=AttendedVia.OFFICER)
 
 
 def self_check_in(
-    session: Session, *, ikm: IkmProfile, code: str, now: datetime
+    session: Session, *, ikm: IkmProfile, code: str, now: datetime, tz: ZoneInfo
 ) -> tuple[BimtekSession, BimtekRegistration]:
-    """An IKM at the venue sends the session's code (valid 12 hours either side of the start)."""
-    candidates = list(
-        session.exec(
-            select(BimtekSession).where(
-                BimtekSession.checkin_code == normalize_code(code),
-                BimtekSession.status == BimtekStatus.OPEN,
-                BimtekSession.starts_at >= now - SELF_CHECKIN_WINDOW,
-                BimtekSession.starts_at <= now + SELF_CHECKIN_WINDOW,
-            )
-        )
-    )
-    if not candidates:
-        raise UnknownCode()
-    found = session.exec(
+    """The IKM types its own attendance code or the venue code, within the window."""
+    typed = normalize_code(code)
+    rows = session.exec(
         select(BimtekRegistration, BimtekSession)
         .join(BimtekSession, BimtekSession.id == BimtekRegistration.session_id)
         .where(
-            BimtekRegistration.session_id.in_([bimtek.id for bimtek in candidates]),
             BimtekRegistration.ikm_id == ikm.id,
-            BimtekRegistration.status == RegistrationStatus.REGISTERED,
+            BimtekSession.status == BimtekStatus.OPEN,
+            sa.or_(BimtekRegistration.checkin_code == typed, BimtekSession.checkin_code == typed),
         )
-    ).first()
-    if found is None:
-        raise NotRegistered()
-    registration, bimtek = found
-    return bimtek, _attend(session, registration, now)
+    ).all()
+    if not rows:
+        raise NotRegistered() if _is_venue_code(session, typed) else UnknownCode()
+    now_open = [row for row in rows if _within(checkin_window(row[1], tz), now)]
+    if not now_open:
+        _, nearest = min(rows, key=lambda row: abs(as_utc(row[1].starts_at) - now))
+        raise CheckInClosed(nearest, checkin_window(nearest, tz), now)
+    now_open.sort(key=lambda row: row[0].status != RegistrationStatus.REGISTERED)
+    registration, bimtek = now_open[0]
+    return bimtek, _attend(session, registration, now, via=AttendedVia.SELF)
+
+
+def _is_venue_code(session: Session, typed: str) -> bool:
+    return (
+        session.exec(
+            select(BimtekSession.id).where(
+                BimtekSession.checkin_code == typed, BimtekSession.status == BimtekStatus.OPEN
+            )
+        ).first()
+        is not None
+    )
+
+
+def _within(window: tuple[datetime, datetime], now: datetime) -> bool:
+    opens, closes = window
+    return opens <= now < closes
 
 
 def _attend(
-    session: Session, registration: BimtekRegistration, now: datetime
+    session: Session, registration: BimtekRegistration, now: datetime, *, via: AttendedVia
 ) -> BimtekRegistration:
     if registration.status != RegistrationStatus.REGISTERED:
         raise NotRegistered()
     if registration.attended_at is None:
         registration.attended_at = now
-        session.flush()
+        registration.attended_via = via
+    elif via == AttendedVia.OFFICER:
+        registration.attended_via = via  # the officer has now seen them: confirmed
+    session.flush()
     return registration
 
 
@@ -592,6 +636,7 @@ def roster(session: Session, *, bimtek: BimtekSession) -> list[RosterLine]:
             checkin_code=registration.checkin_code,
             registered_at=as_utc(registration.registered_at),
             attended_at=as_utc(registration.attended_at),
+            attended_via=registration.attended_via,
         )
         for registration, ikm, person in ordered
     ]
@@ -603,10 +648,12 @@ def roster_csv(
     *,
     header: Sequence[str],
     status_label: Callable[[str], str],
+    via_label: Callable[[str], str],
 ) -> str:
     """The roster as CSV for a spreadsheet, times in local time ("YYYY-MM-DD HH:MM").
 
-    The words (column names, statuses) come from the caller, in the reader's language.
+    The words (column names, statuses, who checked in) come from the caller, in the
+    reader's language.
     """
     out = io.StringIO()
     writer = csv.writer(out)
@@ -623,6 +670,7 @@ def roster_csv(
                 line.checkin_code,
                 _local(line.registered_at, tz),
                 _local(line.attended_at, tz),
+                via_label(line.attended_via) if line.attended_via else "",
             )
         )
     return out.getvalue()
@@ -659,15 +707,6 @@ def _to_utc(moment: datetime) -> datetime:
 
 def _iso(moment: datetime) -> str:
     return _to_utc(moment).isoformat()
-
-
-def _lock(session: Session, bimtek: BimtekSession) -> None:
-    # Seats are counted then taken: on PostgreSQL, lock the session row so two
-    # registrations cannot both take the last seat (SQLite serialises writers anyway).
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            select(BimtekSession.id).where(BimtekSession.id == bimtek.id).with_for_update()
-        )
 
 
 def _target_people(session: Session, bimtek: BimtekSession) -> list[int]:

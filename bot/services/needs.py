@@ -145,8 +145,8 @@ def publish(
 def _hold_caps(session: Session, ikm_ids: list[int]) -> None:
     """Another need published at the same moment waits here until this one is saved, so
     both count each other's calls against the daily cap. Locked in id order: two
-    publishers never wait on each other in a circle. (SQLite holds its single write lock
-    from the need's insert on; FOR UPDATE is for PostgreSQL.)"""
+    publishers never wait on each other in a circle. (FOR UPDATE is for PostgreSQL; on
+    SQLite the transaction holds the one write lock from its BEGIN IMMEDIATE.)"""
     if ikm_ids:
         session.execute(
             select(IkmProfile.id)

@@ -28,6 +28,7 @@ from models import (
     Partnership,
     Person,
 )
+from models.db import lock_for_count
 
 # How the offers list weighs what a buyer compares (each scaled 0..1 among the offers).
 PRICE_WEIGHT = 0.45
@@ -61,6 +62,7 @@ def submit(
     now: datetime,
 ) -> tuple[Offer, bool]:
     """Make or change the IKM's one offer on a need; True when it is new."""
+    lock_for_count(session, need)  # one offer per IKM: looked for, then made
     if not is_open(need, now):
         raise NeedClosed()
     if fields.quantity > need.quantity:
@@ -99,6 +101,8 @@ def submit(
 
 
 def withdraw(session: Session, *, offer: Offer, need: Need, now: datetime) -> None:
+    lock_for_count(session, need)  # never withdrawn while it is being awarded
+    session.refresh(offer)
     if not is_open(need, now):
         raise NeedClosed()
     if offer.status != OfferStatus.ACTIVE:
@@ -261,6 +265,8 @@ def award(
 
     A second award of the same offer (a double tap) returns the first one unchanged.
     """
+    lock_for_count(session, need)  # what is left is counted, then awarded
+    session.refresh(offer)
     existing = partnership_of(session, offer)
     if existing is not None:
         return existing
@@ -335,6 +341,7 @@ def _exchange_contacts(
 
 def finish(session: Session, *, need: Need, now: datetime) -> int:
     """The company is done choosing: the need is awarded and the others are told politely."""
+    lock_for_count(session, need)  # the offers still open are listed, then answered
     if need.status not in (NeedStatus.OPEN, NeedStatus.CLOSED):
         raise NeedClosed()
     need.status = NeedStatus.AWARDED
