@@ -25,6 +25,7 @@ from bot.services import audience as audience_service
 from bot.services import bimtek as bimtek_service
 from handlers.bimtek import bimtek_text
 from handlers.company import sector_items, typed_sectors
+from handlers.summary import bimtek_name, sector_name
 from models import Announcement, AttendedVia, BimtekFields, BimtekSession
 from models.base import as_utc
 
@@ -114,7 +115,8 @@ def _describe_when(ctx: Context, iso: str) -> str:
 def _summary_text(ctx: Context) -> str:
     draft = ctx.section(SECTION)
     everyone = ctx.t("dinas.everyone")
-    sectors = ", ".join(draft.get("sectors") or []) or everyone
+    named = [sector_name(ctx, code) or code for code in draft.get("sectors") or []]
+    sectors = ", ".join(named) or everyone  # "Tekstil (13)", never a bare "13"
     kecamatan = ", ".join(draft.get("kecamatan") or []) or everyone
     lines = [
         f"{ctx.t('dinas.field.title')}: {draft.get('title')}",
@@ -157,7 +159,11 @@ def _on_summary(ctx: Context, chosen: str) -> Outcome:
     except bimtek_service.InvalidSchedule:
         return Goto("dinas.waktu", say=(Reply(ctx.t("dinas.when.past")),))
     return Finish(
-        say=(Reply(ctx.t("dinas.created", title=bimtek.title, code=bimtek.checkin_code)),)
+        say=(
+            Reply(
+                ctx.t("dinas.created", title=bimtek_name(bimtek.title), code=bimtek.checkin_code)
+            ),
+        )
     )
 
 

@@ -30,6 +30,12 @@ def contacts_hidden_notice(ctx: Context, text: str | None) -> str | None:
     return ctx.t("privacy.contact_hidden_why") if text and hidden in text else None
 
 
+def bimtek_name(title: str) -> str:
+    """ "Menjahit Boneka" -> "Bimtek Menjahit Boneka"; a title already saying so stays."""
+    first = title.split(maxsplit=1)[0].casefold() if title.strip() else ""
+    return title if first in {"bimtek", "bimbingan", "pelatihan", "training"} else f"Bimtek {title}"
+
+
 def describe_price(ctx: Context, price: list[int] | None, unit: str) -> str | None:
     if not price:
         return None
