@@ -213,7 +213,7 @@ def broadcast(
     ] = "all_ikm",
     value: Annotated[
         list[str] | None,
-        typer.Option(help="Sector code, kecamatan name or bimtek id (repeatable)."),
+        typer.Option(help="Sector code or name, kecamatan name or bimtek id (repeatable)."),
     ] = None,
 ) -> None:
     """Send an announcement from the command line, with a progress bar."""
@@ -222,11 +222,7 @@ def broadcast(
 
     settings = _settings(ctx)
     upgrade(settings.database.url)
-    target = {"kind": to, "values": list(value or [])} if value else {"kind": to}
-    try:
-        target = audience.validate(target)
-    except ValueError as invalid:
-        raise _fail(f"Audiens tidak valid: {invalid}") from None
+    target = _audience(to, list(value or []))
     from bot.runner import check_secrets
 
     try:
@@ -250,6 +246,46 @@ def broadcast(
         raise _fail(str(missing)) from None
     finally:
         bot.close()
+
+
+AUDIENCE_KINDS = ("all_ikm", "sector", "kecamatan", "companies", "bimtek")
+
+
+def _audience(kind: str, values: list[str]) -> dict:
+    """The audience as `audience.validate` takes it: sectors by code or by name ("tekstil",
+    "konveksi"), kecamatan by name as people write it ("cikbar"); problems said in Indonesian."""
+    from bot.services import audience
+
+    if kind not in AUDIENCE_KINDS:
+        raise _fail(
+            f"Audiens {kind!r} tidak dikenal. Pilih salah satu: {', '.join(AUDIENCE_KINDS)}."
+        )
+    if kind in audience.KINDS_WITH_VALUES and not values:
+        raise _fail(f"Audiens {kind!r} perlu --value (misalnya --value 14 atau --value tekstil).")
+    if kind not in audience.KINDS_WITH_VALUES and values:
+        raise _fail(f"Audiens {kind!r} tidak memakai --value.")
+    read = [_audience_value(kind, given) for given in values]
+    return audience.validate({"kind": kind, "values": read} if read else {"kind": kind})
+
+
+def _audience_value(kind: str, given: str) -> str:
+    from bot.core.understanding import Expect, Kind, Sense, read
+    from bot.reference import load_reference
+
+    reference = load_reference()
+    if kind == "sector":
+        sector = reference.find_sector(given)
+        if sector is None:
+            raise _fail(f"Bidang {given!r} tidak dikenal (contoh: 14, pakaian jadi, tekstil).")
+        return sector.code
+    if kind == "kecamatan":
+        place = read(given, Expect(Kind.PLACE), now=SystemClock().now())
+        if place.sense is not Sense.VALUE:
+            raise _fail(f"Kecamatan {given!r} tidak dikenal (contoh: Cikarang Utara, tamsel).")
+        return place.value
+    if not given.isascii() or not given.isdigit():
+        raise _fail(f"Nomor bimtek {given!r} harus angka (lihat menu Kelola bimtek).")
+    return given
 
 
 async def _broadcast_progress(bot, announcement_id: int) -> None:  # noqa: ANN001 - an App

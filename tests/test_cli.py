@@ -196,3 +196,26 @@ def test_broadcast_and_outbox_drain_from_the_command_line(config) -> None:
     assert first["text"] == "Pameran IKM di Jababeka"
     bad = sinergi(config, "broadcast", "--text", "x", "--to", "sector", "--value", "99")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_broadcast_takes_sector_and_kecamatan_names_and_says_problems_in_one_language(
+    config,
+) -> None:
+    assert sinergi(config, "demo-data").returncode == 0
+    sinergi(config, "chat", "--phone", "081200000001", lines=["menu"])
+    by_name = sinergi(
+        config, "broadcast", "--text", "Pameran boneka", "--to", "sector", "--value", "mainan"
+    )
+    assert by_name.returncode == 0, by_name.stderr
+    assert "Terkirim" in by_name.stderr
+    place = sinergi(config, "broadcast", "--text", "Info", "--to", "kecamatan", "--value", "cikbar")
+    assert place.returncode == 0, place.stderr
+    for args, said in (
+        (("--to", "sector", "--value", "roket"), "Bidang 'roket' tidak dikenal"),
+        (("--to", "kecamatan", "--value", "Jakarta"), "Kecamatan 'Jakarta' tidak dikenal"),
+        (("--to", "planet"), "Audiens 'planet' tidak dikenal"),
+        (("--to", "sector"), "perlu --value"),
+    ):
+        bad = sinergi(config, "broadcast", "--text", "x", *args)
+        assert bad.returncode == 2 and said in bad.stderr, bad.stderr
+        assert "unknown" not in bad.stderr and "Traceback" not in bad.stderr
