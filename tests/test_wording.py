@@ -4,6 +4,13 @@ by its name, never a bare code."""
 from __future__ import annotations
 
 from tests.test_procurement_flow import grant_officer
+from tests.test_procurement_rules import (
+    offer_on,
+    post_need,
+    press,
+    register_glove_makers,
+    verified_company,
+)
 
 OFFICER = "+6281100000002"
 
@@ -29,3 +36,20 @@ async def test_a_new_bimtek_is_named_once_and_its_sectors_by_name(app, chat_as) 
     await officer.tap("Simpan & umumkan")
     assert "Bimtek Menjahit Boneka dibuat dan diumumkan" in officer.text
     assert "Bimtek Bimtek" not in officer.text
+
+
+async def test_a_call_not_yet_delivered_is_withdrawn_when_the_need_is_fully_awarded(
+    app, chat_as
+) -> None:
+    company = await verified_company(app, chat_as)
+    first, second, _ = await register_glove_makers(chat_as)
+    need = await post_need(company)
+    await offer_on(first, need.id, "7.500", "5000")  # the first opens its call and offers all
+    await company.open()
+    await press(company, f"@penawaran:{need.id}", "Lihat penawaran")
+    await company.tap("1. Konveksi Tangan Terampil")
+    await company.tap("Pilih penawaran ini")
+    await company.tap("Semua (5.000)")
+    assert "Seluruh jumlah sudah terpenuhi" in company.text
+    replies = await second.open()  # the second never opened its call: it is gone
+    assert not any(reply.title == "Peluang baru untuk usaha Anda" for reply in replies)

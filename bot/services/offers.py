@@ -347,6 +347,8 @@ def finish(session: Session, *, need: Need, now: datetime) -> int:
     need.status = NeedStatus.AWARDED
     need.closed_at = need.closed_at or now
     company = session.get(Company, need.company_id)
+    # Calls not yet delivered (a WhatsApp window, a console inbox) are no longer true.
+    outbox.supersede(session, kind="need.closed", params=need_params(need, company))
     others = session.exec(
         select(Offer).where(Offer.need_id == need.id, Offer.status == OfferStatus.ACTIVE)
     ).all()
