@@ -102,6 +102,9 @@ def claim_due(
     so senders in several processes queue instead of reading the same rows. A row left
     in `sending` longer than `lease` belonged to a sender that died: it is taken again,
     so a crash loses nothing (and resends at most what was in flight).
+
+    A claim is not an attempt: `attempts` counts tries whose outcome was written, so a
+    sender killed again and again before it reached a message does not use up its tries.
     """
     due = sa.or_(
         sa.and_(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now),
@@ -118,7 +121,7 @@ def claim_due(
     claim = (
         sa.update(OutboxMessage)
         .where(OutboxMessage.id.in_(chosen.scalar_subquery()))
-        .values(state=OutboxState.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .values(state=OutboxState.SENDING, claimed_at=now)
         .returning(
             OutboxMessage.id,
             OutboxMessage.channel,
@@ -133,10 +136,12 @@ def claim_due(
 
 
 # Outcomes are written once per message sent, so the statements are built once. Only a
-# row still claimed is updated: a broadcast stopped meanwhile stays cancelled.
+# row still claimed is updated: a broadcast stopped meanwhile stays cancelled. Each one
+# counts the try it records.
 def _outcome(assignments: str) -> sa.TextClause:
     statement = sa.text(
-        f"UPDATE outbox_message SET {assignments} WHERE id = :id AND state = 'sending'"
+        f"UPDATE outbox_message SET attempts = attempts + 1, {assignments}"
+        " WHERE id = :id AND state = 'sending'"
     )
     if ":at" in assignments:
         statement = statement.bindparams(sa.bindparam("at", type_=sa.DateTime(timezone=True)))
