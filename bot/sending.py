@@ -125,7 +125,7 @@ class _Claimed:
     account_id: str
     content: dict
     language: str
-    attempts: int
+    attempts: int  # tries before this one
 
 
 @dataclass(frozen=True)
@@ -265,7 +265,7 @@ class OutboxSender:
 
     def _record(self, session: Session, outcome: _Outcome) -> None:
         message, delivery, now = outcome.message, outcome.delivery, outcome.at
-        message_id, attempts = message.message_id, message.attempts
+        message_id, attempt = message.message_id, message.attempts + 1
         match delivery.outcome:
             case "waiting" | "outside_window":
                 outbox_service.mark_waiting(session, message_id, error=delivery.error or "")
@@ -280,11 +280,11 @@ class OutboxSender:
                 )
             case "failed":
                 outbox_service.mark_failed(session, message_id, error=delivery.error or "")
-            case "retry" if attempts >= self.settings.max_attempts:
+            case "retry" if attempt >= self.settings.max_attempts:
                 outbox_service.mark_failed(session, message_id, error=f"gave up: {delivery.error}")
             case "retry":
                 # 0.5 s, 2 s, 8 s, 32 s, ... : a passing hiccup is retried at once.
-                wait = delivery.retry_after or min(300.0, 0.5 * 4 ** (attempts - 1))
+                wait = delivery.retry_after or min(300.0, 0.5 * 4 ** (attempt - 1))
                 outbox_service.mark_retry(
                     session,
                     message_id,

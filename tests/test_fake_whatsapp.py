@@ -674,3 +674,22 @@ async def test_other_messages_and_read_receipts(
     siti.read()
     await graph.idle()
     assert [s["status"] for s in bot.statuses()] == ["sent", "delivered", "read"]
+
+
+async def test_fail_every_refuses_every_nth_send_once_per_recipient(
+    graph: FakeWhatsApp, bot: Bot, wa: WhatsApp
+) -> None:
+    numbers = [f"62812000000{n}" for n in range(3)]
+    for number in numbers:
+        await graph.person(wa_id=number).send_text("halo")
+    graph.fail_every(2, 130429)
+    answers = []
+    for number in [numbers[0], numbers[1], numbers[1], numbers[1], numbers[2]]:
+        try:
+            await wa.send_message(to=number, text="pengumuman")
+            answers.append("ok")
+        except RateLimitHit as refused:
+            answers.append(refused.code)
+    # The 4th send is to the number refused at the 2nd: it goes, so a message gets through.
+    assert answers == ["ok", 130429, "ok", "ok", "ok"]
+    assert [len(graph.people[number].inbox) for number in numbers] == [1, 2, 1]

@@ -291,3 +291,19 @@ async def test_an_account_blocked_in_one_drain_is_tried_again_in_the_next(app, c
         session.exec(select(ChannelAccount)).one().blocked = False
     announce(app, ids, key="second")
     assert (await running.drain_once())["sent"] == 1
+
+
+async def test_kills_before_a_message_is_tried_do_not_use_up_its_attempts(app, clock) -> None:
+    """A sender killed again and again while a message waits its turn in a claimed batch:
+    its first real try that meets a 5xx is retried, not given up (a crash loses nothing)."""
+    announce(app, people(app, 2))
+    for _ in range(3):  # each time the first message is in flight, the second not yet tried
+        killed = RecordingTransport(hang_on_call=1)
+        await stop(await drain_until_hanging(app, killed, batch_size=2, max_attempts=3))
+        clock.advance(timedelta(seconds=61))  # the dead sender's lease runs out
+    flaky = RecordingTransport(script={"1001": [Delivery("retry", "502 Bad Gateway")]})
+    assert await sender(app, flaky, max_attempts=3).drain_once() == Counter(sent=1, retry=1)
+    assert states(app) == Counter({"sent": 1, "pending": 1})
+    clock.advance(timedelta(seconds=1))  # the first retry waits half a second
+    assert await sender(app, flaky, max_attempts=3).drain_once() == Counter(sent=1)
+    assert [account for account, _ in flaky.delivered] == ["1000", "1001"]

@@ -256,6 +256,9 @@ def claim_due(
     in `sending` longer than `lease` belonged to a sender that died: it is taken again,
     so a crash loses nothing (and resends at most what was in flight). A chosen row no
     longer worth sending (past `expires_at`) is marked expired instead, and not returned.
+
+    A claim is not an attempt: `attempts` counts tries whose outcome was written, so a
+    sender killed again and again before it reached a message does not use up its tries.
     """
     due = sa.or_(
         sa.and_(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now),
@@ -275,7 +278,6 @@ def claim_due(
         .values(
             state=sa.case((_stale(now), OutboxState.EXPIRED), else_=OutboxState.SENDING),
             claimed_at=now,
-            attempts=OutboxMessage.attempts + 1,
         )
         .returning(
             OutboxMessage.id,
@@ -297,10 +299,12 @@ def _stale(now: datetime) -> sa.ColumnElement[bool]:
 
 
 # Outcomes are written once per message sent, so the statements are built once. Only a
-# row still claimed is updated: a broadcast stopped meanwhile stays cancelled.
+# row still claimed is updated: a broadcast stopped meanwhile stays cancelled. Each one
+# counts the try it records.
 def _outcome(assignments: str) -> sa.TextClause:
     statement = sa.text(
-        f"UPDATE outbox_message SET {assignments} WHERE id = :id AND state = 'sending'"
+        f"UPDATE outbox_message SET attempts = attempts + 1, {assignments}"
+        " WHERE id = :id AND state = 'sending'"
     )
     if ":at" in assignments:
         statement = statement.bindparams(sa.bindparam("at", type_=sa.DateTime(timezone=True)))

@@ -40,6 +40,7 @@ The bot is configured with ``graph.base_url`` and the version and builds
 - Throughput: ``per_second`` (80) for the phone number -> 130429; per recipient
   ``pair_per_second`` (one per 6 s) with a burst of ``pair_burst`` -> 131056 (both HTTP 429).
 - ``graph.force_error(code)`` / ``graph.force_5xx()`` make the next sends fail;
+  ``graph.fail_every(nth, code)`` makes every nth send fail (once per recipient) from then on;
   ``graph.fail_delivery(wa_id, code=131026)`` makes deliveries to a person fail by webhook.
 
 Every accepted message goes to the person's ``inbox`` and produces ``sent`` and ``delivered``
@@ -388,6 +389,15 @@ class SentMessage:
     @property
     def failed(self) -> bool:
         return self.error is not None
+
+
+@dataclass
+class _PeriodicFault:
+    """``graph.fail_every``: every ``nth`` send answers ``error``, once per recipient."""
+
+    nth: int
+    error: GraphError
+    refused: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -806,6 +816,8 @@ class FakeWhatsApp:
         self._by_user_id: dict[str, FakePerson] = {}
         self._media: dict[str, _Media] = {}
         self._forced: list[tuple[GraphError, list[int]]] = []
+        self._periodic: list[_PeriodicFault] = []
+        self._send_count = 0
         self._global_bucket = TokenBucket(per_second, per_second) if per_second else None
         self._pair_buckets: dict[str, TokenBucket] = {}
         self._queue: list[_Pending] = []
@@ -935,6 +947,14 @@ class FakeWhatsApp:
         """The next ``times`` sends answer 500 (131000), 503 (131016) or another 5xx (code 1)."""
         code = {500: 131000, 503: 131016}.get(status, 1)
         self._forced.append((GraphError(code, status=status), [times]))
+
+    def fail_every(self, nth: int, code: int, *, status: int | None = None) -> None:
+        """From now on every ``nth`` send (counted over all sends, retries included) answers
+        this error, except to a recipient this rule refused before: faults spread through a
+        whole broadcast however often the bot restarts, and every message still gets through
+        within a few tries. ``fail_every(9, 130429)``, ``fail_every(13, 131000, status=500)``."""
+        assert nth >= 2, "every send failing would never let a message through"
+        self._periodic.append(_PeriodicFault(nth, GraphError(code, status=status)))
 
     def fail_delivery(
         self, wa_id: str, code: int | None = 131026, times: int | None = None
@@ -1192,6 +1212,7 @@ class FakeWhatsApp:
         if data.get("status") is not None:
             return self._mark_read(data)
         self._take_forced()
+        self._take_periodic(data)
         message = self._build_message(data)
         person, contact = self._recipient(data)
         outcome = self._outcome(person, message)
@@ -1210,6 +1231,15 @@ class FakeWhatsApp:
         for error, remaining in self._forced:
             if remaining[0] > 0:
                 remaining[0] -= 1
+                raise GraphError(error.code, error.details, status=error.status, title=error.title)
+
+    def _take_periodic(self, data: dict[str, Any]) -> None:
+        self._send_count += 1
+        recipient = str(data.get("to") or data.get("recipient") or "")
+        for fault in self._periodic:
+            if self._send_count % fault.nth == 0 and recipient not in fault.refused:
+                fault.refused.add(recipient)
+                error = fault.error
                 raise GraphError(error.code, error.details, status=error.status, title=error.title)
 
     def _mark_read(self, data: dict[str, Any]) -> dict[str, Any]:
