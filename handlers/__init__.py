@@ -87,6 +87,7 @@ COMMANDS = {
 # function picks the step when it depends on what happened since the message was sent.
 DEEP_LINKS = {
     "bimtek": "bimtek.detail",
+    "tidak_hadir": "bimtek.batal",
     "produk": "produk.daftar",
     "peluang": "peluang.detail",
     "daftar_peluang": "peluang.daftar",

@@ -97,7 +97,9 @@ def _bimtek_reminder(t: Translator, params: dict) -> Reply:
         title = t("notify.reminder_tomorrow")
     text = "\n".join([_bimtek_lines(t, params), t("bimtek.line.code", code=params["checkin_code"])])
     fields = {**_bimtek_fields(t, params), "code": params["checkin_code"]}
-    return Reply(text, title=title, fields=fields)
+    # Someone who cannot come frees the seat for the next on the waiting list, in one tap.
+    options = (Option(deep_link("tidak_hadir", params["id"]), t("notify.cannot_come")),)
+    return Reply(text, title=title, options=options, fields=fields)
 
 
 def _with_title(title_key: str, extra_key: str | None = None) -> Renderer:

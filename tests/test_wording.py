@@ -3,6 +3,14 @@ by its name, never a bare code."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from models import BimtekRegistration
+from scheduler.jobs import bimtek_reminders
+from tests.chat import register_ikm
+from tests.test_bimtek_flow import create_bimtek
 from tests.test_procurement_flow import grant_officer
 from tests.test_procurement_rules import (
     offer_on,
@@ -53,3 +61,23 @@ async def test_a_call_not_yet_delivered_is_withdrawn_when_the_need_is_fully_awar
     assert "Seluruh jumlah sudah terpenuhi" in company.text
     replies = await second.open()  # the second never opened its call: it is gone
     assert not any(reply.title == "Peluang baru untuk usaha Anda" for reply in replies)
+
+
+async def test_a_reminder_offers_cannot_come_which_frees_the_seat(app, chat_as, clock) -> None:
+    grant_officer(app)
+    maker = chat_as("+6281200000011")
+    await register_ikm(maker)
+    await create_bimtek(chat_as(OFFICER), reach=1)
+    await maker.open()
+    await maker.tap("Lihat dan daftar")
+    await maker.tap("Daftar")
+    clock.set(datetime(2026, 11, 25, 1, 0, tzinfo=UTC))  # the day before, 08:00 WIB
+    await bimtek_reminders(app)
+    replies = await maker.open()
+    [reminder] = [reply for reply in replies if reply.title == "Pengingat: bimtek besok"]
+    assert [option.label for option in reminder.options] == ["Tidak bisa hadir"]
+    await maker.tap("Tidak bisa hadir")
+    await maker.tap("Ya, batalkan")
+    with Session(app.database) as session:
+        [registration] = session.exec(select(BimtekRegistration)).all()
+    assert registration.status == "cancelled"
