@@ -73,14 +73,14 @@ async def running(settings: Settings):
             await asyncio.wait_for(task, timeout=15)
 
 
-async def hook_whatsapp(graph: FakeWhatsApp, port: int) -> str:
+async def hook_whatsapp(graph: FakeWhatsApp, port: int, verify_token: str = "verify-me") -> str:
     url = f"http://127.0.0.1:{port}/webhooks/whatsapp"
     for _ in range(200):  # until uvicorn listens (bounded)
         with contextlib.suppress(httpx.ConnectError):
-            if (await graph.verify(url, "verify-me", "ok"))[0] == 200:
+            if (await graph.verify(url, verify_token, "ok"))[0] == 200:
                 break
         await asyncio.sleep(0.05)
-    await graph.set_webhook(url, verify_token="verify-me")
+    await graph.set_webhook(url, verify_token=verify_token)
     return url
 
 
