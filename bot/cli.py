@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bot import logsafe
 from bot.app import build_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.clock import SystemClock
@@ -48,11 +49,17 @@ def _root(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
 ) -> None:
+    configure_logging(verbose=verbose)
+    ctx.obj = config
+
+
+def configure_logging(*, verbose: bool) -> None:
+    """Log lines to stderr, with every secret of the environment masked (libraries' too)."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    ctx.obj = config
+    logsafe.install(logsafe.known_secrets())
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -131,12 +138,15 @@ def demo(
 def run(ctx: typer.Context) -> None:
     """Run the bot's network channels and the scheduler (as configured in config.toml)."""
     from bot.config import MissingSecret
-    from bot.runner import NoChannelEnabled, serve
+    from bot.runner import AlreadyRunning, NoChannelEnabled, NothingLeftToServe, serve, sole_run
 
     settings = _settings(ctx)
-    upgrade(settings.database.url)
     try:
-        asyncio.run(serve(settings))
+        with sole_run(settings.database.url):
+            upgrade(settings.database.url)
+            asyncio.run(serve(settings))
+    except AlreadyRunning as running:
+        raise _fail(str(running)) from None
     except MissingSecret as missing:
         raise _fail(str(missing)) from None
     except NoChannelEnabled:
@@ -144,6 +154,8 @@ def run(ctx: typer.Context) -> None:
             "Tidak ada channel jaringan yang aktif di config.toml. "
             "Untuk mencoba di terminal: python -m bot chat"
         ) from None
+    except NothingLeftToServe as ended:
+        raise _fail(str(ended), code=1) from None
     except KeyboardInterrupt:
         pass
 

@@ -112,6 +112,8 @@ class TelegramSettings(BaseModel):
     # Public HTTPS address Telegram posts to in webhook mode (ending in /webhooks/telegram).
     webhook_url: str | None = None
     poll_timeout: int = Field(default=30, ge=0, le=50)
+    # First pause after a failed getUpdates (409 from a second poller, network); doubles to 60 s.
+    poll_retry_seconds: float = Field(default=1.0, gt=0, le=60)
     # Bounded retries when a send meets 429 or a network error.
     max_send_attempts: int = Field(default=5, ge=1, le=20)
 

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import uvicorn
+from sqlalchemy.engine import make_url
 
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel
@@ -79,8 +83,10 @@ async def started_channels(app: App) -> AsyncIterator[Channels]:
             engine=app.engine,
             catalog=app.catalog,
         )
-        await channels.telegram.start()
-        channels.transports["telegram"] = channels.telegram
+        if await _started(channels.telegram):
+            channels.transports["telegram"] = channels.telegram
+        else:
+            channels.telegram = None
     if settings.whatsapp.enabled:
         channels.whatsapp = WhatsAppChannel(
             settings=settings.whatsapp,
@@ -98,6 +104,21 @@ async def started_channels(app: App) -> AsyncIterator[Channels]:
             await channels.telegram.stop()
         if channels.whatsapp is not None:
             await channels.whatsapp.close()
+
+
+async def _started(telegram: TelegramChannel) -> bool:
+    """Telegram's start (getMe, the command menu); False, said once, when it fails.
+
+    A refused token or an unreachable API must not keep WhatsApp from being served.
+    """
+    try:
+        await telegram.start()
+    except Exception as error:
+        log.error("[telegram] could not start (%s): the Telegram channel stays off", error)
+        with contextlib.suppress(Exception):
+            await telegram.stop()
+        return False
+    return True
 
 
 def build_sender(app: App, transports: dict[str, Transport]) -> OutboxSender:
@@ -121,8 +142,87 @@ def build_sender(app: App, transports: dict[str, Transport]) -> OutboxSender:
     )
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run until `stop` is set (or the process is interrupted)."""
+@dataclass(frozen=True)
+class Part:
+    """One loop of `run`, supervised on its own: a failure stops this loop at most.
+
+    `run(stop)` returns when the part has ended for good (having logged why) and raises
+    when it failed and may be restarted. Parts that `serve_people` (a channel taking
+    messages in) are the reason the process runs; the others (sender, scheduler) serve them.
+    """
+
+    name: str
+    run: Callable[[asyncio.Event], Awaitable[None]]
+    serves_people: bool = False
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """The pause before a failed part starts again: doubling from `first` up to `cap`."""
+
+    first: float = 1.0
+    cap: float = 60.0
+
+    def wait(self, failures: int) -> float:
+        return min(self.cap, self.first * 2 ** max(failures - 1, 0))
+
+
+class NothingLeftToServe(Exception):
+    """Every channel of `run` has ended by itself: nothing is left to serve."""
+
+    def __init__(self) -> None:
+        super().__init__("run stopped: every channel has ended (the log says why)")
+
+
+class AlreadyRunning(Exception):
+    """Another `run` holds this SQLite database."""
+
+    def __init__(self, pid: str) -> None:
+        super().__init__(f"another `run` is already serving this database (pid {pid})")
+        self.pid = pid
+
+
+@contextlib.contextmanager
+def sole_run(database_url: str) -> Iterator[None]:
+    """On SQLite, one `run` per database file, held by a lock file beside it.
+
+    A second `run` would only fight the first for the Telegram token (409 on both) and
+    repeat its scheduler's and sender's work on a database that allows one writer at a
+    time. The lock dies with its process, also on kill -9. PostgreSQL is unaffected: there
+    several processes are the growth path.
+    """
+    database = _sqlite_file(database_url)
+    if database is None:
+        yield
+        return
+    lock_path = database.with_name(database.name + ".run.lock")
+    with open(lock_path, "a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            raise AlreadyRunning(lock.read().strip() or "unknown") from None
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
+        yield
+
+
+def _sqlite_file(database_url: str) -> Path | None:
+    url = make_url(database_url)
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+async def serve(
+    settings: Settings, stop: asyncio.Event | None = None, backoff: Backoff | None = None
+) -> None:
+    """Run until `stop` is set (or the process is interrupted).
+
+    NothingLeftToServe when every channel has ended by itself (a refused token, a port
+    taken); until then a failing part is restarted, and the others go on.
+    """
     if not enabled_channels(settings):
         raise NoChannelEnabled()
     check_secrets(settings)  # one clear line before anything starts
@@ -130,32 +230,94 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     app = build_app(settings)
     try:
         async with started_channels(app) as channels:
-            scheduler = build_scheduler(app) if settings.scheduler.enabled else None
-            if scheduler:
-                scheduler.start()
-            try:
-                await asyncio.gather(*_tasks(app, channels, stop))
-            finally:
-                stop.set()
-                if scheduler:
-                    scheduler.shutdown(wait=False)
+            await supervise(_parts(app, channels), stop, backoff or Backoff())
     finally:
         app.close()
 
 
-def _tasks(app: App, channels: Channels, stop: asyncio.Event) -> list[asyncio.Future]:
-    tasks = [asyncio.ensure_future(build_sender(app, channels.transports).run(stop))]
-    telegram_webhook = channels.telegram is not None and app.settings.telegram.mode == "webhook"
+async def supervise(parts: list[Part], stop: asyncio.Event, backoff: Backoff) -> None:
+    """Every part until `stop`; NothingLeftToServe once no part serving people is left."""
+    tasks = [
+        asyncio.create_task(_keep_running(part, stop, backoff), name=part.name) for part in parts
+    ]
+    serving = [task for task, part in zip(tasks, parts, strict=True) if part.serves_people]
+    channels_over = asyncio.ensure_future(_all_done(serving))
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({channels_over, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        channels_over.cancel()
+        stopped.cancel()
+        nothing_left = not stop.is_set()
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if nothing_left:
+        log.error("[run] no channel is left running: stopping the sender and the scheduler")
+        raise NothingLeftToServe()
+
+
+async def _all_done(tasks: list[asyncio.Task]) -> None:
+    if tasks:
+        await asyncio.wait(tasks)
+
+
+async def _keep_running(part: Part, stop: asyncio.Event, backoff: Backoff) -> None:
+    """Run `part`, starting it again after a failure, until it ends or `stop` is set."""
+    loop = asyncio.get_running_loop()
+    failures = 0
+    while not stop.is_set():
+        started = loop.time()
+        try:
+            await part.run(stop)
+        except Exception:
+            ran_well = loop.time() - started > backoff.cap
+            failures = 1 if ran_well else failures + 1
+            wait = backoff.wait(failures)
+            log.exception("[run] %s failed; starting it again in %.0f s", part.name, wait)
+            await _rest(wait, stop)
+            continue
+        if not stop.is_set():
+            log.warning("[run] %s has ended; the rest goes on", part.name)
+        return
+
+
+async def _rest(seconds: float, stop: asyncio.Event) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+def _parts(app: App, channels: Channels) -> list[Part]:
+    settings = app.settings
+    parts = [Part("outbox sender", build_sender(app, channels.transports).run)]
+    if settings.scheduler.enabled:
+        parts.append(Part("scheduler", lambda stop: _run_scheduler(app, stop)))
+    telegram_webhook = channels.telegram is not None and settings.telegram.mode == "webhook"
     if channels.telegram is not None and not telegram_webhook:
-        tasks.append(asyncio.ensure_future(channels.telegram.poll(stop)))
+        parts.append(Part("telegram polling", channels.telegram.poll, serves_people=True))
     wake_whatsapp = asyncio.Event()
     if channels.whatsapp is not None:
-        tasks.append(
-            asyncio.ensure_future(_whatsapp_worker(channels.whatsapp, wake_whatsapp, stop))
+        whatsapp = channels.whatsapp
+        parts.append(
+            Part("whatsapp worker", lambda stop: _whatsapp_worker(whatsapp, wake_whatsapp, stop))
         )
     if telegram_webhook or channels.whatsapp is not None:
-        tasks.append(asyncio.ensure_future(_serve_web(app, channels, wake_whatsapp.set, stop)))
-    return tasks
+        parts.append(
+            Part(
+                "web server",
+                lambda stop: _serve_web(app, channels, wake_whatsapp.set, stop),
+                serves_people=True,
+            )
+        )
+    return parts
+
+
+async def _run_scheduler(app: App, stop: asyncio.Event) -> None:
+    scheduler = build_scheduler(app)
+    scheduler.start()
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
 
 
 async def _whatsapp_worker(
@@ -190,23 +352,48 @@ async def _serve_web(app: App, channels: Channels, on_whatsapp_event, stop: asyn
         whatsapp=channels.whatsapp,
         on_whatsapp_event=on_whatsapp_event,
     )
+    # log_config=None: uvicorn's lines go through the root handlers, where secrets are masked.
     config = uvicorn.Config(
-        web, host=settings.server.host, port=settings.server.port, log_level="warning"
+        web,
+        host=settings.server.host,
+        port=settings.server.port,
+        log_level="warning",
+        log_config=None,
     )
     server = uvicorn.Server(config)
-    serving = asyncio.ensure_future(server.serve())
+    serving = asyncio.ensure_future(_listen(server))
     # Register the Telegram webhook only once we listen, so the first delivery finds us.
     while not server.started and not serving.done():
         await asyncio.sleep(0.05)
     if serving.done():
-        await serving  # it could not start (e.g. the port is taken): say why
+        if not serving.result():
+            log.error(
+                "[web] cannot listen on %s:%d (see the line above): webhooks are not served",
+                settings.server.host,
+                settings.server.port,
+            )
         return
     if telegram_secret:
         if settings.telegram.webhook_url:
             await channels.telegram.set_webhook(settings.telegram.webhook_url, telegram_secret)
         else:
             log.warning("[telegram] webhook_url is not set: register the webhook yourself")
-    await stop.wait()
+    await _either_done(serving, stop)
     server.should_exit = True
     with contextlib.suppress(asyncio.CancelledError):
         await serving
+
+
+async def _listen(server: uvicorn.Server) -> bool:
+    """Serve until told to exit; False when it could not start (uvicorn exits the process)."""
+    try:
+        await server.serve()
+    except SystemExit:
+        return False
+    return True
+
+
+async def _either_done(task: asyncio.Future, stop: asyncio.Event) -> None:
+    waiter = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()

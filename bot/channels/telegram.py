@@ -9,8 +9,10 @@ bot did not write escaped for HTML parse mode.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -27,7 +29,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+)
 from telegram.request import HTTPXRequest
 
 from bot.channels.render import split_text
@@ -239,38 +248,40 @@ class TelegramChannel:
     # --- receiving -------------------------------------------------------------------
 
     async def poll(self, stop: asyncio.Event) -> None:
-        """Long polling until `stop` is set; the engine drops updates handled before."""
+        """Long polling until `stop` is set; the engine drops updates handled before.
+
+        Returns early only when Telegram refuses the token (401/404): nothing else would
+        help. Another poller on the token (409) and network errors are waited out with a
+        growing pause, said once in the log when they start and once when they are over.
+        """
         await self._call(lambda: self.bot.delete_webhook(), what="deleteWebhook")
         offset: int | None = None
-        failures = 0
+        trouble = _PollTrouble(first_wait=self.settings.poll_retry_seconds)
         while not stop.is_set():
-            fetch = asyncio.ensure_future(
-                self.bot.get_updates(
-                    offset=offset,
-                    timeout=self.settings.poll_timeout,
-                    allowed_updates=ALLOWED_UPDATES,
-                )
-            )
-            waiter = asyncio.ensure_future(stop.wait())
-            done, _ = await asyncio.wait({fetch, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            if fetch not in done:
-                fetch.cancel()
-                break
             try:
-                updates = fetch.result()
+                updates = await _unless_stopped(
+                    self.bot.get_updates(
+                        offset=offset,
+                        timeout=self.settings.poll_timeout,
+                        allowed_updates=ALLOWED_UPDATES,
+                    ),
+                    stop,
+                )
             except RetryAfter as error:
-                await self._sleep(_seconds(error.retry_after))
+                await _rest(_seconds(error.retry_after), stop)
                 continue
             except InvalidToken:
-                log.error("Telegram refused the bot token (401): polling stops")
-                raise SendingStopped() from None
-            except NetworkError as error:
-                failures += 1
-                log.warning("getUpdates failed (%s); retrying", error)
-                await self._sleep(min(30.0, 0.5 * 2**failures))
+                log.error("[telegram] the bot token was refused (401/404): polling stops")
+                return
+            except Conflict as error:
+                await _rest(trouble.failed("conflict", _CONFLICT_LINE, error), stop)
                 continue
-            failures = 0
+            except NetworkError as error:
+                await _rest(trouble.failed("network", _NETWORK_LINE, error), stop)
+                continue
+            if updates is None:  # stopped while waiting
+                return
+            trouble.succeeded()
             for update in updates:
                 offset = update.update_id + 1
                 await self.process_update(update)
@@ -493,3 +504,65 @@ class _Undelivered(Exception):
 
 def _seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+# --- polling's patience ----------------------------------------------------------------------
+
+_CONFLICT_LINE = (
+    "[telegram] getUpdates answers 409 Conflict (%s): another process polls this bot token or "
+    "set a webhook; waiting and trying again, up to every %.0f s, without logging each try"
+)
+_NETWORK_LINE = (
+    "[telegram] getUpdates failed (%s); trying again, up to every %.0f s, without logging each try"
+)
+
+
+class _PollTrouble:
+    """Consecutive failed polls: the pause before the next, and one log line per episode."""
+
+    CAP = 60.0  # seconds between tries at most
+    QUIET = 600.0  # a kind of failure unseen this long is news again
+
+    def __init__(self, *, first_wait: float, now: Callable[[], float] = time.monotonic) -> None:
+        self.first_wait = first_wait
+        self.failures = 0
+        self._now = now
+        self._last_seen: dict[str, float] = {}
+        self._announced = False
+
+    def failed(self, kind: str, line: str, error: Exception) -> float:
+        """Count a failure, log it if it is news, and return the seconds to wait."""
+        self.failures += 1
+        now = self._now()
+        last = self._last_seen.get(kind)
+        if last is None or now - last > self.QUIET:
+            log.warning(line, error, self.CAP)
+            self._announced = True
+        else:
+            log.debug("[telegram] getUpdates failed again (%s)", error)
+        self._last_seen[kind] = now
+        return min(self.CAP, self.first_wait * 2 ** (self.failures - 1))
+
+    def succeeded(self) -> None:
+        if self._announced:
+            log.info("[telegram] getUpdates works again after %d failure(s)", self.failures)
+        self._announced = False
+        self.failures = 0
+
+
+async def _unless_stopped(call: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """The call's result, or None as soon as `stop` is set (the call is then cancelled)."""
+    fetch = asyncio.ensure_future(call)
+    waiter = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait({fetch, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    if fetch not in done:
+        fetch.cancel()
+        return None
+    return fetch.result()
+
+
+async def _rest(seconds: float, stop: asyncio.Event) -> None:
+    """Wait `seconds`, or less if `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -34,8 +34,10 @@ The test's side: ``api.user(...)`` gives a FakeUser whose ``send_text``, ``press
 ``reply_keyboard`` and ``next_message()`` show what the bot sent. ``api.calls``,
 ``api.answered_callbacks``, ``api.commands``, ``api.webhook``, ``api.webhook_deliveries``,
 ``api.count_429`` and ``api.wait_until(predicate)`` show the rest; ``api.force_429`` and
-``api.force_5xx`` make the next calls fail. Give conversation tests ``clock=ManualClock()``
-and ``user_pause=1.0`` so that each action of a person lets a second pass for the rate limits.
+``api.force_5xx`` make the next calls fail; ``api.force_conflict`` makes getUpdates answer
+409 as a second poller of the same token does, and ``api.force_garbage`` an HTML page, until
+``api.end_forced()``. Give conversation tests ``clock=ManualClock()`` and ``user_pause=1.0``
+so that each action of a person lets a second pass for the rate limits.
 
 Stricter than Telegram, on purpose and said so in the error text: a bare ``&`` that does not
 start ``&lt; &gt; &amp; &quot;`` or ``&#...;`` is refused (the Bot API documentation asks for
@@ -204,6 +206,13 @@ JSON_FIELDS = frozenset(
 
 # ---------------------------------------------------------------------------------------------
 # Errors
+
+
+GARBAGE_PAGE = "<html><body>502 from a proxy that answers 200</body></html>"
+
+
+class _Garbage(Exception):
+    """A forced answer that is not the Bot API's JSON."""
 
 
 class ApiError(Exception):
@@ -692,7 +701,7 @@ class SentMessage:
 
 @dataclass
 class _Forced:
-    kind: str  # "429" or "5xx"
+    kind: str  # "429", "5xx", "409" or "garbage"
     remaining: int
     methods: frozenset[str]
     retry_after: int = 1
@@ -1418,6 +1427,19 @@ class FakeTelegram:
         chosen = frozenset(methods) if methods is not None else SEND_METHODS
         self._forced.append(_Forced("5xx", times, chosen, status=status))
 
+    def force_conflict(self, times: int = 1) -> None:
+        """The next ``times`` getUpdates answer 409, as when another copy of the bot polls."""
+        self._forced.append(_Forced("409", times, frozenset({"getUpdates"})))
+
+    def force_garbage(self, times: int = 1, methods: Iterable[str] = ("getUpdates",)) -> None:
+        """The next ``times`` calls answer 200 with an HTML page, as a broken proxy would."""
+        self._forced.append(_Forced("garbage", times, frozenset(methods)))
+
+    def end_forced(self) -> None:
+        """Forced failures still pending are dropped: the API answers normally again."""
+        for forced in self._forced:
+            forced.remaining = 0
+
     async def wait_until(
         self, predicate: Callable[[], Any], timeout: float = 5.0, *, what: str | None = None
     ) -> Any:
@@ -1454,7 +1476,12 @@ class FakeTelegram:
             if entry is None:
                 raise ApiError(404, NOT_FOUND)
             params = await self._read_params(request)
-            self._check_forced(name)
+            try:
+                self._check_forced(name)
+            except _Garbage:
+                self.calls.append(Call(name, params.record(), 200, {}))
+                await self._notify()
+                return Response(GARBAGE_PAGE, media_type="text/html")
             result = entry[1](params)
             if asyncio.iscoroutine(result):
                 result = await result
@@ -1521,6 +1548,10 @@ class FakeTelegram:
                         f"Too Many Requests: retry after {forced.retry_after}",
                         {"retry_after": forced.retry_after},
                     )
+                if forced.kind == "409":
+                    raise ApiError(409, POLL_CONFLICT)
+                if forced.kind == "garbage":
+                    raise _Garbage()
                 raise ApiError(forced.status, HTTPStatus(forced.status).phrase)
 
     async def _notify(self) -> None:
