@@ -5,12 +5,14 @@ typing account's claim: it merges no one into it, and gives way when the owner p
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.config import WhatsAppTemplate
 from models import ChannelAccount, ConversationState, Person
+from models.db import make_engine, upgrade
 from tests.conftest import ADMIN_PHONE
-from tests.telegram_chat import onboard, press, telegram_bot
+from tests.telegram_chat import press, telegram_bot
 from tests.telegram_chat import say as tg_say
 from tests.whatsapp_chat import act, say, texts_since, whatsapp_bot
 
@@ -102,13 +104,18 @@ async def test_every_claimant_of_a_number_is_told_when_its_owner_writes(whatsapp
     assert sorted(p.phone or "" for p in people(whatsapp.app)) == ["", "", OWNER]
 
 
-async def test_a_shared_own_contact_on_telegram_proves_a_number_someone_typed(
+async def test_on_telegram_only_a_shared_own_contact_proves_a_number_someone_typed(
     whatsapp, app
 ) -> None:
     squatter = await squat(whatsapp)
     async with telegram_bot(app) as telegram:
         owner = telegram.api.user(777, "Pemilik", phone=OWNER)
-        await onboard(telegram, owner)
+        await tg_say(telegram, owner, "/start")
+        await press(telegram, owner, "Setuju")
+        await tg_say(telegram, owner, TYPED)  # typed on Telegram: no proof, asked for the card
+        assert owner.reply_keyboard_labels == ["Bagikan nomor HP"]
+        await owner.share_contact()
+        await telegram.pump()
         # Not "your data is now linked": the owner starts afresh, as a person of their own.
         assert owner.last_buttons == ["Saya pelaku IKM", "Saya perusahaan"]
     mine = person_of(app, "telegram", "777")
@@ -117,19 +124,6 @@ async def test_a_shared_own_contact_on_telegram_proves_a_number_someone_typed(
     seen = len(squatter.inbox)
     await whatsapp.deliver()
     assert DROPPED in texts_since(squatter, seen)
-
-
-async def test_on_telegram_a_typed_number_is_no_proof(app) -> None:
-    async with telegram_bot(app) as telegram:
-        user = telegram.api.user(778, "Tamu", phone="+6281299990000")
-        await tg_say(telegram, user, "/start")
-        await press(telegram, user, "Setuju")
-        await tg_say(telegram, user, TYPED)
-        assert user.reply_keyboard_labels == ["Bagikan nomor HP"]
-        await user.share_contact(phone=OWNER_WA_ID, user_id=999)  # someone else's card
-        await telegram.pump()
-        assert "nomor HP Anda sendiri" in user.last_text
-    assert [(p.phone, p.claimed_phone) for p in people(app)] == [(None, None)]
 
 
 async def test_the_console_operator_number_is_proven_and_takes_no_claimant(
@@ -153,7 +147,8 @@ async def test_an_officer_granted_by_phone_is_never_the_one_who_typed_it(whatsap
     await admin.say(TYPED)
     assert "sudah diberikan" in admin.text
     claimant = person_of(whatsapp.app, "whatsapp", squatter.user_id)
-    assert (claimant.role, claimant.phone, claimant.claimed_phone) == (None, None, None)
+    assert claimant.role is None
+    assert (claimant.phone, claimant.claimed_phone) == (None, None)
     # The real officer, writing later from the number, finds the role the Dinas gave them.
     officer = whatsapp.graph.person(wa_id=OWNER_WA_ID, name="Petugas")
     await act(whatsapp, officer.send_text("halo"))
@@ -161,3 +156,39 @@ async def test_an_officer_granted_by_phone_is_never_the_one_who_typed_it(whatsap
     seen = len(squatter.inbox)
     await whatsapp.deliver()
     assert DROPPED in texts_since(squatter, seen)
+
+
+def test_the_migration_turns_numbers_only_ever_typed_into_claims(tmp_path) -> None:
+    """Before this change a typed number was stored as proven: upgrading makes it a claim,
+    and keeps numbers that wrote themselves or that the Dinas stated (an officer by phone)."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0005")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        for person_id, phone in ((1, "+6281200000001"), (2, "+6281200000002"), (3, OWNER)):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO person (id, phone, language, created_at, last_active_at)"
+                    " VALUES (:id, :phone, 'id', :at, :at)"
+                ),
+                {"id": person_id, "phone": phone, "at": "2026-11-01 00:00:00"},
+            )
+        for person_id, external_id in ((1, "ID.1234"), (2, "6281200000002")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO channel_account (person_id, channel, external_id, blocked,"
+                    " created_at) VALUES (:id, 'whatsapp', :ext, false, :at)"
+                ),
+                {"id": person_id, "ext": external_id, "at": "2026-11-01 00:00:00"},
+            )
+    upgrade(url)
+    with engine.connect() as connection:
+        found = connection.execute(
+            sa.text("SELECT id, phone, claimed_phone FROM person ORDER BY id")
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in found] == [
+        (1, None, "+6281200000001"),
+        (2, "+6281200000002", None),
+        (3, OWNER, None),
+    ]
