@@ -192,3 +192,24 @@ def test_the_migration_turns_numbers_only_ever_typed_into_claims(tmp_path) -> No
         (2, "+6281200000002", None),
         (3, OWNER, None),
     ]
+
+
+async def test_a_username_only_user_whose_own_number_shows_later_stays_one_person(
+    whatsapp,
+) -> None:
+    """The business-scoped user id is WhatsApp's proof that it is the same account: the
+    number it typed, once it shows in the webhook, is proven for that same person."""
+    user = whatsapp.graph.person(wa_id=OWNER_WA_ID, name="Sendiri", has_phone=False)
+    await act(whatsapp, user.send_text("halo"))
+    await act(whatsapp, user.tap_button("Setuju"))
+    await act(whatsapp, user.send_text(TYPED))
+    await act(whatsapp, user.tap_button("Saya pelaku IKM"))
+    await say(whatsapp, user, "Siti Aminah")
+    user.has_phone = True  # they drop the username: the webhook carries the number again
+    await say(whatsapp, user, "Boneka Sendiri")
+    assert "bidang apa" in user.last_text  # the same registration goes on
+    [person] = people(whatsapp.app)
+    assert (person.phone, person.claimed_phone) == (OWNER, None)
+    seen = len(user.inbox)
+    await whatsapp.deliver()
+    assert DROPPED not in texts_since(user, seen)

@@ -80,24 +80,38 @@ def find_or_create(
     ).first()
     if found is not None:
         account, person = found
-        if person.phone is None and phone is not None:
-            person = link_phone(session, account=account, person=person, phone=phone, now=now)
     else:
-        person = find_by_phone(session, phone) if phone else None
+        # The same platform user under another address (a username-only WhatsApp user whose
+        # number now shows) is the same person; otherwise only a proven number finds one.
+        person = _person_of_platform_user(session, channel=channel, user_id=platform_user_id)
+        if person is None and phone:
+            person = find_by_phone(session, phone)
         if person is None:
-            person = Person(phone=phone, language=language, created_at=now, last_active_at=now)
+            person = Person(language=language, created_at=now, last_active_at=now)
             session.add(person)
             session.flush()
-            if phone:
-                _drop_claims(session, phone=phone, owner_id=person.id, now=now)
         account = ChannelAccount(
             person_id=person.id, channel=channel, external_id=external_id, created_at=now
         )
         session.add(account)
+    if person.phone is None and phone is not None:
+        person = link_phone(session, account=account, person=person, phone=phone, now=now)
     if platform_user_id and account.platform_user_id != platform_user_id:
         account.platform_user_id = platform_user_id
     _mark_active(account, person, now)
     return account, person
+
+
+def _person_of_platform_user(
+    session: Session, *, channel: str, user_id: str | None
+) -> Person | None:
+    if not user_id:
+        return None
+    return session.exec(
+        select(Person)
+        .join(ChannelAccount, ChannelAccount.person_id == Person.id)
+        .where(ChannelAccount.channel == channel, ChannelAccount.platform_user_id == user_id)
+    ).first()
 
 
 def _mark_active(account: ChannelAccount, person: Person, now: datetime) -> None:
