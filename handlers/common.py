@@ -53,7 +53,8 @@ def home(ctx: Context) -> str:
     """Welcome and consent first, then the role choice, then the main menu."""
     if not consented(ctx):
         return "mulai.setuju"
-    if ctx.person.phone is None:  # a Telegram account: its number comes by sharing the contact
+    # A Telegram account shares its contact; a username-only WhatsApp account types its number.
+    if ctx.person.phone is None and ctx.person.claimed_phone is None:
         return "mulai.kontak"
     if ctx.person.role is None and "admin" not in ctx.roles:
         return "mulai.peran"

@@ -313,6 +313,14 @@ def _company_waiting(t: Translator, params: dict) -> Reply:
     )
 
 
+def _claim_dropped(t: Translator, params: dict) -> Reply:
+    """A number the person typed was proven by its owner (the claimant typed it: theirs to see)."""
+    fields = {"phone": format_phone(params["phone"])}
+    return Reply(
+        t("identity.claim_dropped_text", **fields), title=t("identity.claim_dropped"), fields=fields
+    )
+
+
 RENDERERS: dict[str, Renderer] = {
     "company.waiting": _company_waiting,
     "company.verified": lambda t, p: _company_decision(t, p, "company_verified"),
@@ -337,6 +345,7 @@ RENDERERS: dict[str, Renderer] = {
     "bimtek.rescheduled": _with_title("notify.bimtek_rescheduled"),
     "bimtek.cancelled": _with_title("notify.bimtek_cancelled"),
     "bimtek.closed_waitlist": _with_title("notify.bimtek_closed_waitlist"),
+    "identity.claim_dropped": _claim_dropped,
 }
 
 

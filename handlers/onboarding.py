@@ -70,11 +70,13 @@ async def _take_contact(ctx: Context, incoming: Incoming) -> Outcome:
         phone = parse_phone(incoming.clean_text)
         if phone is None:
             return Retry(ctx.t("admin.phone.invalid"))
-        # A typed number proves nothing: it may never open someone else's data or role.
-        taken = accounts.find_by_phone(ctx.session, phone)
-        if (taken is not None and taken.id != ctx.person.id) or phone in ctx.settings.app.admins:
+        # A typed number proves nothing: it stays the person's claim, never opens someone
+        # else's data or role, and gives way when the number's owner writes from it.
+        if phone in ctx.settings.app.admins or not accounts.claim_phone(
+            ctx.session, person=ctx.person, phone=phone
+        ):
             return Retry(ctx.t("onboarding.contact.taken"))
-        return _link(ctx, phone)
+        return Enter(HOME, say=(_reply(ctx, "onboarding.contact.thanks"),))
     contact = incoming.contact
     if contact is None:
         return Retry(ctx.t("onboarding.contact.ask"))
@@ -87,7 +89,10 @@ async def _take_contact(ctx: Context, incoming: Incoming) -> Outcome:
 
 
 def _link(ctx: Context, phone: str) -> Outcome:
-    linked = accounts.link_phone(ctx.session, account=ctx.account, person=ctx.person, phone=phone)
+    """A proven number: the account joins whoever holds it, or the person gets it."""
+    linked = accounts.link_phone(
+        ctx.session, account=ctx.account, person=ctx.person, phone=phone, now=ctx.now
+    )
     if linked.id != ctx.person.id:
         # Registered before from another channel: this account now leads to that person.
         return Finish(say=(_reply(ctx, "onboarding.contact.linked_existing"),), show_menu=False)

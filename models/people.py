@@ -14,7 +14,13 @@ class Person(SQLModel, table=True):
     """One person is one phone number, whatever channel they write from."""
 
     id: int | None = Field(default=None, primary_key=True)
+    # Only a proven number (it wrote on WhatsApp, or its own contact was shared on Telegram),
+    # the operator's console, or the Dinas's own statement (an officer added by phone).
     phone: str | None = Field(default=None, unique=True, max_length=20)
+    # A number the person typed (a WhatsApp user known only by a username): their claim, never
+    # proof. Nothing is looked up, merged or shown to others by it; it is dropped when the
+    # number's owner proves it.
+    claimed_phone: str | None = Field(default=None, max_length=20, index=True)
     name: str | None = Field(default=None, max_length=120)
     language: str = Field(default="id", max_length=5)
     # ikm, company or dinas; admins are named in configuration, not here.

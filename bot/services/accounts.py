@@ -70,28 +70,48 @@ def find_or_create(
     language: str,
     platform_user_id: str | None = None,
 ) -> tuple[ChannelAccount, Person]:
-    """The account and its person; a known phone links a new account to an existing person."""
+    """The account and its person; a known phone links a new account to an existing person.
+
+    `phone` must be proven by the channel (the number itself wrote on WhatsApp; the operator's
+    console): only such a number is looked up, and claims typed by others on it are dropped.
+    """
     found = session.execute(
         _ACCOUNT_WITH_PERSON, {"channel": channel, "external_id": external_id}
     ).first()
     if found is not None:
         account, person = found
-        if person.phone is None and phone is not None:
-            person = link_phone(session, account=account, person=person, phone=phone)
     else:
-        person = find_by_phone(session, phone) if phone else None
+        # The same platform user under another address (a username-only WhatsApp user whose
+        # number now shows) is the same person; otherwise only a proven number finds one.
+        person = _person_of_platform_user(session, channel=channel, user_id=platform_user_id)
+        if person is None and phone:
+            person = find_by_phone(session, phone)
         if person is None:
-            person = Person(phone=phone, language=language, created_at=now, last_active_at=now)
+            person = Person(language=language, created_at=now, last_active_at=now)
             session.add(person)
             session.flush()
         account = ChannelAccount(
             person_id=person.id, channel=channel, external_id=external_id, created_at=now
         )
         session.add(account)
+    if person.phone is None and phone is not None:
+        person = link_phone(session, account=account, person=person, phone=phone, now=now)
     if platform_user_id and account.platform_user_id != platform_user_id:
         account.platform_user_id = platform_user_id
     _mark_active(account, person, now)
     return account, person
+
+
+def _person_of_platform_user(
+    session: Session, *, channel: str, user_id: str | None
+) -> Person | None:
+    if not user_id:
+        return None
+    return session.exec(
+        select(Person)
+        .join(ChannelAccount, ChannelAccount.person_id == Person.id)
+        .where(ChannelAccount.channel == channel, ChannelAccount.platform_user_id == user_id)
+    ).first()
 
 
 def _mark_active(account: ChannelAccount, person: Person, now: datetime) -> None:
@@ -148,19 +168,25 @@ def set_language(session: Session, person: Person, language: str) -> None:
 
 
 def find_by_phone(session: Session, phone: str) -> Person | None:
+    """The person whose number this is, proven (or stated by the Dinas); never a mere claim."""
     return session.exec(select(Person).where(Person.phone == phone)).first()
 
 
-def link_phone(session: Session, *, account: ChannelAccount, person: Person, phone: str) -> Person:
+def link_phone(
+    session: Session, *, account: ChannelAccount, person: Person, phone: str, now: datetime
+) -> Person:
     """Give `person` (reached through `account`) the phone number they proved is theirs.
 
     When someone already holds that number (registered from another channel), the
     account moves to that person, who keeps their data; the empty newcomer is removed.
+    Anyone else who only typed the number loses the claim and is told.
     """
     existing = find_by_phone(session, phone)
     if existing is None or existing.id == person.id:
         person.phone = phone
+        person.claimed_phone = None
         session.flush()
+        _drop_claims(session, phone=phone, owner_id=person.id, now=now)
         return person
     account.person_id = existing.id
     _carry_consents(session, source=person, target=existing)
@@ -168,6 +194,41 @@ def link_phone(session: Session, *, account: ChannelAccount, person: Person, pho
     if not has_profile(session, person):
         delete_person(session, person)
     return existing
+
+
+def claim_phone(session: Session, *, person: Person, phone: str) -> bool:
+    """Keep a typed number as the person's unproven claim; False when it is someone's already.
+
+    A claim links nothing and finds no one: the number's owner, writing from it later, gets
+    a person of their own (and the claim is dropped, see `_drop_claims`).
+    """
+    holder = find_by_phone(session, phone)
+    if holder is not None and holder.id != person.id:
+        return False
+    if holder is None:
+        person.claimed_phone = phone
+    return True
+
+
+CLAIM_DROPPED = "identity.claim_dropped"
+
+
+def _drop_claims(session: Session, *, phone: str, owner_id: int, now: datetime) -> None:
+    """The number now belongs to `owner_id`: whoever only typed it loses the claim, and is told."""
+    claimants = session.exec(
+        select(Person).where(Person.claimed_phone == phone, Person.id != owner_id)
+    ).all()
+    for claimant in claimants:
+        claimant.claimed_phone = None
+        outbox.enqueue(
+            session,
+            person_id=claimant.id,
+            key=f"identity:{claimant.id}:claim_dropped:{phone}:{now.isoformat()}",
+            template=CLAIM_DROPPED,
+            params={"phone": phone},
+            now=now,
+        )
+    session.flush()
 
 
 def _carry_consents(session: Session, *, source: Person, target: Person) -> None:
@@ -226,7 +287,10 @@ def has_consented(session: Session, person: Person, text_version: str) -> bool:
 
 
 def grant_dinas(session: Session, *, phone: str, now: datetime, language: str) -> Person:
-    """Give the Dinas role to the person with `phone`, creating them if they never wrote."""
+    """Give the Dinas role to the person with `phone`, creating them if they never wrote.
+
+    Only a registered number is found: someone who merely typed it is not the officer.
+    """
     person = find_by_phone(session, phone)
     if person is None:
         person = Person(phone=phone, language=language, created_at=now, last_active_at=now)
@@ -235,6 +299,8 @@ def grant_dinas(session: Session, *, phone: str, now: datetime, language: str) -
         raise RoleConflict(person.role)
     person.role = "dinas"
     session.flush()
+    # The Dinas states whose number this is: a claim someone typed on it gives way.
+    _drop_claims(session, phone=phone, owner_id=person.id, now=now)
     return person
 
 

@@ -272,7 +272,9 @@ def _candidates(session: Session, ikm_ids: list[int], active_since: datetime) ->
         .outerjoin(Product, Product.ikm_id == IkmProfile.id)
         .where(
             IkmProfile.id.in_(ikm_ids),
-            Person.phone.is_not(None),
+            # A typed, unproven number is enough to be matched (the chat reaches them); it is
+            # never shown to the company, which sees no number for them.
+            sa.or_(Person.phone.is_not(None), Person.claimed_phone.is_not(None)),
             Person.last_active_at >= active_since,
             reachable,
         )

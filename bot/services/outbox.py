@@ -72,6 +72,9 @@ REACH: dict[str, Reach] = {
     "bimtek.closed_waitlist": Reach(
         worth=3 * DAY, until="starts_at", subject="bimtek:{id}", template=False
     ),
+    # The claimant typed a number someone else proved: they hear it when they next write,
+    # the only time the chat can ask them for their own number again.
+    "identity.claim_dropped": Reach(worth=30 * DAY, template=False),
     "company.waiting": Reach(
         worth=30 * DAY, subject="company:{id}", replaces=frozenset({"company.waiting"})
     ),
