@@ -4,6 +4,7 @@ deadline, closing, cancelling, the offers, questions, awards.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from bot.core.flow import Again, Context, Finish, Flow, Goto, Outcome, Retry, Step
@@ -29,6 +30,7 @@ from bot.parsing.numbers import (
 from bot.reference import load_reference
 from bot.services import companies, needs, offers
 from handlers.company import sector_items
+from handlers.parties import ikm_name
 from handlers.reasons import describe_reasons, group_text
 from handlers.summary import sector_name
 from models import CompanyStatus, Need, NeedFields, NeedStatus, OfferStatus
@@ -637,7 +639,8 @@ def _confirm_step(name: str, question: str, act, done: str) -> Step:  # noqa: AN
 
 def _offer_views(ctx: Context) -> list[offers.OfferView]:
     need = _chosen_need(ctx)
-    return offers.offers_for(ctx.session, need) if need else []
+    views = offers.offers_for(ctx.session, need) if need else []
+    return [replace(view, business_name=ikm_name(ctx, view.business_name)) for view in views]
 
 
 def offer_line(ctx: Context, view: offers.OfferView, need: Need) -> str:
