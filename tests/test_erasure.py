@@ -6,6 +6,7 @@ it matters."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
@@ -13,6 +14,8 @@ from sqlmodel import Session, SQLModel, select
 from bot.config import WhatsAppTemplate
 from bot.services import erasure
 from models import (
+    BimtekRegistration,
+    BimtekSession,
     Company,
     DeliveryStatus,
     IkmProfile,
@@ -24,6 +27,7 @@ from models import (
 )
 from tests.chat import register_company, register_ikm
 from tests.procurement_cast import COMPANY, GLOVES_A, GLOVES_B, QUICK_NEED
+from tests.test_bimtek_flow import OFFICER, create_bimtek
 from tests.test_procurement_flow import (
     grant_officer,
     make_offer,
@@ -206,3 +210,35 @@ async def test_whatsapp_bodies_and_statuses_of_the_person_go_at_once(app, chat_a
     # Only the farewell's own delivery statuses came after the deletion: no message, no name.
     assert all(not messages_in(body) and "Siti" not in json.dumps(body) for body in mentioning)
     assert any("Budi" in json.dumps(body) for body in bodies)  # others' bodies are theirs
+
+
+async def test_an_attendance_stays_for_the_dinas_under_the_anonymised_label(
+    app, chat_as, clock
+) -> None:
+    chat = chat_as(GLOVES_A.phone)
+    await register_ikm(chat, business="Boneka Hadir Selalu")
+    grant_officer(app)
+    officer = chat_as(OFFICER)
+    await create_bimtek(officer, reach=1)
+    await chat.open()
+    await chat.tap("Lihat dan daftar")
+    await chat.tap("Daftar")
+    with Session(app.database) as session:
+        code = session.exec(select(BimtekSession)).one().checkin_code
+    clock.set(datetime(2026, 11, 26, 2, 0, tzinfo=UTC))  # 09:00 WIB, at the venue
+    await chat.say("hadir")
+    await chat.say(code)
+    assert "sudah tercatat" in chat.text
+
+    await erase(chat)
+
+    with Session(app.database) as session:
+        [attended] = session.exec(select(BimtekRegistration)).all()
+    assert attended.person_id is None and attended.attended_at is not None
+    assert rows_holding(app, ["Boneka Hadir Selalu", *phone_forms(GLOVES_A.phone)]) == []
+    await officer.say("bimtek")
+    await officer.tap("Bimtek Menjahit Boneka")
+    assert f"1. {ERASED_IKM} (" in officer.text and "✓" in officer.text
+    await officer.tap("Unduh daftar (CSV)")
+    [document] = [reply.document for reply in officer.last if reply.document]
+    assert ERASED_IKM in document.content.decode("utf-8")
