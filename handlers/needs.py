@@ -729,7 +729,8 @@ def _offer_prompt(ctx: Context) -> Reply:
     lines.append(
         ctx.t("need.offer.total", total=format_rupiah(offer.price_per_unit * offer.quantity))
     )
-    options = [Option("ask", ctx.t("need.offer.ask"))]
+    # An IKM that erased its data has no one left to answer.
+    options = [Option("ask", ctx.t("need.offer.ask"))] if offer.person_id is not None else []
     if offer.status == OfferStatus.ACTIVE:
         key = "need.offer.unshortlist" if offer.shortlisted else "need.offer.shortlist"
         options.append(Option("shortlist", ctx.t(key)))
@@ -746,7 +747,7 @@ async def _on_offer(ctx: Context, incoming: Incoming) -> Outcome:
     chosen = incoming.option_id
     if view is None or chosen == BACK:
         return Goto("kebutuhanku.penawaran")
-    if chosen == "ask":
+    if chosen == "ask" and view.offer.person_id is not None:
         return Goto("kebutuhanku.tanya")
     if chosen == "shortlist" and view.offer.status == OfferStatus.ACTIVE:
         offers.toggle_shortlist(ctx.session, offer=view.offer)

@@ -136,6 +136,9 @@ async def test_an_awarded_ikm_erases_itself_and_the_partnership_stays_anonymised
     await company.tap("sarung tangan kerja katun")
     await company.tap("Lihat penawaran")
     assert f"{ERASED_IKM} ✅" in company.text and GLOVES_B.business in company.text
+    await company.tap(f"1. {ERASED_IKM}")
+    assert "Tanya IKM" not in company.options  # no one is left to answer
+    await company.tap("Semua penawaran")
     inbox = "\n".join(reply.text for reply in await company.open())
     assert GLOVES_A.business not in inbox
 
