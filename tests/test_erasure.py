@@ -161,6 +161,10 @@ async def test_an_ikm_with_an_open_offer_erases_itself_and_the_company_is_told(
 
 async def test_a_company_erases_itself_and_offers_and_decisions_stay(app, chat_as) -> None:
     company, first, second = await post_need_and_collect_offers(app, chat_as)
+    await company.tap("Lihat penawaran")
+    await company.tap(f"1. {GLOVES_A.business}")
+    await company.tap("Tanya IKM")
+    await company.say("Bisa kirim contoh dulu?")
 
     await erase(company)
 
@@ -178,11 +182,15 @@ async def test_a_company_erases_itself_and_offers_and_decisions_stay(app, chat_a
 
     for maker in (first, second):
         inbox = await maker.open()
-        assert any(
-            ERASED_COMPANY in reply.text or "dibatalkan" in (reply.title or "") for reply in inbox
-        )
-        await maker.say("peluang")
-        assert "PT Sinar Otomotif" not in maker.text
+        assert any(reply.title == "Kebutuhan ini dibatalkan perusahaan" for reply in inbox)
+        assert any(ERASED_COMPANY in reply.text for reply in inbox)
+        assert not any("PT Sinar Otomotif" in reply.text for reply in inbox)
+    await first.tap("Jawab")  # a question asked before the company left
+    await first.say("Bisa, Pak")
+    assert "Jawaban terkirim" in first.text
+    assert rows_holding(app, company_traces) == []
+    await first.say("peluang")
+    assert "PT Sinar Otomotif" not in first.text
 
 
 async def test_whatsapp_bodies_and_statuses_of_the_person_go_at_once(app, chat_as) -> None:
