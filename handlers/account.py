@@ -13,6 +13,7 @@ from bot.parsing.identity import format_phone
 from bot.services import accounts
 from bot.services import bimtek as bimtek_service
 from bot.services import ikm as ikm_service
+from handlers.parties import erasure_labels
 from handlers.summary import company_summary, ikm_summary, product_summary
 
 DELETE = "delete"
@@ -95,12 +96,18 @@ def _export(ctx: Context) -> Reply:
         "products": [p.model_dump(mode="json") for p in data.products],
         "bimtek_registrations": [r.model_dump(mode="json") for r in data.registrations],
         "company": data.company.model_dump(mode="json") if data.company else None,
+        "offers": [o.model_dump(mode="json") for o in data.offers],
+        "needs": [n.model_dump(mode="json") for n in data.needs],
     }
     content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
     return Reply(
         ctx.t("account.data.exported"),
         document=Document("data-sinergi-ikm.json", content, "application/json"),
     )
+
+
+def _confirm_text(ctx: Context) -> str:
+    return f"{ctx.t('account.delete.ask')}\n\n{ctx.t('erasure.kept_note')}"
 
 
 def _confirm_options(ctx: Context) -> list[Option]:
@@ -114,7 +121,7 @@ def _on_confirm(ctx: Context, chosen: str) -> Outcome:
     profile = ikm_service.profile_of(ctx.session, ctx.person)
     if profile is not None:  # their seats go to those waiting, who are told
         bimtek_service.release_seats(ctx.session, ikm=profile, now=ctx.now, tz=ctx.settings.tz)
-    accounts.delete_person(ctx.session, ctx.person)
+    accounts.delete_person(ctx.session, ctx.person, now=ctx.now, labels=erasure_labels(ctx))
     return Finish(say=(farewell,), show_menu=False)
 
 
@@ -131,8 +138,6 @@ ACCOUNT = Flow(
             choose=_on_data,
             title="account.data.title",
         ),
-        choice_step(
-            "hapus_yakin", ask="account.delete.ask", options=_confirm_options, choose=_on_confirm
-        ),
+        choice_step("hapus_yakin", ask=_confirm_text, options=_confirm_options, choose=_on_confirm),
     ),
 )

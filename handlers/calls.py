@@ -19,6 +19,7 @@ from bot.parsing.numbers import format_number, format_rupiah, parse_amount, pars
 from bot.services import ikm as ikm_service
 from bot.services import needs, offers
 from handlers.needs import need_lines
+from handlers.parties import company_name
 from handlers.reasons import describe_reasons
 from handlers.summary import contacts_hidden_notice, private_text_parser
 from models import Company, Need, OfferFields, OfferStatus
@@ -98,7 +99,7 @@ def _detail_text(ctx: Context) -> str:
         return ctx.t("call.gone")
     ikm = _ikm(ctx)
     company = ctx.session.get(Company, need.company_id)
-    lines = [ctx.t("call.company", company=company.name), *need_lines(ctx, need)]
+    lines = [ctx.t("call.company", company=company_name(ctx, company.name)), *need_lines(ctx, need)]
     match = needs.match_of(ctx.session, need, ikm)
     if match is not None and match.reasons:
         lines.append(ctx.t("call.why", reasons=describe_reasons(ctx, match.reasons, need)))

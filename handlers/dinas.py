@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
@@ -25,6 +26,7 @@ from bot.services import audience as audience_service
 from bot.services import bimtek as bimtek_service
 from handlers.bimtek import bimtek_text
 from handlers.company import sector_items, typed_sectors
+from handlers.parties import ikm_name
 from handlers.summary import bimtek_name, sector_name
 from models import Announcement, AttendedVia, BimtekFields, BimtekSession
 from models.base import as_utc
@@ -224,12 +226,20 @@ def _managed(ctx: Context) -> BimtekSession | None:
     return ctx.session.get(BimtekSession, int(arg)) if arg.isdigit() else None
 
 
+def _roster(ctx: Context, bimtek: BimtekSession) -> list[bimtek_service.RosterLine]:
+    """The roster as shown: an IKM that erased its data appears under the anonymised label."""
+    return [
+        replace(line, business_name=ikm_name(ctx, line.business_name))
+        for line in bimtek_service.roster(ctx.session, bimtek=bimtek)
+    ]
+
+
 def _session_text(ctx: Context) -> str:
     bimtek = _managed(ctx)
     if bimtek is None:
         return ctx.t("bimtek.gone")
     lines = [bimtek_text(ctx, bimtek), "", ctx.t("dinas.session_code", code=bimtek.checkin_code)]
-    roster = bimtek_service.roster(ctx.session, bimtek=bimtek)
+    roster = _roster(ctx, bimtek)
     if not roster:
         lines.append(ctx.t("dinas.roster_empty"))
     for number, line in enumerate(roster, start=1):
@@ -269,7 +279,7 @@ def _on_session(ctx: Context, chosen: str) -> Outcome:
         return Goto("dinas.bimtek_daftar")
     if chosen == "csv":
         csv_text = bimtek_service.roster_csv(
-            bimtek_service.roster(ctx.session, bimtek=bimtek),
+            _roster(ctx, bimtek),
             ctx.settings.tz,
             header=ctx.t("dinas.csv_header").split(","),
             status_label=lambda status: ctx.t(f"dinas.status.{status}"),

@@ -4,6 +4,7 @@ deadline, closing, cancelling, the offers, questions, awards.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 
 from bot.core import understanding
@@ -31,6 +32,7 @@ from bot.parsing.numbers import (
 from bot.reference import load_reference, load_vocabulary
 from bot.services import companies, needs, offers
 from handlers.company import sector_items
+from handlers.parties import ikm_name
 from handlers.reasons import describe_reasons, group_text
 from handlers.summary import contacts_hidden_notice, private_text_parser, sector_name
 from models import CompanyStatus, Need, NeedFields, NeedStatus, OfferStatus
@@ -676,7 +678,8 @@ def _confirm_step(name: str, question: str, act, done: str) -> Step:  # noqa: AN
 
 def _offer_views(ctx: Context) -> list[offers.OfferView]:
     need = _chosen_need(ctx)
-    return offers.offers_for(ctx.session, need) if need else []
+    views = offers.offers_for(ctx.session, need) if need else []
+    return [replace(view, business_name=ikm_name(ctx, view.business_name)) for view in views]
 
 
 def offer_line(ctx: Context, view: offers.OfferView, need: Need) -> str:
@@ -765,7 +768,8 @@ def _offer_prompt(ctx: Context) -> Reply:
     lines.append(
         ctx.t("need.offer.total", total=format_rupiah(offer.price_per_unit * offer.quantity))
     )
-    options = [Option("ask", ctx.t("need.offer.ask"))]
+    # An IKM that erased its data has no one left to answer.
+    options = [Option("ask", ctx.t("need.offer.ask"))] if offer.person_id is not None else []
     if offer.status == OfferStatus.ACTIVE:
         key = "need.offer.unshortlist" if offer.shortlisted else "need.offer.shortlist"
         options.append(Option("shortlist", ctx.t(key)))
@@ -782,7 +786,7 @@ async def _on_offer(ctx: Context, incoming: Incoming) -> Outcome:
     chosen = incoming.option_id
     if view is None or chosen == BACK:
         return Goto("kebutuhanku.penawaran")
-    if chosen == "ask":
+    if chosen == "ask" and view.offer.person_id is not None:
         return Goto("kebutuhanku.tanya")
     if chosen == "shortlist" and view.offer.status == OfferStatus.ACTIVE:
         offers.toggle_shortlist(ctx.session, offer=view.offer)

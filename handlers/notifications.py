@@ -335,6 +335,11 @@ RENDERERS: dict[str, Renderer] = {
     "offer.question": _offer_question,
     "offer.answer": _offer_answer,
     "offer.not_chosen": _not_chosen,
+    "offer.withdrawn_erased": lambda t, p: Reply(
+        t("erasure.offer_withdrawn_text", title=p["title"]),
+        title=t("erasure.offer_withdrawn"),
+        fields=_need_fields(t, p),
+    ),
     "award.won": _award("notify.award_won_text", "notify.award_won"),
     "award.partner": _award("notify.award_partner_text", "notify.award_partner"),
     "ikm.nudge": _nudge,

@@ -64,7 +64,10 @@ class BimtekRegistration(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="bimtek_session.id", index=True, ondelete="CASCADE")
     ikm_id: int = Field(foreign_key="ikm_profile.id", index=True, ondelete="CASCADE")
-    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    # None once the IKM erased their data: an attendance the Dinas counts stays, anonymised.
+    person_id: int | None = Field(
+        default=None, foreign_key="person.id", index=True, ondelete="SET NULL"
+    )
     status: str = Field(max_length=12, index=True)
     # The participant's attendance code ("kode hadir"): shown to the officer, or typed.
     checkin_code: str = Field(max_length=8)

@@ -27,7 +27,11 @@ class CompanyFields(SQLModel):
 
 class Company(CompanyFields, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    person_id: int = Field(foreign_key="person.id", unique=True, ondelete="CASCADE")
+    # None once the contact erased their data: the company stays, emptied of names, for the
+    # records of others and of the Dinas (needs, offers, decisions; bot/services/erasure.py).
+    person_id: int | None = Field(
+        default=None, foreign_key="person.id", unique=True, ondelete="SET NULL"
+    )
     status: str = Field(default=CompanyStatus.PENDING, max_length=12, index=True)
     created_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))

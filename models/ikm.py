@@ -30,7 +30,11 @@ class IkmProfile(IkmFields, table=True):
     __tablename__ = "ikm_profile"
 
     id: int | None = Field(default=None, primary_key=True)
-    person_id: int = Field(foreign_key="person.id", unique=True, ondelete="CASCADE")
+    # None once the owner erased their data: the profile stays, emptied of names, only while
+    # others' records (offers, partnerships, attendance) point at it (bot/services/erasure.py).
+    person_id: int | None = Field(
+        default=None, foreign_key="person.id", unique=True, ondelete="SET NULL"
+    )
     created_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utc_now, sa_type=sa.DateTime(timezone=True))
 

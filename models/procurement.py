@@ -105,7 +105,10 @@ class Offer(OfferFields, table=True):
     id: int | None = Field(default=None, primary_key=True)
     need_id: int = Field(foreign_key="need.id", index=True, ondelete="CASCADE")
     ikm_id: int = Field(foreign_key="ikm_profile.id", index=True, ondelete="CASCADE")
-    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    # None once the IKM erased their data: the offer is the company's record too.
+    person_id: int | None = Field(
+        default=None, foreign_key="person.id", index=True, ondelete="SET NULL"
+    )
     status: str = Field(default=OfferStatus.ACTIVE, max_length=12)
     shortlisted: bool = False
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))

@@ -161,9 +161,9 @@ async def test_delete_everything_removes_every_row_of_that_person_only(app, chat
 
     await siti.say("hapus data")
     await siti.tap("Hapus semua data")
-    assert siti.text == (
+    assert siti.text.startswith(
         "Yakin hapus semua data Anda? Profil, produk dan riwayat akan hilang "
-        "dan tidak bisa dikembalikan."
+        "dan tidak bisa dikembalikan.\n\nCatatan kemitraan, penawaran yang sudah diputuskan"
     )
     assert siti.options == ["Ya, hapus semua", "Tidak"]
     await siti.tap("Ya, hapus semua")

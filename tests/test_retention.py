@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from bot.core.messages import Incoming
-from bot.services import inbound, retention
+from bot.services import accounts, inbound, retention
 from models import DeliveryStatus, HandledMessage, InboundEvent
 from models.db import transaction
 from scheduler.jobs import prune_records
@@ -23,6 +23,15 @@ def count(app, table) -> int:
 def a_webhook_and_a_status(app, *, processed: bool, message: str) -> None:
     now = app.engine.clock.now()
     with transaction(app.database) as session:
+        # Statuses are kept only for accounts we know (not for a person erased since).
+        accounts.find_or_create(
+            session,
+            channel="whatsapp",
+            external_id="6281234567890",
+            phone="+6281234567890",
+            now=now,
+            language="id",
+        )
         event_id = inbound.store(
             session, channel="whatsapp", payload={"text": message, "from": "6281234567890"}, now=now
         )

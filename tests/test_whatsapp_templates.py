@@ -90,6 +90,7 @@ SAMPLES = {
         "offer": 3,
     },
     "offer.not_chosen": NEED,
+    "offer.withdrawn_erased": NEED,
     "company.waiting": {"id": 2, "name": "PT Sinar", "estate": "jababeka", "again": False},
     "ikm.nudge": {"business_name": "Boneka Berkah Sukawangi"},
     "bimtek.announced": BIMTEK,

@@ -527,8 +527,9 @@ def _resolve_option(incoming: Incoming, state: ConversationState) -> Incoming:
 
 
 def _has_answers(data: dict) -> bool:
-    """Whether a draft holds something typed (an id remembered while browsing does not count)."""
-    return any(key != "arg" and value not in (None, {}, []) for key, value in data.items())
+    """Whether a draft holds answers typed into a form: forms keep them in sections
+    (`ctx.section("need")`); ids remembered while browsing ("arg", "offer") do not count."""
+    return any(isinstance(value, dict) and value for value in data.values())
 
 
 def _brief(ctx: Context, prompt: list[Reply]) -> list[Reply]:

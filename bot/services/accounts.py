@@ -8,18 +8,19 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bot.services import outbox
+from bot.services import erasure, outbox
 from models import (
     BimtekRegistration,
     ChannelAccount,
     Company,
     Consent,
-    ConversationState,
     IkmProfile,
+    Need,
+    Offer,
     Person,
     Product,
 )
-from models.base import as_utc
+from models.base import as_utc, utc_now
 
 ROLES = ("ikm", "company", "dinas")
 ADMIN = "admin"
@@ -323,6 +324,8 @@ class PersonalData:
     products: list[Product]
     registrations: list[BimtekRegistration]
     company: Company | None
+    offers: list[Offer]
+    needs: list[Need]
 
 
 def personal_data(session: Session, person: Person) -> PersonalData:
@@ -332,6 +335,7 @@ def personal_data(session: Session, person: Person) -> PersonalData:
         if ikm
         else []
     )
+    company = session.exec(select(Company).where(Company.person_id == person.id)).first()
     return PersonalData(
         person=person,
         accounts=list(
@@ -345,16 +349,33 @@ def personal_data(session: Session, person: Person) -> PersonalData:
                 select(BimtekRegistration).where(BimtekRegistration.person_id == person.id)
             )
         ),
-        company=session.exec(select(Company).where(Company.person_id == person.id)).first(),
+        company=company,
+        offers=list(
+            session.exec(select(Offer).where(Offer.person_id == person.id).order_by(Offer.id))
+        ),
+        needs=(
+            list(session.exec(select(Need).where(Need.company_id == company.id).order_by(Need.id)))
+            if company
+            else []
+        ),
     )
 
 
-def delete_person(session: Session, person: Person) -> None:
-    """Erase a person and everything that hangs off them (explicitly, not trusting cascades)."""
-    ikm_ids = select(IkmProfile.id).where(IkmProfile.person_id == person.id)
-    session.execute(sa.delete(Product).where(Product.ikm_id.in_(ikm_ids)))
-    tables = (BimtekRegistration, IkmProfile, Company, Consent, ConversationState, ChannelAccount)
-    for table in tables:
-        session.execute(sa.delete(table).where(table.person_id == person.id))
-    session.execute(sa.delete(Person).where(Person.id == person.id))
-    session.expunge(person)
+def delete_person(
+    session: Session,
+    person: Person,
+    *,
+    now: datetime | None = None,
+    labels: erasure.LabelsFor | None = None,
+) -> None:
+    """Erase a person: every trace of their data, while others' records stay anonymised.
+
+    `labels` give the words that stand in for them in others' messages; a person deleted
+    without them (an empty newcomer merged into the number's owner) has none to replace.
+    """
+    erasure.erase(
+        session,
+        person,
+        now=now or utc_now(),
+        labels=labels or (lambda _language: erasure.Labels(ikm="", company="")),
+    )

@@ -619,7 +619,7 @@ def roster(session: Session, *, bimtek: BimtekSession) -> list[RosterLine]:
     rows = session.exec(
         select(BimtekRegistration, IkmProfile, Person)
         .join(IkmProfile, IkmProfile.id == BimtekRegistration.ikm_id)
-        .join(Person, Person.id == BimtekRegistration.person_id)
+        .outerjoin(Person, Person.id == BimtekRegistration.person_id)  # None: data erased
         .where(BimtekRegistration.session_id == bimtek.id)
     )
     ordered = sorted(
@@ -630,7 +630,7 @@ def roster(session: Session, *, bimtek: BimtekSession) -> list[RosterLine]:
         RosterLine(
             business_name=ikm.business_name,
             owner_name=ikm.owner_name,
-            phone=person.phone,
+            phone=person.phone if person else None,
             kecamatan=ikm.kecamatan,
             status=registration.status,
             checkin_code=registration.checkin_code,
@@ -710,7 +710,11 @@ def _iso(moment: datetime) -> str:
 
 
 def _target_people(session: Session, bimtek: BimtekSession) -> list[int]:
-    query = select(IkmProfile.person_id).order_by(IkmProfile.person_id)
+    query = (
+        select(IkmProfile.person_id)
+        .where(IkmProfile.person_id.is_not(None))  # an erased IKM's records hear nothing
+        .order_by(IkmProfile.person_id)
+    )
     if bimtek.sectors:
         query = query.where(IkmProfile.sector.in_(bimtek.sectors))
     if bimtek.kecamatan:
@@ -727,6 +731,7 @@ def _registrations(
             .where(
                 BimtekRegistration.session_id == bimtek.id,
                 BimtekRegistration.status.in_(list(statuses)),
+                BimtekRegistration.person_id.is_not(None),  # erased: nobody left to tell
             )
             .order_by(BimtekRegistration.registered_at, BimtekRegistration.id)
         )

@@ -82,7 +82,7 @@ def pending_companies(session: Session) -> list[Company]:
     return list(
         session.exec(
             select(Company)
-            .where(Company.status == CompanyStatus.PENDING)
+            .where(Company.status == CompanyStatus.PENDING, Company.person_id.is_not(None))
             .order_by(Company.created_at, Company.id)
         )
     )

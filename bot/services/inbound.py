@@ -50,7 +50,19 @@ def record_status(
     error_code: int | None = None,
     error_title: str | None = None,
 ) -> None:
-    """Keep the furthest status (statuses may arrive out of order or twice)."""
+    """Keep the furthest status (statuses may arrive out of order or twice).
+
+    A status for an account we do not know (its person erased their data, and the farewell
+    reached them after) is not kept: there is no one left to attach it to.
+    """
+    known = select(ChannelAccount.id).where(
+        ChannelAccount.channel == channel,
+        sa.or_(
+            ChannelAccount.external_id == recipient, ChannelAccount.platform_user_id == recipient
+        ),
+    )
+    if recipient and session.exec(known).first() is None:
+        return
     row = session.exec(
         select(DeliveryStatus).where(
             DeliveryStatus.channel == channel,

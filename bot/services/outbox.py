@@ -103,6 +103,7 @@ REACH: dict[str, Reach] = {
     "offer.question": Reach(worth=14 * DAY, subject="need:{id}"),
     "offer.answer": Reach(worth=14 * DAY, subject="need:{id}"),
     "offer.not_chosen": Reach(worth=30 * DAY, subject="need:{id}"),
+    "offer.withdrawn_erased": Reach(worth=14 * DAY, subject="need:{id}"),
     "award.won": Reach(worth=90 * DAY, subject="need:{id}"),
     "award.partner": Reach(worth=90 * DAY, subject="need:{id}"),
 }
