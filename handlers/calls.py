@@ -291,7 +291,8 @@ def parse_lead_time(text: str) -> int | None:
     words = text.lower().replace("-", " ").split()
     if not words or len(words) > 3:
         return None
-    unit = DAYS_PER.get(words[-1])
+    # "2 mingguan", "sebulanan": the period said with the "-an" of an approximation.
+    unit = DAYS_PER.get(words[-1]) or DAYS_PER.get(words[-1].removesuffix("an"))
     number_words = words[:-1] if unit else words
     unit = unit or 1
     amount = parse_quantity(" ".join(number_words)) if number_words else None
