@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
+from bot.core.understanding import Amount, Expect, Kind
 from bot.core.steps import (
     SKIP,
     Invalid,
@@ -245,7 +246,11 @@ def _offer_field(name: str, field: str, ask, parse, next_step: str, **extra) -> 
             return Finish(say=(Reply(ctx.t("call.gone")),))
         return await inner.handle(ctx, incoming)
 
-    return Step(name, prompt, handle)
+    def expect(ctx: Context) -> Expect:
+        # The field's own, so typed answers are read as for any field ("-" skips the note).
+        return inner.expect(ctx) if _open_need_or_none(ctx) is not None else Expect(Kind.TEXT)
+
+    return Step(name, prompt, handle, expect)
 
 
 def _price_ask(ctx: Context) -> str:
@@ -262,6 +267,13 @@ def _parse_price(ctx: Context, incoming: Incoming) -> int:
     if not amount:
         raise Invalid(ctx.t("offer.price.invalid"))
     return amount
+
+
+def _read_price(ctx: Context, read: tuple[int, int]) -> int:
+    low, high = read
+    if low != high:  # an offer is one price, not a range
+        raise Invalid(ctx.t("offer.price.invalid"))
+    return low
 
 
 def _quantity_ask(ctx: Context) -> str:
@@ -281,9 +293,18 @@ def _parse_quantity(ctx: Context, incoming: Incoming) -> int:
     quantity = parse_quantity(typed_text(ctx, incoming))
     if quantity is None:
         raise Invalid(ctx.t("offer.quantity.invalid"))
-    if quantity.amount > need.quantity:
+    return _within_need(ctx, quantity.amount)
+
+
+def _read_quantity(ctx: Context, read: Amount) -> int:
+    return _within_need(ctx, read.amount)
+
+
+def _within_need(ctx: Context, amount: int) -> int:
+    need = _need(ctx)
+    if amount > need.quantity:
         raise Invalid(ctx.t("offer.quantity.too_much", quantity=format_number(need.quantity)))
-    return quantity.amount
+    return amount
 
 
 def parse_lead_time(text: str) -> int | None:
@@ -406,7 +427,15 @@ OFFER = Flow(
     "tawar",
     roles=frozenset({"ikm"}),
     steps=(
-        _offer_field("harga", "price_per_unit", _price_ask, _parse_price, "tawar.jumlah"),
+        _offer_field(
+            "harga",
+            "price_per_unit",
+            _price_ask,
+            _parse_price,
+            "tawar.jumlah",
+            kind=Kind.MONEY,
+            read_as=_read_price,
+        ),
         _offer_field(
             "jumlah",
             "quantity",
@@ -414,6 +443,8 @@ OFFER = Flow(
             _parse_quantity,
             "tawar.waktu",
             options=_quantity_options,
+            kind=Kind.QUANTITY,
+            read_as=_read_quantity,
         ),
         _offer_field(
             "waktu", "lead_time_days", "offer.lead_time.ask", _parse_lead_time, "tawar.catatan"

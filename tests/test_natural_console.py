@@ -13,8 +13,10 @@ from sqlmodel import Session, select
 
 from bot.core.i18n import Catalog
 from models import BimtekRegistration, Company, IkmProfile, Need, Offer, Product
+from tests.chat import register_ikm
 from tests.procurement_cast import COMPANY, OFFICER
-from tests.test_procurement_flow import grant_officer, verify_company
+from tests.test_procurement_flow import grant_officer, register_glove_makers, verify_company
+from tests.test_procurement_rules import post_need, press, verified_company
 
 _ID = Catalog.load().translator("id")
 MAKER = "+6281200000031"
@@ -161,5 +163,70 @@ async def test_the_whole_story_typed_as_people_type(app, chat_as) -> None:
     await maker.open()
     assert "Bimtek baru untuk usaha Anda" in maker.text
     await say_all(maker, BIMTEK_SIGN_UP)
+    assert "Anda terdaftar" in maker.text
+    assert_signed_up(app)
+
+
+# --- each answer the story found refused, on its own ---------------------------------------
+
+
+async def offer_form(app, chat_as):
+    """A verified company's glove need, and a glove maker at its offer form."""
+    company = await verified_company(app, chat_as)
+    maker, _, _ = await register_glove_makers(chat_as)
+    need = await post_need(company)
+    await press(maker, f"@tawar:{need.id}", "Ajukan penawaran")
+    assert "Target perusahaan" in maker.text
+    return company, maker
+
+
+async def test_a_lead_time_said_with_an_is_understood(app, chat_as) -> None:
+    _, maker = await offer_form(app, chat_as)
+    await say_all(maker, ["7.500", "3000", "2 mingguan"])
+    assert maker.text == _ID("offer.note.ask")
+
+
+async def test_every_offer_answer_is_read_by_the_understanding_layer(app, chat_as) -> None:
+    _, maker = await offer_form(app, chat_as)
+    await say_all(maker, ["kurang lebih 7,5rb", "3000", "2 minggu", "gak ada"])  # a skip
+    assert maker.text == _ID("offer.photo.ask")
+
+
+async def test_a_photo_skipped_in_words_is_skipped(app, chat_as) -> None:
+    _, maker = await offer_form(app, chat_as)
+    await say_all(maker, ["7.500", "3000", "2 minggu"])
+    await maker.tap("Lewati")  # no note
+    assert maker.options == ["Lewati"]  # the photo: no text of its own is read
+    await say_all(maker, ["ga usah"])
+    assert "Periksa penawaran" in maker.text
+
+
+async def test_a_summary_is_confirmed_with_a_yes_word_or_its_first_word(app, chat_as) -> None:
+    company, maker = await offer_form(app, chat_as)
+    await say_all(maker, ["7.500", "3000", "2 minggu", "-", "-"])
+    assert maker.options == ["Kirim penawaran", "Ubah", "Batal"]
+    await say_all(maker, ["kirim"])  # "Tekan Kirim", says the summary
+    assert "terkirim" in maker.text
+
+    await company.say("/kebutuhan 300 pasang sarung tangan rajut, 8rb/psg, batas 30/11, kirim ke jbbk")
+    await company.say("31/12")
+    assert "Periksa kebutuhan" in company.text
+    await say_all(company, ["gas"])
+    assert "sudah diterbitkan" in company.text
+
+
+async def test_a_bimtek_announced_is_taken_with_daftar_and_iya(app, chat_as) -> None:
+    maker = chat_as(MAKER)
+    await register_ikm(maker, sector="Pakaian jadi")
+    grant_officer(app)
+    await say_all(chat_as(OFFICER), ["halo", "setuju", *BIMTEK[1:]])
+    await maker.open()
+    assert any("Lihat dan daftar" in [o.label for o in r.options] for r in maker.last)
+    await say_all(maker, ["daftar"])  # at the menu: the announcement's button, in a word
+    assert "Sisa kursi" in maker.text
+    await say_all(maker, ["ga"])  # a no-word goes back, where the question names no "no"
+    assert "Bimtek Menjahit Sarung Tangan" in maker.options
+    await maker.tap("Bimtek Menjahit Sarung Tangan")
+    await say_all(maker, ["iya"])
     assert "Anda terdaftar" in maker.text
     assert_signed_up(app)
