@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
-from bot.core.understanding import Amount, Expect, Kind
 from bot.core.steps import (
     SKIP,
     Invalid,
@@ -15,6 +14,7 @@ from bot.core.steps import (
     skip_option,
     typed_text,
 )
+from bot.core.understanding import Amount, Expect, Kind
 from bot.parsing.dates import format_when
 from bot.parsing.numbers import format_number, format_rupiah, parse_amount, parse_quantity
 from bot.services import ikm as ikm_service

@@ -9,9 +9,14 @@ begins "Maaf".
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlmodel import Session, select
 
+from bot.core import understanding
 from bot.core.i18n import Catalog
+from bot.core.messages import Option
+from bot.core.understanding import Expect, Kind, Reading
 from models import BimtekRegistration, Company, IkmProfile, Need, Offer, Product
 from tests.chat import register_ikm
 from tests.procurement_cast import COMPANY, OFFICER
@@ -201,18 +206,40 @@ async def test_a_photo_skipped_in_words_is_skipped(app, chat_as) -> None:
     assert "Periksa penawaran" in maker.text
 
 
-async def test_a_summary_is_confirmed_with_a_yes_word_or_its_first_word(app, chat_as) -> None:
-    company, maker = await offer_form(app, chat_as)
-    await say_all(maker, ["7.500", "3000", "2 minggu", "-", "-"])
+async def test_a_summary_is_confirmed_with_its_first_word(app, chat_as) -> None:
+    _, maker = await offer_form(app, chat_as)
+    await say_all(maker, ["7.500", "3000", "2 minggu"])
+    await maker.tap("Lewati")
+    await maker.tap("Lewati")
     assert maker.options == ["Kirim penawaran", "Ubah", "Batal"]
     await say_all(maker, ["kirim"])  # "Tekan Kirim", says the summary
     assert "terkirim" in maker.text
 
-    await company.say("/kebutuhan 300 pasang sarung tangan rajut, 8rb/psg, batas 30/11, kirim ke jbbk")
+
+async def test_a_summary_naming_no_yes_is_confirmed_with_a_yes_word(app, chat_as) -> None:
+    company = await verified_company(app, chat_as)
+    await company.say(
+        "/kebutuhan 300 pasang sarung tangan rajut, 8rb/psg, batas 30/11, kirim ke jbbk"
+    )
     await company.say("31/12")
-    assert "Periksa kebutuhan" in company.text
+    assert company.options == ["Terbitkan", "Ubah", "Batal"]
     await say_all(company, ["gas"])
     assert "sudah diterbitkan" in company.text
+
+
+def test_a_yes_or_no_word_picks_only_an_option_it_can_mean() -> None:
+    now = datetime(2026, 11, 22, 3, tzinfo=UTC)
+
+    def read(text: str, *ids: str) -> Reading:
+        options = tuple(Option(option_id, option_id.title()) for option_id in ids)
+        return understanding.read(text, Expect(Kind.CHOICE, options=options), now=now)
+
+    assert read("gas", "publish", "edit", "drop").value == "publish"
+    assert read("ga", "register", "back").value == "back"
+    assert not read("iya", "publish", "send").understood  # two could be meant: neither
+    assert not read("iya", "edit", "drop").understood  # none goes forward
+    assert read("kirim", "kirim penawaran", "ubah").value == "kirim penawaran"
+    assert not read("lihat", "lihat detail", "lihat penawaran").understood
 
 
 async def test_a_bimtek_announced_is_taken_with_daftar_and_iya(app, chat_as) -> None:

@@ -55,9 +55,7 @@ async def say_all(tg: Harness, user: FakeUser, answers: list[str]) -> int:
     return len(answers)
 
 
-async def register_typing(
-    tg: Harness, user: FakeUser, before: list[str], after: list[str]
-) -> int:
+async def register_typing(tg: Harness, user: FakeUser, before: list[str], after: list[str]) -> int:
     """Typed answers around the one tap Telegram needs: sharing one's own contact."""
     sent = await say_all(tg, user, before)
     assert user.reply_keyboard_labels == ["Bagikan nomor HP"]

@@ -297,9 +297,7 @@ class Engine:
                 return self._earlier_button(ctx, state, incoming) or incoming
         return incoming
 
-    def _skipped_in_words(
-        self, ctx: Context, state: ConversationState, incoming: Incoming
-    ) -> bool:
+    def _skipped_in_words(self, ctx: Context, state: ConversationState, incoming: Incoming) -> bool:
         """ "ga usah" where a step that reads no text itself (a photo) shows "Lewati"."""
         if not any(option_id == SKIP for option_id, _ in state.options):
             return False
