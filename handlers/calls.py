@@ -14,6 +14,7 @@ from bot.core.steps import (
     skip_option,
     typed_text,
 )
+from bot.core.understanding import Amount, Expect, Kind
 from bot.parsing.dates import format_when
 from bot.parsing.numbers import format_number, format_rupiah, parse_amount, parse_quantity
 from bot.services import ikm as ikm_service
@@ -246,7 +247,11 @@ def _offer_field(name: str, field: str, ask, parse, next_step: str, **extra) -> 
             return Finish(say=(Reply(ctx.t("call.gone")),))
         return await inner.handle(ctx, incoming)
 
-    return Step(name, prompt, handle)
+    def expect(ctx: Context) -> Expect:
+        # The field's own, so typed answers are read as for any field ("-" skips the note).
+        return inner.expect(ctx) if _open_need_or_none(ctx) is not None else Expect(Kind.TEXT)
+
+    return Step(name, prompt, handle, expect)
 
 
 def _price_ask(ctx: Context) -> str:
@@ -263,6 +268,13 @@ def _parse_price(ctx: Context, incoming: Incoming) -> int:
     if not amount:
         raise Invalid(ctx.t("offer.price.invalid"))
     return amount
+
+
+def _read_price(ctx: Context, read: tuple[int, int]) -> int:
+    low, high = read
+    if low != high:  # an offer is one price, not a range
+        raise Invalid(ctx.t("offer.price.invalid"))
+    return low
 
 
 def _quantity_ask(ctx: Context) -> str:
@@ -282,9 +294,18 @@ def _parse_quantity(ctx: Context, incoming: Incoming) -> int:
     quantity = parse_quantity(typed_text(ctx, incoming))
     if quantity is None:
         raise Invalid(ctx.t("offer.quantity.invalid"))
-    if quantity.amount > need.quantity:
+    return _within_need(ctx, quantity.amount)
+
+
+def _read_quantity(ctx: Context, read: Amount) -> int:
+    return _within_need(ctx, read.amount)
+
+
+def _within_need(ctx: Context, amount: int) -> int:
+    need = _need(ctx)
+    if amount > need.quantity:
         raise Invalid(ctx.t("offer.quantity.too_much", quantity=format_number(need.quantity)))
-    return quantity.amount
+    return amount
 
 
 def parse_lead_time(text: str) -> int | None:
@@ -292,7 +313,8 @@ def parse_lead_time(text: str) -> int | None:
     words = text.lower().replace("-", " ").split()
     if not words or len(words) > 3:
         return None
-    unit = DAYS_PER.get(words[-1])
+    # "2 mingguan", "sebulanan": the period said with the "-an" of an approximation.
+    unit = DAYS_PER.get(words[-1]) or DAYS_PER.get(words[-1].removesuffix("an"))
     number_words = words[:-1] if unit else words
     unit = unit or 1
     amount = parse_quantity(" ".join(number_words)) if number_words else None
@@ -406,7 +428,15 @@ OFFER = Flow(
     "tawar",
     roles=frozenset({"ikm"}),
     steps=(
-        _offer_field("harga", "price_per_unit", _price_ask, _parse_price, "tawar.jumlah"),
+        _offer_field(
+            "harga",
+            "price_per_unit",
+            _price_ask,
+            _parse_price,
+            "tawar.jumlah",
+            kind=Kind.MONEY,
+            read_as=_read_price,
+        ),
         _offer_field(
             "jumlah",
             "quantity",
@@ -414,6 +444,8 @@ OFFER = Flow(
             _parse_quantity,
             "tawar.waktu",
             options=_quantity_options,
+            kind=Kind.QUANTITY,
+            read_as=_read_quantity,
         ),
         _offer_field(
             "waktu", "lead_time_days", "offer.lead_time.ask", _parse_lead_time, "tawar.catatan"

@@ -269,6 +269,8 @@ class Engine:
         if incoming.option_id or not incoming.clean_text:
             return incoming
         if step.expect is None:
+            if self._skipped_in_words(ctx, state, incoming):
+                return replace(incoming, option_id=SKIP)
             return self._earlier_button(ctx, state, incoming) or incoming
         expect = step.expect(ctx)
         reading = understanding.read(incoming.clean_text, expect, now=ctx.now)
@@ -295,21 +297,37 @@ class Engine:
                 return self._earlier_button(ctx, state, incoming) or incoming
         return incoming
 
+    def _skipped_in_words(self, ctx: Context, state: ConversationState, incoming: Incoming) -> bool:
+        """ "ga usah" where a step that reads no text itself (a photo) shows "Lewati"."""
+        if not any(option_id == SKIP for option_id, _ in state.options):
+            return False
+        expect = Expect(Kind.TEXT, skippable=True)
+        reading = understanding.read(incoming.clean_text, expect, now=ctx.now)
+        return reading.sense is Sense.SKIP
+
     def _earlier_button(
         self, ctx: Context, state: ConversationState, incoming: Incoming
     ) -> list[Reply] | None:
         """The label of a button in a recent message ("Ajukan penawaran" under a call), typed
         while another question is pending, does what the tap does; the step it opens says
         whether that message still holds (a closed call says so)."""
-        typed = normalise(incoming.clean_text)
         since = ctx.now - EARLIER_BUTTONS_FOR
-        for content, language in outbox.recently_sent(
-            ctx.session, person_id=ctx.person.id, since=since
-        ):
-            for option in self.render(content, language).options:
-                if option.id.startswith(DEEP_LINK_PREFIX) and normalise(option.label) == typed:
-                    return self._follow_deep_link(ctx, state, option.id)
+        sent = outbox.recently_sent(ctx.session, person_id=ctx.person.id, since=since)
+        readings = [
+            understanding.read(incoming.clean_text, _link_expect(links), now=ctx.now)
+            for links in (self._deep_links_of(content, language) for content, language in sent)
+            if links
+        ]
+        # A label typed exactly wins over a word for it in a more recent message.
+        for wanted in (understanding.EXACT, understanding.CONFIDENT):
+            for reading in readings:
+                if reading.sense is Sense.OPTION and reading.confidence >= wanted:
+                    return self._follow_deep_link(ctx, state, reading.value)
         return None
+
+    def _deep_links_of(self, content: dict, language: str) -> tuple[Option, ...]:
+        options = self.render(content, language).options
+        return tuple(option for option in options if option.id.startswith(DEEP_LINK_PREFIX))
 
     def _did_you_mean(self, ctx: Context, expect: Expect, candidates: tuple[str, ...]) -> Reply:
         """One tap instead of a refusal: "Maksudnya Cikarang Barat?" Ya / Bukan."""
@@ -524,6 +542,19 @@ def _resolve_option(incoming: Incoming, state: ConversationState) -> Incoming:
         if normalise(label) == typed:
             return replace(incoming, option_id=option_id)
     return incoming
+
+
+def _link_expect(links: tuple[Option, ...]) -> Expect:
+    """A proactive message's buttons as a question, with the words people type for them."""
+    words = understanding.load_vocabulary().aliases
+    return Expect(
+        Kind.CHOICE,
+        options=links,
+        aliases={
+            link.id: words.get(f"link.{link.id[len(DEEP_LINK_PREFIX) :].partition(':')[0]}", ())
+            for link in links
+        },
+    )
 
 
 def _has_answers(data: dict) -> bool:

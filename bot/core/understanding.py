@@ -124,6 +124,7 @@ class Vocabulary:
     place_prefixes: frozenset[str]
     outside_places: frozenset[str]
     aliases: dict[str, tuple[str, ...]]
+    answer_options: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def option_aliases(
         self, question: str, option_ids: Iterable[str]
@@ -162,6 +163,7 @@ def load_vocabulary(path: Path = VOCABULARY_FILE) -> Vocabulary:
         place_prefixes=frozenset(words(raw["place_prefixes"])),
         outside_places=frozenset(words(raw["outside_places"])),
         aliases={key: words(values) for key, values in raw["aliases"].items()},
+        answer_options={k: frozenset(v) for k, v in raw.get("answer_options", {}).items()},
     )
 
 
@@ -283,6 +285,7 @@ class _Reader:
         answer = self._yes_or_no(folded)
         if answer is not None:
             chosen = expect.yes if answer == "yes" else expect.no
+            chosen = chosen or self._answer_option(answer, expect.options)
             if chosen is not None:
                 return Reading(Sense.OPTION, chosen, WORD)
         names = _option_names(expect)
@@ -299,7 +302,17 @@ class _Reader:
             return Reading(Sense.OPTION, contained[0], CONTAINED)
         if len(contained) > 1:
             return Reading(Sense.CLARIFY, candidates=tuple(contained), confidence=0.5)
+        leading = _led_by(core, names)
+        if len(leading) == 1:
+            return Reading(Sense.OPTION, leading[0], CONTAINED)
         return _fuzzy(core, names)
+
+    def _answer_option(self, answer: str, options: Sequence[Option]) -> str | None:
+        """The one option a yes- or no-word means where the question names none ("gas" at a
+        summary is its "Terbitkan"); None when no option, or more than one, could be meant."""
+        meant = self.words.answer_options.get(answer, frozenset())
+        found = [option.id for option in options if option.id in meant]
+        return found[0] if len(found) == 1 else None
 
     def _unit(self, folded: str) -> Reading:
         core = self._strip(folded, ("per", "satuan", "dalam", *self.words.fillers)) or folded
@@ -485,6 +498,16 @@ def _contained(folded: str, names: dict[str, tuple[str, ...]]) -> list[str]:
     longest = max(found.values())
     leaders = [option_id for option_id, length in found.items() if length == longest]
     return leaders if len(leaders) == 1 or longest > 3 else list(found)
+
+
+def _led_by(core: str, names: dict[str, tuple[str, ...]]) -> list[str]:
+    """Options whose label begins with the answer's words: "kirim" for "Kirim penawaran", as
+    the summary itself says "Tekan Kirim"."""
+    return [
+        option_id
+        for option_id, option_names in names.items()
+        if any(name.startswith(f"{core} ") for name in option_names)
+    ]
 
 
 def _fuzzy(core: str, names: dict[str, tuple[str, ...]]) -> Reading:
