@@ -13,10 +13,19 @@ from bot.core.steps import (
     go_on,
     skip_option,
     text_parser,
+    too_large,
     typed_text,
 )
 from bot.parsing.dates import format_when
-from bot.parsing.numbers import format_number, format_rupiah, parse_amount, parse_quantity
+from bot.parsing.numbers import (
+    MAX_UNIT_PRICE,
+    TooLarge,
+    format_number,
+    format_rupiah,
+    parse_amount_within,
+    parse_quantity,
+    parse_quantity_within,
+)
 from bot.services import ikm as ikm_service
 from bot.services import needs, offers
 from handlers.needs import need_lines
@@ -258,7 +267,9 @@ def _price_ask(ctx: Context) -> str:
 
 
 def _parse_price(ctx: Context, incoming: Incoming) -> int:
-    amount = parse_amount(typed_text(ctx, incoming))
+    amount = parse_amount_within(typed_text(ctx, incoming), MAX_UNIT_PRICE)
+    if isinstance(amount, TooLarge):
+        raise too_large(ctx, format_rupiah(amount.limit))
     if not amount:
         raise Invalid(ctx.t("offer.price.invalid"))
     return amount
@@ -278,10 +289,10 @@ def _parse_quantity(ctx: Context, incoming: Incoming) -> int:
     need = _need(ctx)
     if incoming.option_id == ALL:
         return need.quantity
-    quantity = parse_quantity(typed_text(ctx, incoming))
+    quantity = parse_quantity_within(typed_text(ctx, incoming), need.quantity)
     if quantity is None:
         raise Invalid(ctx.t("offer.quantity.invalid"))
-    if quantity.amount > need.quantity:
+    if isinstance(quantity, TooLarge):
         raise Invalid(ctx.t("offer.quantity.too_much", quantity=format_number(need.quantity)))
     return quantity.amount
 

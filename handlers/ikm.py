@@ -15,11 +15,12 @@ from bot.core.steps import (
     field_step,
     go_on,
     text_parser,
+    too_large,
     typed_text,
     value_parser,
 )
 from bot.parsing.identity import parse_kbli_code, parse_nib
-from bot.parsing.numbers import parse_count
+from bot.parsing.numbers import TooLarge, format_number, parse_count_within
 from bot.reference import load_reference
 from bot.services import ikm as ikm_service
 from handlers import products
@@ -27,6 +28,7 @@ from handlers.summary import ikm_summary, product_summary
 from models import IkmFields, ProductFields
 
 SECTION = "ikm"
+MAX_WORKERS = 100_000  # the owner counts too
 SAVE = "save"
 EDIT = "edit"
 KBLI_UNKNOWN = "unknown"
@@ -141,8 +143,10 @@ def _on_candidate(ctx: Context, chosen: str) -> Outcome:
 
 
 def _parse_workers(ctx: Context, incoming: Incoming) -> int:
-    count = parse_count(typed_text(ctx, incoming))
-    if count is None or not 1 <= count <= 100_000:  # the owner counts too
+    count = parse_count_within(typed_text(ctx, incoming), MAX_WORKERS)
+    if isinstance(count, TooLarge):
+        raise too_large(ctx, format_number(count.limit))
+    if count is None or count < 1:
         raise Invalid(ctx.t("ikm.workers.invalid"))
     return count
 

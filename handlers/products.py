@@ -20,9 +20,20 @@ from bot.core.steps import (
     go_on,
     skip_option,
     text_parser,
+    too_large,
     typed_text,
 )
-from bot.parsing.numbers import UNITS, normalise_unit, parse_amount_range, parse_quantity
+from bot.parsing.numbers import (
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
+    UNITS,
+    TooLarge,
+    format_number,
+    format_rupiah,
+    normalise_unit,
+    parse_amount_range_within,
+    parse_quantity_within,
+)
 from bot.services import ikm as ikm_service
 from handlers.summary import describe_price, describe_quantity, product_summary
 from models import ProductFields
@@ -35,8 +46,6 @@ DELETE = "delete"
 CONFIRM_DELETE = "yes"
 ADD = "add"
 BACK = "back"
-MAX_PRICE = 10_000_000_000
-MAX_QUANTITY = 100_000_000
 # The units offered as taps (a WhatsApp list holds ten); any known unit may be typed.
 OFFERED_UNITS = ("pcs", "pasang", "lusin", "kodi", "kg", "meter", "liter", "set", "lembar", "dus")
 
@@ -70,16 +79,20 @@ def _parse_unit(ctx: Context, incoming: Incoming) -> str:
 
 
 def _parse_price(ctx: Context, incoming: Incoming) -> list[int]:
-    price = parse_amount_range(typed_text(ctx, incoming))
-    if price is None or price[0] <= 0 or price[1] > MAX_PRICE:
+    price = parse_amount_range_within(typed_text(ctx, incoming), MAX_UNIT_PRICE)
+    if isinstance(price, TooLarge):
+        raise too_large(ctx, format_rupiah(price.limit))
+    if price is None or price[0] <= 0:
         raise Invalid(ctx.t("product.price.invalid"))
     return list(price)
 
 
 def _quantity_parser(error_key: str):
     def parse(ctx: Context, incoming: Incoming) -> int:
-        quantity = parse_quantity(typed_text(ctx, incoming))
-        if quantity is None or not 0 < quantity.amount <= MAX_QUANTITY:
+        quantity = parse_quantity_within(typed_text(ctx, incoming), MAX_QUANTITY)
+        if isinstance(quantity, TooLarge):
+            raise too_large(ctx, format_number(quantity.limit))
+        if quantity is None or quantity.amount <= 0:
             raise Invalid(ctx.t(error_key, unit=ctx.section(SECTION).get("unit", "pcs")))
         return quantity.amount
 

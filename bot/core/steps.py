@@ -24,6 +24,11 @@ class Invalid(Exception):
         self.reason = reason
 
 
+def too_large(ctx: Context, limit: str) -> Invalid:
+    """The re-ask for a number above its limit, the limit written as people read it."""
+    return Invalid(ctx.t("numbers.too_large", limit=limit))
+
+
 Parser = Callable[[Context, Incoming], Any]
 Describe = Callable[[Context, Any], str]
 NextStep = str | Callable[[Context], str]
