@@ -321,9 +321,17 @@ def _too_large_or_none(cleaned: str | None, limit: int) -> TooLarge | None:
     numerals = _NUMERAL.findall(cleaned)
     if any(len(_SEPARATOR.sub("", numeral).lstrip("0")) > _MAX_DIGITS for numeral in numerals):
         return TooLarge(limit)
-    terms = _read_terms(_tokens(_strip_per_unit(cleaned)), _MULTIPLIERS)
+    sides = _RANGE_SEPARATOR.split(_RANGE_PREFIX.sub("", cleaned))
+    return TooLarge(limit) if any(_above(side, limit) for side in sides) else None
+
+
+def _above(text: str, limit: int) -> bool:
+    """Whether `text`, read without the parsers' ceiling, is a number above `limit`."""
+    text = _APPROXIMATION_PREFIX.sub("", _MONTH_SUFFIX.sub("", _strip_per_unit(text)))
+    text = _COUNT_NOUN_SUFFIX.sub("", _split_unit_suffix(text.strip())[0])
+    terms = _read_terms(_tokens(text), _MULTIPLIERS)
     value = _combine(terms) if terms else None
-    return TooLarge(limit) if value is not None and value > limit else None
+    return value is not None and value > limit
 
 
 def normalise_unit(text: str) -> str | None:
