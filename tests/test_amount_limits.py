@@ -19,7 +19,7 @@ from bot.parsing.numbers import (
     parse_count_within,
     parse_quantity_within,
 )
-from models import Need, Product
+from models import Need, Partnership, Product
 from tests.chat import Chat, register_company, register_ikm
 from tests.procurement_cast import COMPANY, GLOVES_A, OFFICER
 from tests.stored import rows
@@ -141,3 +141,36 @@ async def test_an_offer_price_says_its_limit(app, chat_as) -> None:
     await ikm.say(ABSURD)
     refused_as_too_large(ikm, format_rupiah(MAX_UNIT_PRICE))
     assert MAX_QUANTITY * MAX_UNIT_PRICE < 2**63  # a deal's value fits BIGINT
+
+
+async def test_a_deal_worth_more_than_an_integer_column_holds_is_recorded(app, chat_as) -> None:
+    grant_officer(app)
+    company = chat_as(COMPANY)
+    await register_company(company)
+    await verify_company(chat_as(OFFICER))
+    ikm = chat_as(GLOVES_A.phone)
+    await register_ikm(ikm, **GLOVES_A.answers())
+    await company.open()
+    await company.say(
+        "/kebutuhan 5000 pasang sarung tangan kerja katun, Rp 8.000/pasang, batas 30/11, "
+        "kirim ke Jababeka"
+    )
+    await company.tap("Pakaian jadi")
+    await company.tap("Selesai")
+    await company.say("31/12")
+    await company.tap("Terbitkan")
+    await ikm.open()
+    await ikm.tap("Ajukan penawaran")
+    await ikm.say("2,5 juta")
+    await ikm.say("3000")
+    await ikm.say("2 minggu")
+    await ikm.tap("Lewati")
+    await ikm.tap("Lewati")
+    await ikm.tap("Kirim penawaran")
+    await company.open()
+    await company.tap("Lihat penawaran")
+    await company.tap(company.options[0])
+    await company.tap("Pilih penawaran ini")
+    await company.tap("Semua (3.000)")
+    [deal] = rows(app, Partnership)
+    assert deal.value == 7_500_000_000 > 2**31  # beyond PostgreSQL's INTEGER
