@@ -12,11 +12,20 @@ from bot.core.steps import (
     field_step,
     go_on,
     skip_option,
+    too_large,
     typed_text,
 )
 from bot.core.understanding import Amount, Expect, Kind
 from bot.parsing.dates import format_when
-from bot.parsing.numbers import format_number, format_rupiah, parse_amount, parse_quantity
+from bot.parsing.numbers import (
+    MAX_UNIT_PRICE,
+    TooLarge,
+    format_number,
+    format_rupiah,
+    parse_amount_within,
+    parse_quantity,
+    parse_quantity_within,
+)
 from bot.services import ikm as ikm_service
 from bot.services import needs, offers
 from handlers.needs import need_lines
@@ -264,7 +273,9 @@ def _price_ask(ctx: Context) -> str:
 
 
 def _parse_price(ctx: Context, incoming: Incoming) -> int:
-    amount = parse_amount(typed_text(ctx, incoming))
+    amount = parse_amount_within(typed_text(ctx, incoming), MAX_UNIT_PRICE)
+    if isinstance(amount, TooLarge):
+        raise too_large(ctx, format_rupiah(amount.limit))
     if not amount:
         raise Invalid(ctx.t("offer.price.invalid"))
     return amount
@@ -291,9 +302,11 @@ def _parse_quantity(ctx: Context, incoming: Incoming) -> int:
     need = _need(ctx)
     if incoming.option_id == ALL:
         return need.quantity
-    quantity = parse_quantity(typed_text(ctx, incoming))
+    quantity = parse_quantity_within(typed_text(ctx, incoming), need.quantity)
     if quantity is None:
         raise Invalid(ctx.t("offer.quantity.invalid"))
+    if isinstance(quantity, TooLarge):
+        raise Invalid(ctx.t("offer.quantity.too_much", quantity=format_number(need.quantity)))
     return _within_need(ctx, quantity.amount)
 
 
@@ -436,6 +449,7 @@ OFFER = Flow(
             "tawar.jumlah",
             kind=Kind.MONEY,
             read_as=_read_price,
+            limit=MAX_UNIT_PRICE,
         ),
         _offer_field(
             "jumlah",

@@ -17,10 +17,11 @@ from bot.core.steps import (
     multi_choice_step,
     skip_option,
     text_parser,
+    too_large,
     typed_text,
 )
 from bot.parsing.dates import format_when, parse_when
-from bot.parsing.numbers import parse_count
+from bot.parsing.numbers import TooLarge, format_number, parse_count_within
 from bot.reference import load_reference
 from bot.services import audience as audience_service
 from bot.services import bimtek as bimtek_service
@@ -32,6 +33,7 @@ from models import Announcement, AttendedVia, BimtekFields, BimtekSession
 from models.base import as_utc
 
 SECTION = "bimtek"
+MAX_QUOTA = 10_000  # the column's own bound (models/bimtek.py)
 ANNOUNCEMENT = "announcement"
 SAVE = "save"
 EDIT = "edit"
@@ -67,8 +69,10 @@ def _parse_start(ctx: Context, incoming: Incoming) -> str:
 
 
 def _parse_quota(ctx: Context, incoming: Incoming) -> int:
-    quota = parse_count(typed_text(ctx, incoming))
-    if quota is None or not 1 <= quota <= 10_000:
+    quota = parse_count_within(typed_text(ctx, incoming), MAX_QUOTA)
+    if isinstance(quota, TooLarge):
+        raise too_large(ctx, format_number(quota.limit))
+    if quota is None or quota < 1:
         raise Invalid(ctx.t("dinas.quota.invalid"))
     return quota
 

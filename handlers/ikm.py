@@ -15,12 +15,13 @@ from bot.core.steps import (
     field_step,
     go_on,
     text_parser,
+    too_large,
     typed_text,
     value_parser,
 )
 from bot.core.understanding import Expect, Kind
 from bot.parsing.identity import parse_kbli_code, parse_nib
-from bot.parsing.numbers import parse_count
+from bot.parsing.numbers import TooLarge, format_number, parse_count_within
 from bot.reference import load_reference
 from bot.services import ikm as ikm_service
 from handlers import products
@@ -28,6 +29,7 @@ from handlers.summary import ikm_summary, product_summary
 from models import IkmFields, ProductFields
 
 SECTION = "ikm"
+MAX_WORKERS = 100_000  # the owner counts too
 SAVE = "save"
 EDIT = "edit"
 KBLI_UNKNOWN = "unknown"
@@ -165,11 +167,16 @@ def _on_candidate(ctx: Context, chosen: str) -> Outcome:
 
 
 def _parse_workers(ctx: Context, incoming: Incoming) -> int:
-    return _workers(ctx, parse_count(typed_text(ctx, incoming)))
+    count = parse_count_within(typed_text(ctx, incoming), MAX_WORKERS)
+    if isinstance(count, TooLarge):
+        raise too_large(ctx, format_number(count.limit))
+    return _workers(ctx, count)
 
 
 def _workers(ctx: Context, count: int | None) -> int:
-    if count is None or not 1 <= count <= 100_000:  # the owner counts too
+    if count is not None and count > MAX_WORKERS:
+        raise too_large(ctx, format_number(MAX_WORKERS))
+    if count is None or count < 1:  # the owner counts too
         raise Invalid(ctx.t("ikm.workers.invalid"))
     return count
 
@@ -337,6 +344,7 @@ IKM = Flow(
             skippable=True,
             kind=Kind.COUNT,
             read_as=_workers,
+            limit=MAX_WORKERS,
         ),
         choice_step(
             "ringkasan",

@@ -17,17 +17,22 @@ from bot.core.steps import (
     field_step,
     multi_choice_step,
     text_parser,
+    too_large,
     typed_text,
 )
 from bot.core.understanding import Expect, Kind, Sense
 from bot.parsing.dates import format_when, parse_when
 from bot.parsing.need_text import parse_need_text
 from bot.parsing.numbers import (
+    MAX_QUANTITY,
+    MAX_TOTAL,
+    MAX_UNIT_PRICE,
+    TooLarge,
     format_number,
     format_rupiah,
-    parse_amount,
+    parse_amount_within,
     parse_count,
-    parse_quantity,
+    parse_quantity_within,
 )
 from bot.reference import load_reference, load_vocabulary
 from bot.services import companies, needs, offers
@@ -135,7 +140,9 @@ def _parse_delivery(ctx: Context, incoming: Incoming) -> str:
 
 
 def _parse_quantity(ctx: Context, incoming: Incoming) -> dict:
-    quantity = parse_quantity(typed_text(ctx, incoming))
+    quantity = parse_quantity_within(typed_text(ctx, incoming), MAX_QUANTITY)
+    if isinstance(quantity, TooLarge):
+        raise too_large(ctx, format_number(quantity.limit))
     if quantity is None:
         raise Invalid(ctx.t("need.quantity.invalid"))
     return {"amount": quantity.amount, "unit": quantity.unit or "pcs"}
@@ -146,10 +153,14 @@ BUDGET_WORDS = ("anggaran", "budget", "total", "dana")
 
 def _parse_price(ctx: Context, incoming: Incoming) -> dict:
     text = typed_text(ctx, incoming)
-    amount = parse_amount(" ".join(w for w in text.split() if w.lower() not in BUDGET_WORDS))
+    kind = "budget" if any(word in text.lower() for word in BUDGET_WORDS) else "per_unit"
+    limit = MAX_TOTAL if kind == "budget" else MAX_UNIT_PRICE
+    figure = " ".join(w for w in text.split() if w.lower() not in BUDGET_WORDS)
+    amount = parse_amount_within(figure, limit)
+    if isinstance(amount, TooLarge):
+        raise too_large(ctx, format_rupiah(amount.limit))
     if amount is None or amount <= 0:
         raise Invalid(ctx.t("need.price.invalid"))
-    kind = "budget" if any(word in text.lower() for word in BUDGET_WORDS) else "per_unit"
     return {"kind": kind, "amount": amount}
 
 

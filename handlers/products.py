@@ -20,15 +20,21 @@ from bot.core.steps import (
     go_on,
     skip_option,
     text_parser,
+    too_large,
     typed_text,
 )
 from bot.core.understanding import Amount, Kind
 from bot.parsing.numbers import (
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
     UNITS,
+    TooLarge,
     convert_amount,
+    format_number,
+    format_rupiah,
     normalise_unit,
-    parse_amount_range,
-    parse_quantity,
+    parse_amount_range_within,
+    parse_quantity_within,
 )
 from bot.services import ikm as ikm_service
 from handlers.summary import describe_price, describe_quantity, product_summary
@@ -42,8 +48,6 @@ DELETE = "delete"
 CONFIRM_DELETE = "yes"
 ADD = "add"
 BACK = "back"
-MAX_PRICE = 10_000_000_000
-MAX_QUANTITY = 100_000_000
 # The units offered as taps (a WhatsApp list holds ten); any known unit may be typed.
 OFFERED_UNITS = ("pcs", "pasang", "lusin", "kodi", "kg", "meter", "liter", "set", "lembar", "dus")
 
@@ -81,25 +85,34 @@ def _read_unit(ctx: Context, unit: str) -> str:
 
 
 def _parse_price(ctx: Context, incoming: Incoming) -> list[int]:
-    return _price(ctx, parse_amount_range(typed_text(ctx, incoming)))
+    price = parse_amount_range_within(typed_text(ctx, incoming), MAX_UNIT_PRICE)
+    if isinstance(price, TooLarge):
+        raise too_large(ctx, format_rupiah(price.limit))
+    return _price(ctx, price)
 
 
 def _price(ctx: Context, price: tuple[int, int] | None) -> list[int]:
-    if price is None or price[0] <= 0 or price[1] > MAX_PRICE:
+    if price is not None and price[1] > MAX_UNIT_PRICE:
+        raise too_large(ctx, format_rupiah(MAX_UNIT_PRICE))
+    if price is None or price[0] <= 0:
         raise Invalid(ctx.t("product.price.invalid"))
     return list(price)
 
 
 def _quantity_parser(error_key: str):
     def parse(ctx: Context, incoming: Incoming) -> int:
-        quantity = parse_quantity(typed_text(ctx, incoming))
+        quantity = parse_quantity_within(typed_text(ctx, incoming), MAX_QUANTITY)
+        if isinstance(quantity, TooLarge):
+            raise too_large(ctx, format_number(quantity.limit))
         return _checked_quantity(ctx, quantity.amount if quantity else None, error_key)
 
     return parse
 
 
 def _checked_quantity(ctx: Context, amount: int | None, error_key: str) -> int:
-    if amount is None or not 0 < amount <= MAX_QUANTITY:
+    if amount is not None and amount > MAX_QUANTITY:
+        raise too_large(ctx, format_number(MAX_QUANTITY))
+    if amount is None or amount <= 0:
         raise Invalid(ctx.t(error_key, unit=ctx.section(SECTION).get("unit", "pcs")))
     return amount
 
@@ -346,6 +359,7 @@ PRODUCTS = Flow(
             describe=_describe_price,
             kind=Kind.MONEY,
             read_as=_price,
+            limit=MAX_UNIT_PRICE,
         ),
         field_step(
             "kapasitas",
@@ -357,6 +371,7 @@ PRODUCTS = Flow(
             describe=_describe_quantity,
             kind=Kind.QUANTITY,
             read_as=_quantity_reader("product.capacity.invalid"),
+            limit=MAX_QUANTITY,
         ),
         choice_step(
             "lengkapi",

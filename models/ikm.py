@@ -43,8 +43,9 @@ class ProductFields(SQLModel):
     name: str = Field(min_length=1, max_length=120)
     description: str | None = Field(default=None, max_length=500)
     unit: str = Field(max_length=20)
-    price_min: int = Field(ge=0)  # rupiah per unit
-    price_max: int = Field(ge=0)
+    # Money is BIGINT: a rupiah figure outgrows INTEGER (2.1 miliar) in a single deal.
+    price_min: int = Field(ge=0, sa_type=sa.BigInteger)  # rupiah per unit
+    price_max: int = Field(ge=0, sa_type=sa.BigInteger)
     capacity_per_month: int = Field(gt=0)  # in units
     min_order: int | None = Field(default=None, gt=0)  # in units
     photo_ref: str | None = Field(default=None, max_length=255)  # "channel:file reference"

@@ -44,8 +44,9 @@ class NeedFields(SQLModel):
     sectors: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     quantity: int = Field(gt=0)
     unit: str = Field(max_length=20)
-    price_per_unit: int | None = Field(default=None, ge=0)  # target, rupiah
-    budget: int | None = Field(default=None, ge=0)  # or a total, rupiah
+    # Money is BIGINT: a rupiah figure outgrows INTEGER (2.1 miliar) in a single deal.
+    price_per_unit: int | None = Field(default=None, ge=0, sa_type=sa.BigInteger)  # target
+    budget: int | None = Field(default=None, ge=0, sa_type=sa.BigInteger)  # or a total
     deadline: datetime = Field(sa_type=sa.DateTime(timezone=True))  # last moment for offers
     delivery_date: datetime = Field(sa_type=sa.DateTime(timezone=True))
     delivery_place: str = Field(min_length=2, max_length=200)
@@ -92,7 +93,7 @@ class OfferStatus(StrEnum):
 
 
 class OfferFields(SQLModel):
-    price_per_unit: int = Field(gt=0)
+    price_per_unit: int = Field(gt=0, sa_type=sa.BigInteger)  # rupiah
     quantity: int = Field(gt=0)
     lead_time_days: int = Field(gt=0, le=730)
     note: str | None = Field(default=None, max_length=500)
@@ -140,7 +141,7 @@ class Partnership(SQLModel, table=True):
     offer_id: int = Field(foreign_key="offer.id", ondelete="CASCADE")
     quantity: int = Field(gt=0)
     unit: str = Field(max_length=20)
-    value: int = Field(ge=0)  # rupiah: quantity times the offered price
+    value: int = Field(ge=0, sa_type=sa.BigInteger)  # rupiah: quantity times the offered price
     awarded_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 

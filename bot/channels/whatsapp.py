@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from bot.channels.render import shorten, split_text
+from bot.channels.render import split_text, whatsapp_label, whatsapp_literal
 from bot.config import WhatsAppSettings, WhatsAppTemplate
 from bot.core.engine import Engine
 from bot.core.i18n import Catalog
@@ -155,7 +155,11 @@ def _to_incoming(message: dict[str, Any], contacts: dict[str, Any]) -> Incoming 
 
 def render_payloads(reply: Reply, *, choose: str, more: str, offset: int = 0) -> list[dict]:
     """A reply as Graph API message bodies (without "to" and "messaging_product")."""
-    text = f"*{reply.title}*\n{reply.text}" if reply.title else reply.text
+    # Only the bot's own title is formatted; everything else, people's text included, is
+    # shown literally (as Telegram escapes HTML).
+    text = whatsapp_literal(reply.text)
+    if reply.title:
+        text = f"*{whatsapp_literal(reply.title)}*\n{text}"
     pieces = split_text(text, TEXT_LIMIT)
     options = reply.options
     if not options:
@@ -182,7 +186,7 @@ def _interactive(
     options: tuple[Option, ...], body: str, *, choose: str, more: str, offset: int
 ) -> dict:
     if len(options) <= MAX_BUTTONS and offset == 0:
-        titles = _unique([shorten(o.label, BUTTON_TITLE_LIMIT) for o in options])
+        titles = _unique([whatsapp_label(o.label, BUTTON_TITLE_LIMIT) for o in options])
         buttons = [
             {"type": "reply", "reply": {"id": o.id, "title": title}}
             for o, title in zip(options, titles, strict=True)
@@ -198,24 +202,30 @@ def _interactive(
     page = list(options[offset:])
     rows_room = MAX_ROWS if len(page) <= MAX_ROWS else MAX_ROWS - 1
     shown = page[:rows_room]
-    titles = _unique([shorten(o.label, ROW_TITLE_LIMIT) for o in shown])
+    titles = _unique([whatsapp_label(o.label, ROW_TITLE_LIMIT) for o in shown])
     rows = []
     for option, title in zip(shown, titles, strict=True):
         row = {"id": option.id, "title": title}
-        description = option.description or (option.label if title != option.label else None)
+        shortened = title != whatsapp_literal(option.label)
+        description = option.description or (option.label if shortened else None)
         if description:
-            row["description"] = shorten(description, ROW_DESCRIPTION_LIMIT)
+            row["description"] = whatsapp_label(description, ROW_DESCRIPTION_LIMIT)
         rows.append(row)
     if len(page) > rows_room:
-        rows.append({"id": f"{MORE_PREFIX}{offset + rows_room}", "title": more})
+        rows.append(
+            {
+                "id": f"{MORE_PREFIX}{offset + rows_room}",
+                "title": whatsapp_label(more, ROW_TITLE_LIMIT),
+            }
+        )
     return {
         "type": "interactive",
         "interactive": {
             "type": "list",
             "body": {"text": body},
             "action": {
-                "button": shorten(choose, BUTTON_TITLE_LIMIT),
-                "sections": [{"title": shorten(choose, ROW_TITLE_LIMIT), "rows": rows}],
+                "button": whatsapp_label(choose, BUTTON_TITLE_LIMIT),
+                "sections": [{"title": whatsapp_label(choose, ROW_TITLE_LIMIT), "rows": rows}],
             },
         },
     }
@@ -265,8 +275,8 @@ def template_body(template: WhatsAppTemplate, reply: Reply) -> dict | None:
 
 def template_text(value: str) -> str:
     """A placeholder's text as Meta takes it: one line (no newline, tab or run of more than
-    four spaces), not empty, at most 1,024 characters."""
-    return shorten(value, TEMPLATE_PARAM_LIMIT) or "-"  # shorten folds white space
+    four spaces), not empty, at most 1,024 characters, shown literally."""
+    return whatsapp_label(value, TEMPLATE_PARAM_LIMIT) or "-"  # shorten folds white space
 
 
 class GraphError(Exception):

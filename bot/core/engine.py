@@ -292,7 +292,7 @@ class Engine:
             case Sense.TOO_LARGE:
                 limit = format_rupiah(reading.value) if expect.kind is Kind.MONEY else None
                 limit = limit or format_number(reading.value)
-                return self._apply(ctx, state, Retry(ctx.t("understanding.too_large", max=limit)))
+                return self._apply(ctx, state, Retry(ctx.t("numbers.too_large", limit=limit)))
             case Sense.UNCLEAR:
                 return self._earlier_button(ctx, state, incoming) or incoming
         return incoming

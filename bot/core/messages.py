@@ -7,8 +7,10 @@ Flows and services only ever see these; channels translate platform updates into
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
+
+from bot.core.text import normalise_text
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,33 @@ class Incoming:
     # A platform's own stable user id besides the account id (WhatsApp's business-scoped id).
     platform_user_id: str | None = None
 
+    def __post_init__(self) -> None:
+        # Every channel builds an Incoming, so no channel can forget to clean what came in.
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, normalise_text(value))
+        if self.contact is not None:
+            object.__setattr__(self, "contact", _clean_contact(self.contact))
+
     @property
     def clean_text(self) -> str:
         return (self.text or "").strip()
+
+
+_NOT_TEXT = {"contact", "photo", "location", "received_at"}
+_TEXT_FIELDS = tuple(f.name for f in fields(Incoming) if f.name not in _NOT_TEXT)
+
+
+def _clean_contact(contact: SharedContact) -> SharedContact:
+    return replace(
+        contact,
+        **{
+            f.name: normalise_text(value)
+            for f in fields(contact)
+            if isinstance(value := getattr(contact, f.name), str)
+        },
+    )
 
 
 # An option id of this form points at the n-th option last shown (1-based): channels use

@@ -25,6 +25,11 @@ class Invalid(Exception):
         self.reason = reason
 
 
+def too_large(ctx: Context, limit: str) -> Invalid:
+    """The re-ask for a number above its limit, the limit written as people read it."""
+    return Invalid(ctx.t("numbers.too_large", limit=limit))
+
+
 Parser = Callable[[Context, Incoming], Any]
 Describe = Callable[[Context, Any], str]
 NextStep = str | Callable[[Context], str]
@@ -61,6 +66,7 @@ def field_step(
     kind: Kind = Kind.TEXT,
     read_as: ReadAs | None = None,
     aliases: Aliases | None = None,
+    limit: int | None = None,
 ) -> Step:
     """A question whose answer is typed (or tapped from `options`) and kept as `field`.
 
@@ -91,6 +97,7 @@ def field_step(
             options=tuple(choices(ctx)),
             skippable=skippable,
             aliases=_aliases(ctx, aliases, choices(ctx)),
+            limit=limit,
         )
 
     async def handle(ctx: Context, incoming: Incoming) -> Outcome:

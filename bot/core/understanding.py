@@ -24,15 +24,22 @@ from bot.core.messages import Option
 from bot.parsing.dates import parse_date
 from bot.parsing.fuzzy import normalise, pick_one, rank_choices
 from bot.parsing.identity import parse_nib
-from bot.parsing.numbers import normalise_unit, parse_amount_range, parse_count, parse_quantity
+from bot.parsing.numbers import (
+    MAX_QUANTITY,
+    MAX_TOTAL,
+    TooLarge,
+    normalise_unit,
+    parse_amount_range_within,
+    parse_count_within,
+    parse_quantity_within,
+)
 from bot.reference import Reference, load_reference
 
 VOCABULARY_FILE = Path(__file__).resolve().parent.parent / "data" / "vocabulary.toml"
 MAX_TEXT = 300  # longer than any answer to a question: read as free text only
 # Money above this is a typing slip, not a price (the largest need's budget is far below).
-MAX_MONEY = 1_000_000_000_000
+# Beyond these no answer is meant (a step holds its own, smaller limits): "too large".
 MAX_COUNT = 1_000_000
-MAX_QUANTITY = 1_000_000_000
 
 EXACT = 1.0
 CONFIDENT = 0.85  # under this, a reading is offered as "did you mean ...?" before it is taken
@@ -78,6 +85,8 @@ class Expect:
     yes: str | None = None
     no: str | None = None
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    # The largest number the question takes; above it the reading is "too large, at most".
+    limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -260,11 +269,11 @@ class _Reader:
             case Kind.CHOICE | Kind.YES_NO:
                 return self._choice(folded, expect)
             case Kind.COUNT:
-                return self._count(text, folded)
+                return self._count(text, folded, expect.limit)
             case Kind.MONEY:
-                return self._money(text, folded)
+                return self._money(text, folded, expect.limit)
             case Kind.QUANTITY:
-                return self._quantity(text, folded)
+                return self._quantity(text, folded, expect.limit)
             case Kind.DATE:
                 return self._date(text, folded)
             case Kind.PLACE:
@@ -320,7 +329,7 @@ class _Reader:
         unit = normalise_unit(core) or normalise_unit(_UNIT_AN.sub("", core))
         return Reading(Sense.VALUE, unit, WORD) if unit else UNCLEAR
 
-    def _count(self, text: str, folded: str) -> Reading:
+    def _count(self, text: str, folded: str, limit: int | None) -> Reading:
         for word, value in self.words.count_words.items():
             if word in folded.split() and not any(c.isdigit() for c in folded):
                 return Reading(Sense.VALUE, value, WORD)
@@ -329,14 +338,14 @@ class _Reader:
         )
         if text.strip().startswith("-"):
             return UNCLEAR  # a negative count is no count
-        value = parse_count(core) if core else None
+        value = parse_count_within(core, limit or MAX_COUNT) if core else None
+        if isinstance(value, TooLarge):
+            return Reading(Sense.TOO_LARGE, value.limit, WORD)
         if value is None:
             return UNCLEAR
-        if value > MAX_COUNT:
-            return Reading(Sense.TOO_LARGE, MAX_COUNT, WORD)
         return Reading(Sense.VALUE, value, WORD) if value > 0 else UNCLEAR
 
-    def _money(self, text: str, folded: str) -> Reading:
+    def _money(self, text: str, folded: str, limit: int | None) -> Reading:
         words = text.casefold().split()
         for word, value in self.words.money_words.items():
             if word in normalise(text).split() and not any(c.isdigit() for c in text):
@@ -344,16 +353,17 @@ class _Reader:
         cleaned = _strip_hedges(text.casefold(), (*self.words.hedges, *self.words.fillers))
         cleaned = _AN_AFTER_AMOUNT.sub(r"\1", cleaned)
         cleaned = cleaned.lstrip("@±~ ").strip()
-        found = parse_amount_range(cleaned) if cleaned else None
+        limit = limit or MAX_TOTAL
+        found = parse_amount_range_within(cleaned, limit) if cleaned else None
         if found is None and len(words) > 1:
-            found = parse_amount_range(_PER_UNIT.sub("", cleaned))
+            found = parse_amount_range_within(_PER_UNIT.sub("", cleaned), limit)
+        if isinstance(found, TooLarge):
+            return Reading(Sense.TOO_LARGE, found.limit, WORD)
         if found is None:
             return UNCLEAR
-        if found[1] > MAX_MONEY:
-            return Reading(Sense.TOO_LARGE, MAX_MONEY, WORD)
         return Reading(Sense.VALUE, found, WORD) if found[0] > 0 else UNCLEAR
 
-    def _quantity(self, text: str, folded: str) -> Reading:
+    def _quantity(self, text: str, folded: str, limit: int | None) -> Reading:
         cleaned = text.casefold().replace("±", " ")
         period = None
         for name, phrases in self.words.periods.items():
@@ -366,11 +376,11 @@ class _Reader:
                 break
         cleaned = _strip_hedges(cleaned, (*self.words.hedges, *self.words.fillers))
         cleaned = _AN_AFTER_AMOUNT.sub(r"\1", cleaned).strip(" /")
-        found = parse_quantity(cleaned) if cleaned else None
+        found = parse_quantity_within(cleaned, limit or MAX_QUANTITY) if cleaned else None
+        if isinstance(found, TooLarge):
+            return Reading(Sense.TOO_LARGE, found.limit, WORD)
         if found is None:
             return UNCLEAR
-        if found.amount > MAX_QUANTITY:
-            return Reading(Sense.TOO_LARGE, MAX_QUANTITY, WORD)
         return Reading(Sense.VALUE, Amount(found.amount, found.unit, period), WORD)
 
     def _date(self, text: str, folded: str) -> Reading:

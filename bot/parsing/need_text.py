@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.parsing.dates import ParsedWhen, parse_when
-from bot.parsing.numbers import Quantity, parse_amount, parse_quantity
+from bot.parsing.numbers import (
+    MAX_QUANTITY,
+    MAX_TOTAL,
+    MAX_UNIT_PRICE,
+    Quantity,
+    parse_amount,
+    parse_quantity,
+)
 
 MAX_INPUT_LENGTH = 600
 MAX_QUANTITY_WORDS = 4
@@ -88,8 +95,8 @@ def _read_part(part: str, now: datetime, found: dict[str, object]) -> bool:
     elif (match := _DELIVERY.match(part)) and (when := parse_when(part[match.end() :], now)):
         _keep(found, "delivery_date", when)
     elif match := _BUDGET.match(part):
-        _keep(found, "budget", parse_amount(part[match.end() :]))
-    elif (price := _price(part)) is not None:
+        _keep(found, "budget", _at_most(parse_amount(part[match.end() :]), MAX_TOTAL))
+    elif (price := _at_most(_price(part), MAX_UNIT_PRICE)) is not None:
         _keep(found, "price_per_unit", price)
     elif (when := parse_when(part, now)) is not None and "deadline" not in found:
         found["deadline"] = when  # a date alone is the last day for offers
@@ -103,6 +110,11 @@ def _read_part(part: str, now: datetime, found: dict[str, object]) -> bool:
 def _keep(found: dict[str, object], name: str, value: object) -> None:
     if value is not None and name not in found:
         found[name] = value
+
+
+def _at_most(value: int | None, limit: int) -> int | None:
+    """A figure above its limit is left for its own question, which says the limit."""
+    return value if value is not None and value <= limit else None
 
 
 def _place(text: str) -> str | None:
@@ -135,7 +147,7 @@ def _read_what(part: str, found: dict[str, object]) -> None:
     quantity, title_words = _quantity_at_start(words)
     if quantity is None:
         quantity, title_words = _quantity_at_end(words)
-    if quantity is not None:
+    if quantity is not None and quantity.amount <= MAX_QUANTITY:
         found["quantity"], found["unit"] = quantity.amount, quantity.unit
     title = " ".join(title_words).strip(" .:-")
     if len(title) >= 3 and any(char.isalpha() for char in title):

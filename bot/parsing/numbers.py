@@ -32,6 +32,12 @@ other periods (``per hari``, ``seminggu``) give None rather than a silently wron
 
 Amounts, quantities and counts must be whole after the multiplier (``1,5 jt`` is fine,
 ``Rp 1,5`` is not). Every parser returns None instead of raising, for any string.
+
+The ``*_within`` variants also tell "a number, but above the limit" (`TooLarge`) from "not a
+number" (None), so a re-ask can state the limit; that includes numbers too large for the plain
+parsers to read at all (``Rp 999999999999999999999``). The limits below keep every figure
+inside its database column: money in BIGINT columns, quantities and counts in INTEGER ones,
+and a deal's value (quantity times unit price) below BIGINT's 9.2 * 10^18.
 """
 
 from __future__ import annotations
@@ -43,6 +49,9 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Context, Decimal
 
 MAX_VALUE = 10**15
+MAX_UNIT_PRICE = 10_000_000_000  # rupiah per unit
+MAX_TOTAL = 1_000_000_000_000  # rupiah, a whole budget
+MAX_QUANTITY = 100_000_000  # units, per order or per month
 _MAX_INPUT_LENGTH = 200
 _MAX_DIGITS = 20
 # Exact arithmetic for every value we accept (at most _MAX_DIGITS significant digits).
@@ -166,6 +175,7 @@ UNITS: tuple[str, ...] = tuple(dict.fromkeys(_UNIT_ALIASES.values()))
 
 _TOKEN = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[a-z]+|\S")
 _SEPARATOR = re.compile(r"([.,])")
+_NUMERAL = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
 _CURRENCY_WORD = re.compile(r"(?<![a-z])(?:rupiah|idr|rp)(?![a-z])\.?")
 # ",-" / ".-" closes a price ("Rp 40.000,-"); it is not a minus or a range dash.
 _PRICE_DASH = re.compile(r"(?<=[0-9a-z])\s*[.,]-(?![0-9])")
@@ -273,6 +283,66 @@ def parse_count(text: str) -> int | None:
     cleaned = _COUNT_NOUN_SUFFIX.sub("", cleaned)
     cleaned = _AN_SUFFIX.sub("", cleaned)
     return _to_whole(_parse_decimal(cleaned, _SMALL_MULTIPLIERS))
+
+
+@dataclass(frozen=True)
+class TooLarge:
+    """A number was read, but it is above `limit`."""
+
+    limit: int
+
+
+def parse_amount_within(text: str, limit: int) -> int | TooLarge | None:
+    """`parse_amount`, telling an amount above `limit` from text that is not an amount."""
+    amount = parse_amount(text)
+    if amount is None:
+        return _too_large_or_none(_clean_amount_text(text), limit)
+    return TooLarge(limit) if amount > limit else amount
+
+
+def parse_amount_range_within(text: str, limit: int) -> tuple[int, int] | TooLarge | None:
+    """`parse_amount_range`, telling a range reaching above `limit` from text that is none."""
+    amounts = parse_amount_range(text)
+    if amounts is None:
+        return _too_large_or_none(_clean_amount_text(text), limit)
+    return TooLarge(limit) if amounts[1] > limit else amounts
+
+
+def parse_quantity_within(text: str, limit: int) -> Quantity | TooLarge | None:
+    """`parse_quantity`, telling a quantity above `limit` from text that is not a quantity."""
+    quantity = parse_quantity(text)
+    if quantity is None:
+        return _too_large_or_none(_clean(text), limit)
+    return TooLarge(limit) if quantity.amount > limit else quantity
+
+
+def parse_count_within(text: str, limit: int) -> int | TooLarge | None:
+    """`parse_count`, telling a count above `limit` from text that is not a count."""
+    count = parse_count(text)
+    if count is None:
+        return _too_large_or_none(_clean(text), limit)
+    return TooLarge(limit) if count > limit else count
+
+
+def _too_large_or_none(cleaned: str | None, limit: int) -> TooLarge | None:
+    """TooLarge when `cleaned` holds a number above `limit` that the parsers would not read:
+    more digits than they accept, or a multiplier taking it past MAX_VALUE."""
+    if cleaned is None:
+        return None
+    numerals = _NUMERAL.findall(cleaned)
+    if any(len(_SEPARATOR.sub("", numeral).lstrip("0")) > _MAX_DIGITS for numeral in numerals):
+        return TooLarge(limit)
+    sides = _RANGE_SEPARATOR.split(_RANGE_PREFIX.sub("", cleaned))
+    return TooLarge(limit) if any(_above(side, limit) for side in sides) else None
+
+
+def _above(text: str, limit: int) -> bool:
+    """Whether `text`, read without the parsers' ceiling, is a number above `limit`."""
+    text = _APPROXIMATION_PREFIX.sub("", _MONTH_SUFFIX.sub("", _strip_per_unit(text)))
+    text = _COUNT_NOUN_SUFFIX.sub("", _split_unit_suffix(text.strip())[0])
+    terms = _read_terms(_tokens(text), _MULTIPLIERS)
+    value = _combine(terms) if terms else None
+    return value is not None and value > limit
 
 
 def normalise_unit(text: str) -> str | None:
