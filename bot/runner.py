@@ -189,6 +189,7 @@ async def _serve_web(app: App, channels: Channels, on_whatsapp_event, stop: asyn
         telegram_secret=telegram_secret,
         whatsapp=channels.whatsapp,
         on_whatsapp_event=on_whatsapp_event,
+        max_body_bytes=settings.server.max_body_bytes,
     )
     config = uvicorn.Config(
         web, host=settings.server.host, port=settings.server.port, log_level="warning"
