@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -36,6 +37,7 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.channels.render import split_text
 from bot.channels.shapes import as_dict, as_int, as_list, as_text
@@ -214,11 +216,13 @@ class TolerantBot(Bot):
         except Exception:
             log.warning("a batch of Telegram updates could not be parsed: reading one by one")
         asked = {"offset": offset, "limit": limit, "allowed_updates": allowed_updates}
-        raw = await self.do_api_request(
-            "getUpdates",
-            api_kwargs={name: value for name, value in asked.items() if value is not None},
-            return_type=None,
-        )
+        with warnings.catch_warnings():  # it asks for Bot.get_updates: the call that failed
+            warnings.simplefilter("ignore", PTBUserWarning)
+            raw = await self.do_api_request(
+                "getUpdates",
+                api_kwargs={name: value for name, value in asked.items() if value is not None},
+                return_type=None,
+            )
         parsed = (parse_update(item, self) for item in as_list(raw))
         return tuple(update for update in parsed if update is not None)
 
