@@ -102,6 +102,8 @@ class ServerSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    # Webhook bodies over this many bytes are refused (413) without being read whole.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
 
 class TelegramSettings(BaseModel):

@@ -351,6 +351,7 @@ async def _serve_web(app: App, channels: Channels, on_whatsapp_event, stop: asyn
         telegram_secret=telegram_secret,
         whatsapp=channels.whatsapp,
         on_whatsapp_event=on_whatsapp_event,
+        max_body_bytes=settings.server.max_body_bytes,
     )
     # log_config=None: uvicorn's lines go through the root handlers, where secrets are masked.
     config = uvicorn.Config(

@@ -19,6 +19,28 @@ log = logging.getLogger(__name__)
 
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WHATSAPP_SIGNATURE_HEADER = "X-Hub-Signature-256"
+# Meta's and Telegram's webhook bodies are a few kilobytes: a megabyte is generous.
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+
+
+class BodyTooLarge(Exception):
+    """The request body is over the cap; the rest of it is not read."""
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The request body, read until `limit` bytes at most: a declared length over it is
+    refused before reading anything, a streamed body once it passes the limit."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge()
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def build_web_app(
@@ -27,8 +49,10 @@ def build_web_app(
     telegram_secret: str | None = None,
     whatsapp: WhatsAppChannel | None = None,
     on_whatsapp_event: Callable[[], None] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> Starlette:
-    """Routes for the channels that are on; each webhook refuses unsigned requests."""
+    """Routes for the channels that are on; each webhook refuses unsigned requests, and
+    bodies over `max_body_bytes` (413) before reading them whole."""
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -41,7 +65,10 @@ def build_web_app(
             log.warning("refused a Telegram webhook call without the right secret")
             return Response(status_code=403)
         try:
-            data = json.loads(await request.body())
+            data = json.loads(await read_capped(request, max_body_bytes))
+        except BodyTooLarge:
+            log.warning("refused a Telegram webhook body over %d bytes", max_body_bytes)
+            return Response(status_code=413)
         except ValueError:
             return Response(status_code=400)
         if not isinstance(data, dict):
@@ -54,7 +81,11 @@ def build_web_app(
         return PlainTextResponse(body, status_code=status)
 
     async def whatsapp_webhook(request: Request) -> Response:
-        raw = await request.body()
+        try:
+            raw = await read_capped(request, max_body_bytes)
+        except BodyTooLarge:
+            log.warning("refused a WhatsApp webhook body over %d bytes", max_body_bytes)
+            return Response(status_code=413)
         signature = request.headers.get(WHATSAPP_SIGNATURE_HEADER)
         try:
             payload = json.loads(raw)

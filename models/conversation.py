@@ -51,6 +51,13 @@ class InboundEvent(SQLModel, table=True):
     processed_at: datetime | None = Field(
         default=None, sa_type=sa.DateTime(timezone=True), index=True
     )
+    # Passes that met a failure; after a few the body is set aside (quarantined): kept for
+    # a person to look at, never retried, so it cannot hold back the bodies after it.
+    attempts: int = Field(default=0)
+    quarantined_at: datetime | None = Field(
+        default=None, sa_type=sa.DateTime(timezone=True), index=True
+    )
+    last_error: str | None = Field(default=None, max_length=200)
 
 
 class DeliveryStatus(SQLModel, table=True):

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from telegram import Bot, Update
+from telegram import Update
 from telegram.request import HTTPXRequest
 
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import TelegramChannel, TolerantBot
 from bot.channels.telegram_http import KeepAliveRequest
 from bot.config import TelegramSettings
 from bot.sending import OutboxSender, RateLimit, SenderSettings
@@ -31,7 +31,7 @@ class Harness:
         self.slept: list[float] = []
         self.offset: int | None = None
         self.handled: list[Update] = []
-        self.bot = Bot(  # the transport `TelegramChannel.create` gives the bot
+        self.bot = TolerantBot(  # the transport `TelegramChannel.create` gives the bot
             TOKEN,
             base_url=api.base_url,
             base_file_url=api.base_file_url,

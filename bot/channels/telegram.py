@@ -13,6 +13,7 @@ import contextlib
 import html
 import logging
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -36,10 +37,13 @@ from telegram.error import (
     InvalidToken,
     NetworkError,
     RetryAfter,
+    TelegramError,
 )
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.channels.render import split_text
+from bot.channels.shapes import as_dict, as_int, as_list, as_text
 from bot.channels.telegram_http import KeepAliveRequest
 from bot.config import TelegramSettings
 from bot.core.engine import Engine
@@ -64,6 +68,7 @@ CALLBACK_DATA_LIMIT = 64
 # Refusals that only say the work was already done: a keyboard removed by the first of two
 # taps, a callback query answered before Telegram re-sent its update.
 EXPECTED_REFUSALS = ("message is not modified", "query is too old")
+UNREADABLE = "sinergi_unreadable"  # api_kwargs key of an update kept whole, unparsed
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 UNSUPPORTED_KINDS = (
     "sticker",
@@ -112,9 +117,12 @@ def update_to_incoming(update: Update) -> Incoming | None:
     message = update.message
     if message is None or message.from_user is None or message.chat.type != ChatType.PRIVATE:
         return None
+    user_id = as_int(message.from_user.id)
+    if user_id is None:
+        return None
     base = {
         "channel": CHANNEL,
-        "account_id": str(message.from_user.id),
+        "account_id": str(user_id),
         "message_id": f"update:{update.update_id}",
         "display_name": message.from_user.full_name,
         "received_at": message.date,
@@ -136,8 +144,8 @@ def update_to_incoming(update: Update) -> Incoming | None:
     if message.location is not None:
         location = Location(message.location.latitude, message.location.longitude)
         return Incoming(**base, location=location)
-    if message.text is not None:
-        return Incoming(**base, text=message.text)
+    if as_text(message.text) is not None:
+        return Incoming(**base, text=as_text(message.text))
     kind = next((kind for kind in UNSUPPORTED_KINDS if getattr(message, kind, None)), "other")
     return Incoming(**base, unsupported=kind)
 
@@ -145,16 +153,81 @@ def update_to_incoming(update: Update) -> Incoming | None:
 def _callback_to_incoming(update: Update) -> Incoming | None:
     query = update.callback_query
     message = query.message
-    if message is None or not query.data:
+    user_id = as_int(query.from_user.id) if query.from_user is not None else None
+    if message is None or not isinstance(query.data, str) or not query.data or user_id is None:
         return None
     # Keyed on the keyboard's message: a second press of the same keyboard is a duplicate.
     return Incoming(
         channel=CHANNEL,
-        account_id=str(query.from_user.id),
+        account_id=str(user_id),
         option_id=query.data,
         message_id=f"keyboard:{message.chat.id}:{message.message_id}",
         display_name=query.from_user.full_name,
     )
+
+
+def parse_update(raw: Any, bot: Bot) -> Update | None:
+    """An update as python-telegram-bot reads it; one it cannot read is kept whole in a
+    placeholder (its api_kwargs[UNREADABLE]) so that its sender can still be answered."""
+    body = as_dict(raw)
+    try:
+        return Update.de_json(body, bot)
+    except Exception:
+        update_id = as_int(body.get("update_id"))
+        if update_id is None:
+            return None
+        return Update(update_id=update_id, api_kwargs={UNREADABLE: body})
+
+
+def salvage_incoming(raw: dict[str, Any]) -> Incoming | None:
+    """The sender of an update that could not be read, as an "unsupported" Incoming (they
+    are told the bot could not read it); None when no private sender can be found."""
+    update_id = as_int(raw.get("update_id"))
+    for kind in ("message", "callback_query"):
+        part = as_dict(raw.get(kind))
+        sender = as_int(as_dict(part.get("from")).get("id"))
+        chat = part.get("chat")
+        if kind == "message" and isinstance(chat, dict) and chat.get("type") != "private":
+            return None  # never answer a group
+        if sender is not None and sender > 0:
+            message_id = f"update:{update_id}" if update_id is not None else None
+            return Incoming(
+                channel=CHANNEL,
+                account_id=str(sender),
+                message_id=message_id,
+                unsupported="malformed",
+            )
+    return None
+
+
+class TolerantBot(Bot):
+    """A Bot whose getUpdates survives an update it cannot parse: python-telegram-bot
+    refuses the whole batch for one, and Telegram would send that batch again forever."""
+
+    async def get_updates(
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        timeout: Any = None,
+        allowed_updates: Any = None,
+        **kwargs: Any,
+    ) -> tuple[Update, ...]:
+        try:
+            return await super().get_updates(offset, limit, timeout, allowed_updates, **kwargs)
+        except TelegramError:
+            raise
+        except Exception:
+            log.warning("a batch of Telegram updates could not be parsed: reading one by one")
+        asked = {"offset": offset, "limit": limit, "allowed_updates": allowed_updates}
+        with warnings.catch_warnings():  # it asks for Bot.get_updates: the call that failed
+            warnings.simplefilter("ignore", PTBUserWarning)
+            raw = await self.do_api_request(
+                "getUpdates",
+                api_kwargs={name: value for name, value in asked.items() if value is not None},
+                return_type=None,
+            )
+        parsed = (parse_update(item, self) for item in as_list(raw))
+        return tuple(update for update in parsed if update is not None)
 
 
 # --- replies out ---------------------------------------------------------------------------
@@ -215,7 +288,7 @@ class TelegramChannel:
     def create(
         cls, *, token: str, settings: TelegramSettings, engine: Engine, catalog: Catalog
     ) -> TelegramChannel:
-        bot = Bot(
+        bot = TolerantBot(
             token,
             base_url=settings.base_url,
             base_file_url=settings.base_file_url,
@@ -295,22 +368,51 @@ class TelegramChannel:
         )
 
     async def process_json(self, data: dict[str, Any]) -> None:
-        """A webhook body. Malformed updates are logged and ignored, never raised."""
-        try:
-            update = Update.de_json(data, self.bot)
-        except Exception:
-            log.warning("ignoring an update that could not be parsed: %r", data)
+        """A webhook body. Malformed updates are answered where possible, never raised."""
+        update = parse_update(data, self.bot)
+        if update is None:
+            log.warning("ignoring a Telegram update without an update_id")
             return
-        if update is not None:
-            await self.process_update(update)
+        await self.process_update(update)
 
     async def process_update(self, update: Update) -> None:
+        """One update inside its own guard: what fails is kept aside and the rest go on.
+        Telegram does not send an update again once answered, so it gets one try."""
+        unreadable = update.api_kwargs.get(UNREADABLE)
         try:
-            await self._process(update)
+            if unreadable is not None:
+                await self._answer_unreadable(update.update_id, unreadable)
+            else:
+                await self._process(update)
         except SendingStopped:
             raise
+        except Exception as error:
+            log.debug("update %s failed", update.update_id, exc_info=True)
+            self._quarantine(update, unreadable, f"{error!r}")
+
+    async def _answer_unreadable(self, update_id: int, raw: dict[str, Any]) -> None:
+        self._quarantine_raw(update_id, raw, "unreadable update")
+        incoming = salvage_incoming(raw)
+        if incoming is None:
+            return
+        for reply in await self.engine.handle(incoming):
+            if not await self.send(int(incoming.account_id), reply):
+                break
+
+    def _quarantine(self, update: Update, raw: dict[str, Any] | None, error: str) -> None:
+        try:
+            body = raw if raw is not None else update.to_dict()
         except Exception:
-            log.exception("failed to process Telegram update %s", update.update_id)
+            body = {"update_id": update.update_id}
+        self._quarantine_raw(update.update_id, body, error)
+
+    def _quarantine_raw(self, update_id: int, body: dict[str, Any], error: str) -> None:
+        try:
+            event_id = self.engine.quarantine_inbound(channel=CHANNEL, payload=body, error=error)
+        except Exception:
+            log.exception("could not keep Telegram update %s aside", update_id)
+            return
+        log.error("Telegram update %s quarantined as %s: %s", update_id, event_id, error)
 
     async def _process(self, update: Update) -> None:
         if update.my_chat_member is not None:

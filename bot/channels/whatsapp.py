@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from bot.channels.render import split_text, whatsapp_label, whatsapp_literal
+from bot.channels.shapes import as_dict, as_dicts, as_float, as_id, as_int, as_list, as_text
 from bot.config import WhatsAppSettings, WhatsAppTemplate
 from bot.core.engine import Engine
 from bot.core.i18n import Catalog
@@ -53,11 +54,15 @@ PAYLOAD_LIMIT = 256  # a template quick-reply button's payload
 MORE_PREFIX = "~more:"
 RETRYABLE_CODES = {130429, 131056, 131000, 2, 1}  # rate, pair rate, generic/temporary
 UNDELIVERABLE_CODES = {131026}
+KNOWN_STATUSES = frozenset({"sent", "delivered", "read", "failed"})
 OUTSIDE_WINDOW_CODES = {131047}
 # The template is not usable as configured: not (yet) approved in that language, paused or
 # disabled by Meta, or its parameters out of step with config.toml. The message waits for
 # the person's next word as it would without a template, and the log says why.
 TEMPLATE_REFUSED_CODES = {132000, 132001, 132012, 132015, 132016}
+PHONE_DIGITS = 15  # E.164
+ACCOUNT_ID_LIMIT = 64  # ChannelAccount.external_id
+PAGE_OFFSET_DIGITS = 4  # a "Lainnya" row's offset: any real list is far shorter
 UNSUPPORTED_TYPES = ("sticker", "audio", "video", "document", "reaction", "unsupported")
 
 
@@ -73,81 +78,171 @@ def signature_valid(app_secret: str, raw_body: bytes, header: str | None) -> boo
 # --- webhook bodies in ---------------------------------------------------------------------
 
 
-def incoming_messages(payload: dict[str, Any]) -> list[Incoming]:
-    """Every person's message in a webhook body, as Incoming (statuses are separate)."""
+def incoming_messages(payload: Any) -> list[Incoming]:
+    """Every person's message in a webhook body, as Incoming (statuses are separate).
+
+    Total over any JSON: a message that cannot be read whole becomes an "unsupported"
+    Incoming when its sender is known (so they are told), and is skipped otherwise."""
     found = []
     for value in _values(payload):
-        contacts = {c.get("wa_id") or c.get("user_id"): c for c in value.get("contacts", [])}
-        for message in value.get("messages", []):
-            incoming = _to_incoming(message, contacts)
+        contacts = _contacts(value)
+        for message in as_list(value.get("messages")):
+            incoming = _guarded_incoming(message, contacts)
             if incoming is not None:
                 found.append(incoming)
     return found
 
 
-def statuses(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    return [status for value in _values(payload) for status in value.get("statuses", [])]
+def statuses(payload: Any) -> list[dict[str, Any]]:
+    return [status for value in _values(payload) for status in as_dicts(value.get("statuses"))]
 
 
-def _values(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    if payload.get("object") != "whatsapp_business_account":
+def _values(payload: Any) -> list[dict[str, Any]]:
+    body = as_dict(payload)
+    if body.get("object") != "whatsapp_business_account":
         return []
     return [
-        change.get("value", {})
-        for entry in payload.get("entry", [])
-        for change in entry.get("changes", [])
+        as_dict(change.get("value"))
+        for entry in as_dicts(body.get("entry"))
+        for change in as_dicts(entry.get("changes"))
         if change.get("field") == "messages"
     ]
 
 
-def _to_incoming(message: dict[str, Any], contacts: dict[str, Any]) -> Incoming | None:
-    wa_id = message.get("from")
-    user_id = message.get("from_user_id") or (contacts.get(wa_id) or {}).get("user_id")
+def _contacts(value: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    contacts: dict[str, dict[str, Any]] = {}
+    for contact in as_dicts(value.get("contacts")):
+        for key in (as_text(contact.get("wa_id")), as_text(contact.get("user_id"))):
+            if key:
+                contacts.setdefault(key, contact)
+    return contacts
+
+
+def _guarded_incoming(message: Any, contacts: dict[str, dict[str, Any]]) -> Incoming | None:
+    try:
+        return _to_incoming(as_dict(message), contacts)
+    except Exception:  # a shape no reader foresaw: still tell the sender, if there is one
+        log.warning("could not read a WhatsApp message; answering it as unsupported")
+        log.debug("the message: %r", message, exc_info=True)
+        try:
+            base = _sender(as_dict(message), contacts)
+        except Exception:
+            return None
+        return Incoming(**base, unsupported="malformed") if base else None
+
+
+def _sender(message: dict[str, Any], contacts: dict[str, dict[str, Any]]) -> dict | None:
+    """Who wrote and which message it is, as Incoming's fields; None when unknown."""
+    wa_id = as_text(message.get("from"))
+    if wa_id and not (wa_id.isascii() and wa_id.isdigit() and len(wa_id) <= PHONE_DIGITS):
+        wa_id = None  # not a number WhatsApp would send: it cannot be answered as one
+    user_id = as_text(message.get("from_user_id")) or as_text(
+        contacts.get(wa_id or "", {}).get("user_id")
+    )
+    if user_id and len(user_id) > ACCOUNT_ID_LIMIT:
+        user_id = None
     account_id = wa_id or user_id
-    if not account_id or not message.get("id"):
+    message_id = as_id(message.get("id"))
+    if not account_id or not message_id:
         return None
-    contact = contacts.get(wa_id) or contacts.get(user_id) or {}
-    base = {
+    contact = contacts.get(wa_id or "") or contacts.get(user_id or "") or {}
+    return {
         "channel": CHANNEL,
         "account_id": account_id,
         "phone": f"+{wa_id}" if wa_id else None,
-        "message_id": message["id"],
-        "display_name": (contact.get("profile") or {}).get("name"),
+        "message_id": message_id,
+        "display_name": as_text(as_dict(contact.get("profile")).get("name")),
         "platform_user_id": user_id,
     }
-    kind = message.get("type")
-    if kind == "text":
-        return Incoming(**base, text=(message.get("text") or {}).get("body"))
-    if kind == "interactive":
-        interactive = message.get("interactive") or {}
-        reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
-        return Incoming(**base, option_id=reply.get("id"), text=reply.get("title"))
-    if kind == "button":  # a quick-reply button of a template
-        button = message.get("button") or {}
-        text, payload = button.get("text"), button.get("payload")
-        # We send each button's option id as its payload; without one, the payload is the
-        # button's text, read like typed text (matched against options and commands).
-        option_id = payload if payload and payload != text else None
-        return Incoming(**base, option_id=option_id, text=text or payload)
-    if kind == "image":
-        image = message.get("image") or {}
-        return Incoming(
-            **base, photo=MediaRef(CHANNEL, image.get("id", "")), text=image.get("caption")
-        )
-    if kind == "location":
-        place = message.get("location") or {}
-        return Incoming(**base, location=Location(place["latitude"], place["longitude"]))
-    if kind == "contacts":
-        shared = (message.get("contacts") or [{}])[0]
-        phones = shared.get("phones") or [{}]
-        name = (shared.get("name") or {}).get("formatted_name")
-        return Incoming(
-            **base,
-            contact=SharedContact(
-                phone=phones[0].get("phone", ""), user_id=phones[0].get("wa_id"), name=name
-            ),
-        )
-    return Incoming(**base, unsupported=kind or "other")
+
+
+def _to_incoming(message: dict[str, Any], contacts: dict[str, dict[str, Any]]) -> Incoming | None:
+    base = _sender(message, contacts)
+    if base is None:
+        return None
+    kind = as_text(message.get("type")) or "other"
+    read = _READERS.get(kind)
+    content = read(message) if read is not None else None
+    if content is None:
+        return Incoming(**base, unsupported=kind[:40])
+    return Incoming(**base, **content)
+
+
+def _text(message: dict[str, Any]) -> dict | None:
+    body = as_text(as_dict(message.get("text")).get("body"))
+    return {"text": body} if body is not None else None
+
+
+def _interactive(message: dict[str, Any]) -> dict | None:
+    interactive = as_dict(message.get("interactive"))
+    reply = as_dict(interactive.get("button_reply")) or as_dict(interactive.get("list_reply"))
+    option_id, title = as_text(reply.get("id")), as_text(reply.get("title"))
+    if not option_id and not title:
+        return None
+    return {"option_id": option_id or None, "text": title}
+
+
+def _button(message: dict[str, Any]) -> dict | None:
+    """A quick-reply button of a template."""
+    button = as_dict(message.get("button"))
+    text, payload = as_text(button.get("text")), as_text(button.get("payload"))
+    if not text and not payload:
+        return None
+    # We send each button's option id as its payload; without one, the payload is the
+    # button's text, read like typed text (matched against options and commands).
+    option_id = payload if payload and payload != text else None
+    return {"option_id": option_id, "text": text or payload}
+
+
+def _image(message: dict[str, Any]) -> dict | None:
+    image = as_dict(message.get("image"))
+    media_id = as_id(image.get("id"))
+    if not media_id:
+        return None
+    return {"photo": MediaRef(CHANNEL, media_id), "text": as_text(image.get("caption"))}
+
+
+def _location(message: dict[str, Any]) -> dict | None:
+    place = as_dict(message.get("location"))
+    latitude, longitude = as_float(place.get("latitude")), as_float(place.get("longitude"))
+    if latitude is None or longitude is None:
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return {"location": Location(latitude, longitude)}
+
+
+def _shared_contact(message: dict[str, Any]) -> dict | None:
+    cards = as_dicts(message.get("contacts"))
+    card = cards[0] if cards else {}
+    phones = as_dicts(card.get("phones"))
+    first = phones[0] if phones else {}
+    phone = as_text(first.get("phone"))
+    if not phone:
+        return None
+    name = as_text(as_dict(card.get("name")).get("formatted_name"))
+    shared = SharedContact(phone=phone, user_id=as_text(first.get("wa_id")), name=name)
+    return {"contact": shared}
+
+
+_READERS = {
+    "text": _text,
+    "interactive": _interactive,
+    "button": _button,
+    "image": _image,
+    "location": _location,
+    "contacts": _shared_contact,
+}
+
+
+def page_offset(option_id: str, option_count: int) -> int:
+    """Where the page a "Lainnya" row asks for starts; 0 (the first page) for one that is
+    not ours: junk after the prefix, or a page past the end of the list."""
+    digits = option_id.removeprefix(MORE_PREFIX)
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= PAGE_OFFSET_DIGITS):
+        return 0
+    offset = int(digits)
+    return offset if 0 < offset < option_count else 0
 
 
 # --- replies out ---------------------------------------------------------------------------
@@ -337,43 +432,83 @@ class WhatsAppChannel:
         return True
 
     async def process_pending(self) -> int:
-        """Process stored webhook bodies, oldest first (also what a stopped process left)."""
+        """Process stored webhook bodies, oldest first (also what a stopped process left).
+
+        Each body is passed over once per call: one that fails waits for the next call
+        while the bodies after it go on, and is set aside after a few failed passes."""
         done = 0
-        while events := self.engine.unprocessed_inbound(channel=CHANNEL):
+        last_id = 0
+        while events := self.engine.unprocessed_inbound(channel=CHANNEL, after_id=last_id):
             for event_id, payload in events:
-                await self.process_payload(payload)
-                self.engine.mark_inbound_processed(event_id)
+                last_id = event_id
+                await self._process_event(event_id, payload)
                 done += 1
         return done
 
-    async def process_payload(self, payload: dict[str, Any]) -> None:
+    async def _process_event(self, event_id: int, payload: dict[str, Any]) -> None:
+        try:
+            failures = await self.process_payload(payload)
+        except Exception as error:  # the guards below should leave nothing to come here
+            log.debug("body %s failed", event_id, exc_info=True)
+            failures = [f"body: {error!r}"]
+        if not failures:
+            self.engine.mark_inbound_processed(event_id)
+            return
+        log.warning("WhatsApp webhook body %s: %s; it is tried again", event_id, failures[0])
+        if self.engine.inbound_failed(event_id, "; ".join(failures)):
+            log.error(
+                "WhatsApp webhook body %s quarantined (it failed on every pass): %s",
+                event_id,
+                failures[0],
+            )
+
+    async def process_payload(self, payload: dict[str, Any]) -> list[str]:
+        """Every status and message of a body, each in its own guard; what failed, in words.
+
+        Passing over a body again redoes nothing that succeeded: the engine drops message
+        ids it has handled, and a status already recorded is recorded again unchanged."""
+        failures = []
         for status in statuses(payload):
-            self._record_status(status)
+            try:
+                self._record_status(status)
+            except Exception as error:
+                log.debug("status %r failed", status, exc_info=True)
+                failures.append(f"status {as_id(status.get('id'))}: {error!r}"[:200])
         for incoming in incoming_messages(payload):
             try:
                 await self._answer(incoming)
-            except Exception:
-                log.exception("failed to answer WhatsApp message %s", incoming.message_id)
+            except Exception as error:
+                log.debug("message %s failed", incoming.message_id, exc_info=True)
+                failures.append(f"message {incoming.message_id}: {error!r}"[:200])
+        return failures
 
     def _record_status(self, status: dict[str, Any]) -> None:
-        errors = status.get("errors") or [{}]
+        platform_message_id = as_id(status.get("id"))
+        state = as_text(status.get("status"))
+        if not platform_message_id or state not in KNOWN_STATUSES:
+            log.info("ignoring a WhatsApp status without an id or a known state")
+            return
+        errors = as_dicts(status.get("errors"))
+        error = errors[0] if errors else {}
+        code = as_int(error.get("code"))
+        title = as_text(error.get("title"))
+        recipient = as_text(status.get("recipient_id")) or ""
         self.engine.record_status(
             channel=CHANNEL,
-            platform_message_id=status.get("id", ""),
-            recipient=status.get("recipient_id", ""),
-            status=status.get("status", ""),
-            error_code=errors[0].get("code"),
-            error_title=errors[0].get("title"),
+            platform_message_id=platform_message_id,
+            recipient=recipient[:ACCOUNT_ID_LIMIT],
+            status=state,
+            error_code=code,
+            error_title=title[:200] if title else None,
         )
-        code = errors[0].get("code")
-        if status.get("status") != "failed":
+        if state != "failed":
             return
-        recipient = status.get("recipient_id") or status.get("recipient_user_id", "")
-        if code in UNDELIVERABLE_CODES:
+        recipient = recipient or as_text(status.get("recipient_user_id")) or ""
+        if code in UNDELIVERABLE_CODES and recipient:
             self.engine.set_blocked(channel=CHANNEL, account_id=recipient, blocked=True)
         elif code in OUTSIDE_WINDOW_CODES:
             # Accepted, then refused by webhook: the message waits for the person's next word.
-            self.engine.requeue_waiting(channel=CHANNEL, platform_message_id=status.get("id", ""))
+            self.engine.requeue_waiting(channel=CHANNEL, platform_message_id=platform_message_id)
 
     async def _answer(self, incoming: Incoming) -> None:
         if incoming.option_id and incoming.option_id.startswith(MORE_PREFIX):
@@ -387,12 +522,15 @@ class WhatsAppChannel:
                 return
 
     async def _next_page(self, incoming: Incoming) -> None:
-        """The "Lainnya" row: the same options again, from where the last page ended."""
-        offset = int(incoming.option_id.removeprefix(MORE_PREFIX) or 0)
+        """The "Lainnya" row: the same options again, from where the last page ended. A
+        forged or stale row gets the first page, or a sentence when no list is open."""
         options = self.engine.shown_options(channel=CHANNEL, account_id=incoming.account_id)
-        if not options:
-            return
         language = self.engine.language_of(channel=CHANNEL, account_id=incoming.account_id)
+        if not options:
+            expired = Reply(self.catalog.get(language, "inbound.list_expired"))
+            await self.send(incoming.account_id, expired)
+            return
+        offset = page_offset(incoming.option_id or "", len(options))
         page = Reply(self.catalog.get(language, "whatsapp.more_text"), options=tuple(options))
         await self.send(incoming.account_id, page, offset=offset)
 
@@ -456,8 +594,11 @@ class WhatsAppChannel:
         except httpx.HTTPError as error:
             return Delivery("retry", f"network: {error}")
         if response.status_code < 300:
-            messages = response.json().get("messages") or [{}]
-            return Delivery("sent", platform_message_id=messages[0].get("id"))
+            try:
+                messages = as_dicts(as_dict(response.json()).get("messages"))
+            except ValueError:
+                messages = []
+            return Delivery("sent", platform_message_id=as_id((messages or [{}])[0].get("id")))
         return self._classify(response, payload)
 
     def _classify(self, response: httpx.Response, payload: dict) -> Delivery:

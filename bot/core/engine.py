@@ -156,9 +156,27 @@ class Engine:
         with transaction(self.database) as session:
             return inbound.store(session, channel=channel, payload=payload, now=self.clock.now())
 
-    def unprocessed_inbound(self, *, channel: str) -> list[tuple[int, dict]]:
+    def unprocessed_inbound(self, *, channel: str, after_id: int = 0) -> list[tuple[int, dict]]:
         with transaction(self.database) as session:
-            return [(e.id, e.payload) for e in inbound.unprocessed(session, channel=channel)]
+            events = inbound.unprocessed(session, channel=channel, after_id=after_id)
+            return [(e.id, e.payload) for e in events]
+
+    def inbound_failed(self, event_id: int, error: str) -> bool:
+        """Count a failed pass over a stored body; True when it is now quarantined."""
+        with transaction(self.database) as session:
+            return inbound.record_failure(
+                session,
+                event_id=event_id,
+                error=error,
+                max_attempts=inbound.MAX_ATTEMPTS,
+                now=self.clock.now(),
+            )
+
+    def quarantine_inbound(self, *, channel: str, payload: dict, error: str) -> int:
+        with transaction(self.database) as session:
+            return inbound.quarantine(
+                session, channel=channel, payload=payload, error=error, now=self.clock.now()
+            )
 
     def mark_inbound_processed(self, event_id: int) -> None:
         with transaction(self.database) as session:
