@@ -102,6 +102,8 @@ class Reply:
     contact_button: str | None = None
     image: MediaRef | None = None
     document: Document | None = None
+    # An image the bot made (a chart), as bytes with an image MIME type: uploaded by the channel.
+    picture: Document | None = None
     # A proactive message's facts as display text by name ("quantity": "5.000 pasang"),
     # for a channel that may only send a pre-approved template with placeholders
     # (WhatsApp outside its 24-hour window). Written by the notification renderers.
