@@ -122,6 +122,8 @@ def render_json(reply: Reply) -> str:
             "mime_type": reply.document.mime_type,
             "content": reply.document.content.decode("utf-8", errors="replace"),
         }
+        if not reply.document.mime_type.startswith("text/"):  # a workbook is not text
+            payload["document"]["content"] = f"{len(reply.document.content)} bytes"
     if reply.picture:
         payload["picture"] = {
             "filename": reply.picture.filename,
