@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.charts import to_png
 from bot.core.flow import Again, Context, Finish, Flow, Goto, Outcome, Prompt, Step
-from bot.core.messages import Document, Option, Reply
+from bot.core.messages import Document, Option, Picture, Reply
 from bot.core.steps import choice_step
 from bot.parsing.numbers import format_rupiah
 from bot.services import exports as export_service
@@ -52,7 +52,7 @@ def _summary_text(ctx: Context) -> str:
 def _chart_reply(ctx: Context, index: int) -> Reply:
     name = CHARTS[index]
     spec = chart_spec(name, session=ctx.session, now=ctx.now, t=ctx.t, tz=ctx.settings.tz)
-    picture = Document(f"grafik-{index + 1}-{name}.png", to_png(spec), "image/png")
+    picture = Picture(f"grafik-{index + 1}-{name}.png", lambda: to_png(spec))
     caption = ctx.t("stats.chart_caption", title=spec.title, number=index + 1, total=len(CHARTS))
     return Reply(caption, picture=picture, options=tuple(_options(ctx)))
 

@@ -20,6 +20,7 @@ from bot.charts import (
     to_svg,
 )
 from bot.core.i18n import Catalog
+from bot.core.messages import Picture
 from bot.services import stats
 from bot.stat_charts import CHARTS, YEAR, chart_spec
 from tests.conftest import START
@@ -149,3 +150,11 @@ def test_a_spec_refuses_what_a_phone_cannot_read() -> None:
     with pytest.raises(ValueError):
         ChartSpec("t", ("a",), (DataSeries("a", (1,)), DataSeries("b", (1,))), kind=ChartKind.LINE)
     assert line_chart("t", ["a", "b"], [1, 2], "x").kind == ChartKind.LINE
+
+
+def test_a_picture_is_drawn_when_first_read_and_only_once() -> None:
+    drawn = []
+    picture = Picture("chart.png", lambda: drawn.append("drawn") or PNG_SIGNATURE)
+    assert drawn == []  # a step only describes it: nothing is drawn inside the transaction
+    assert picture.content == picture.content == PNG_SIGNATURE
+    assert drawn == ["drawn"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.core.engine import Engine
-from bot.core.messages import Document, Incoming, MediaRef, Option, Reply
+from bot.core.messages import Document, Incoming, MediaRef, Option, Picture, Reply
 from bot.parsing.fuzzy import normalise
 
 CHANNEL = "console"
@@ -168,7 +168,7 @@ def _writer(out: TextIO, as_json: bool, files: Path):
     return write
 
 
-def save_file(document: Document, directory: Path) -> Path:
+def save_file(document: Document | Picture, directory: Path) -> Path:
     """Write a file the bot sent (a chart) where the person can open it; its path."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / Path(document.filename).name

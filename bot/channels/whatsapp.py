@@ -34,6 +34,7 @@ from bot.core.messages import (
     Location,
     MediaRef,
     Option,
+    Picture,
     Reply,
     SharedContact,
 )
@@ -434,7 +435,7 @@ class WhatsAppChannel:
         body = {"type": "document", "document": {"id": uploaded, "filename": document.filename}}
         return await self._post(to, body)
 
-    async def _upload(self, file: Document) -> str | Delivery:
+    async def _upload(self, file: Document | Picture) -> str | Delivery:
         """POST /{phone_number_id}/media (multipart): the media id, or why it failed."""
         if self._stopped:
             return Delivery("failed", "sending stopped: the access token was refused")
