@@ -214,13 +214,13 @@ async def download(graph, media_id: str) -> bytes:
         return response.content
 
 
-async def test_the_console_saves_the_chart_where_the_officer_can_open_it(app, tmp_path) -> None:
+async def test_the_console_saves_the_chart_and_workbook_to_open(app, tmp_path) -> None:
     grant_officer(app)
     out = io.StringIO()
-    await run_console(
-        app.engine, OFFICER, lines=["halo", "Setuju", "statistik"], out=out, files=tmp_path
-    )
-    (line,) = [line for line in out.getvalue().splitlines() if line.strip().startswith("->")]
-    saved = Path(line.split("->", 1)[1].strip())
-    assert saved.parent == tmp_path and saved.suffix == ".png"
-    assert saved.read_bytes().startswith(PNG)
+    typed = ["halo", "Setuju", "statistik", "Ekspor Excel", "Kirim berkas"]
+    await run_console(app.engine, OFFICER, lines=typed, out=out, files=tmp_path)
+    lines = [line for line in out.getvalue().splitlines() if line.strip().startswith("->")]
+    chart, workbook = (Path(line.split("->", 1)[1].strip()) for line in lines)
+    assert chart.parent == tmp_path and chart.suffix == ".png"
+    assert chart.read_bytes().startswith(PNG)
+    assert read_workbook(workbook.read_bytes()).sheetnames == SHEETS

@@ -161,8 +161,9 @@ def _writer(out: TextIO, as_json: bool, files: Path):
                 print(render_json(reply), file=out)
             else:
                 print(f"\n{render_text(reply)}", file=out)
-            if reply.picture:  # a terminal shows no image: the file is there to open
-                print(f"  -> {save_file(reply.picture, files)}", file=out)
+            for attached in (reply.picture, reply.document):
+                if attached is not None:  # a terminal shows no file: it is saved, to open
+                    print(f"  -> {save_file(attached, files)}", file=out)
         out.flush()
 
     return write
