@@ -246,6 +246,12 @@ class ProcurementSettings(BaseModel):
     max_group: int = Field(default=5, ge=2, le=20)  # IKM in a proposed group at most
 
 
+class StatsSettings(BaseModel):
+    """How the Dinas's statistics count."""
+
+    active_days: int = Field(default=60, ge=1, le=366)  # an IKM heard from within: active
+
+
 class Settings(BaseModel):
     """Everything the bot reads from configuration."""
 
@@ -257,6 +263,7 @@ class Settings(BaseModel):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
     procurement: ProcurementSettings = Field(default_factory=ProcurementSettings)
+    stats: StatsSettings = Field(default_factory=StatsSettings)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -20,6 +20,7 @@ from handlers.ikm import IKM
 from handlers.needs import COMPANY_NEEDS, POST, verified_guard
 from handlers.onboarding import ONBOARDING
 from handlers.products import PRODUCTS
+from handlers.stats import STATS
 from handlers.verification import VERIFICATION
 
 FLOWS: tuple[Flow, ...] = (
@@ -38,6 +39,7 @@ FLOWS: tuple[Flow, ...] = (
     OFFER,
     ANSWER,
     VERIFICATION,
+    STATS,
 )
 
 
@@ -77,6 +79,10 @@ COMMANDS = {
     "peluang": "peluang.daftar",
     "calls": "peluang.daftar",
     "verifikasi": "verifikasi.daftar",
+    "statistik": "statistik.ringkasan",
+    "stats": "statistik.ringkasan",
+    "ekspor": "statistik.ekspor",
+    "export": "statistik.ekspor",
     "hapus data": "akun.hapus",
     "data saya": "akun.hapus",
     "my data": "akun.hapus",

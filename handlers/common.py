@@ -34,6 +34,7 @@ MENU_ITEMS: tuple[MenuItem, ...] = (
     MenuItem("dinas.judul", "menu.new_bimtek", frozenset({"dinas"})),
     MenuItem("dinas.bimtek_daftar", "menu.manage_bimtek", frozenset({"dinas"})),
     MenuItem("dinas.umum_teks", "menu.announce", frozenset({"dinas"})),
+    MenuItem("statistik.ringkasan", "menu.stats", frozenset({"dinas"})),
     MenuItem("admin.dinas", "menu.grant_dinas", frozenset({"admin"})),
     MenuItem("akun.bahasa", "menu.language", frozenset({"ikm", "company", "dinas", "admin"})),
     MenuItem("akun.hapus", "menu.my_data", frozenset({"ikm", "company", "dinas", "admin"})),

@@ -1,5 +1,6 @@
 """SQLModel tables and database access. Importing this package registers every table."""
 
+from models.audit import ExportLog
 from models.bimtek import (
     Announcement,
     AnnouncementStatus,
@@ -50,6 +51,7 @@ __all__ = [
     "Consent",
     "ConversationState",
     "DeliveryStatus",
+    "ExportLog",
     "HandledMessage",
     "IkmFields",
     "IkmProfile",

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from bot.core.engine import Engine
-from bot.core.messages import Incoming, MediaRef, Option, Reply
+from bot.core.messages import Document, Incoming, MediaRef, Option, Picture, Reply
 from bot.parsing.fuzzy import normalise
 
 CHANNEL = "console"
@@ -90,6 +92,8 @@ def render_text(reply: Reply) -> str:
         lines.append(f"[foto: {reply.image.file_id}]")
     if reply.document:
         lines.append(f"[berkas: {reply.document.filename}, {len(reply.document.content)} byte]")
+    if reply.picture:
+        lines.append(f"[gambar: {reply.picture.filename}, {len(reply.picture.content)} byte]")
     for number, option in enumerate(reply.options, start=1):
         if reply.accepts_text:
             lines.append(f"  [{option.label}]")
@@ -118,6 +122,13 @@ def render_json(reply: Reply) -> str:
             "mime_type": reply.document.mime_type,
             "content": reply.document.content.decode("utf-8", errors="replace"),
         }
+        if not reply.document.mime_type.startswith("text/"):  # a workbook is not text
+            payload["document"]["content"] = f"{len(reply.document.content)} bytes"
+    if reply.picture:
+        payload["picture"] = {
+            "filename": reply.picture.filename,
+            "size": len(reply.picture.content),
+        }
     return json.dumps(payload, ensure_ascii=False)
 
 
@@ -129,10 +140,11 @@ async def run_console(
     out: TextIO = sys.stdout,
     as_json: bool = False,
     interactive: bool = False,
+    files: Path | None = None,
 ) -> None:
     """Chat until the input ends. One line is one message; blank lines are skipped."""
     conversation = ConsoleConversation(engine, phone)
-    write = _writer(out, as_json)
+    write = _writer(out, as_json, files or Path(tempfile.gettempdir()) / "sinergi-console")
     if interactive:
         print("Sinergi IKM (konsol). Ketik pesan, misalnya: halo. Ctrl-D untuk keluar.", file=out)
     write(await conversation.open())
@@ -142,16 +154,27 @@ async def run_console(
         write(await conversation.say(line.rstrip("\n")))
 
 
-def _writer(out: TextIO, as_json: bool):
+def _writer(out: TextIO, as_json: bool, files: Path):
     def write(replies: list[Reply]) -> None:
         for reply in replies:
             if as_json:
                 print(render_json(reply), file=out)
             else:
                 print(f"\n{render_text(reply)}", file=out)
+            for attached in (reply.picture, reply.document):
+                if attached is not None:  # a terminal shows no file: it is saved, to open
+                    print(f"  -> {save_file(attached, files)}", file=out)
         out.flush()
 
     return write
+
+
+def save_file(document: Document | Picture, directory: Path) -> Path:
+    """Write a file the bot sent (a chart) where the person can open it; its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / Path(document.filename).name
+    path.write_bytes(document.content)
+    return path
 
 
 def _typed_lines(interactive: bool) -> Iterable[str]:

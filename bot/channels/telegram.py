@@ -488,7 +488,10 @@ class TelegramChannel:
         elif remove_reply_keyboard:
             markup = ReplyKeyboardRemove()
         if reply.image is not None and reply.image.channel == CHANNEL:
-            return await self._send_photo(chat_id, reply, markup, invoke)
+            return await self._send_photo(chat_id, reply, markup, invoke, reply.image.file_id)
+        if reply.picture is not None:  # an image the bot made: uploaded with the message
+            upload = InputFile(reply.picture.content, filename=reply.picture.filename)
+            return await self._send_photo(chat_id, reply, markup, invoke, upload)
         pieces = html_pieces(reply)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
@@ -513,13 +516,15 @@ class TelegramChannel:
             )
         return sent is not None
 
-    async def _send_photo(self, chat_id: int, reply: Reply, markup: Any, invoke: Invoke) -> bool:
+    async def _send_photo(
+        self, chat_id: int, reply: Reply, markup: Any, invoke: Invoke, photo: str | InputFile
+    ) -> bool:
         caption = html_pieces(reply, CAPTION_LIMIT)
         fits = len(caption) == 1
         sent = await invoke(
             lambda: self.bot.send_photo(
                 chat_id,
-                reply.image.file_id,
+                photo,
                 caption=caption[0] if fits else None,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup if fits else None,

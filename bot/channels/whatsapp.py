@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -29,10 +30,12 @@ from bot.config import WhatsAppSettings, WhatsAppTemplate
 from bot.core.engine import Engine
 from bot.core.i18n import Catalog
 from bot.core.messages import (
+    Document,
     Incoming,
     Location,
     MediaRef,
     Option,
+    Picture,
     Reply,
     SharedContact,
 )
@@ -268,13 +271,21 @@ def render_payloads(reply: Reply, *, choose: str, more: str, offset: int = 0) ->
             return [image, *bodies]
         return bodies
     last = pieces.pop()
+    # Buttons cannot ride on an image: the image goes first, the question under it.
+    media = (
+        [_image(reply.image)] if reply.image is not None and reply.image.channel == CHANNEL else []
+    )
     if len(last) > INTERACTIVE_BODY_LIMIT:
         tail = split_text(last, INTERACTIVE_BODY_LIMIT)
         last = tail.pop()
         pieces.extend(tail)
-    bodies = [{"type": "text", "text": {"body": piece}} for piece in pieces]
+    bodies = [*media, *({"type": "text", "text": {"body": piece}} for piece in pieces)]
     bodies.append(_interactive(options, last, choose=choose, more=more, offset=offset))
     return bodies
+
+
+def _image(image: MediaRef) -> dict:
+    return {"type": "image", "image": {"id": image.file_id}}
 
 
 def _interactive(
@@ -409,6 +420,7 @@ class WhatsAppChannel:
             f"{settings.base_url.rstrip('/')}/{settings.api_version}"
             f"/{settings.phone_number_id}/messages"
         )
+        self._media_url = self._url.removesuffix("/messages") + "/media"
         self._stopped = False
 
     async def close(self) -> None:
@@ -538,6 +550,8 @@ class WhatsAppChannel:
 
     async def send(self, to: str, reply: Reply, *, offset: int = 0) -> Delivery:
         """A reply inside the person's window (an answer to their message)."""
+        if reply.picture is not None or reply.document is not None:
+            return await self._send_with_files(to, reply, offset=offset)
         language = self.engine.language_of(channel=CHANNEL, account_id=to)
         bodies = render_payloads(
             reply,
@@ -551,6 +565,40 @@ class WhatsAppChannel:
             if delivery.outcome != "sent":
                 return delivery
         return delivery
+
+    async def _send_with_files(self, to: str, reply: Reply, *, offset: int) -> Delivery:
+        """Files the bot made are uploaded to /media first, then sent by the id Meta gives."""
+        picture, document = reply.picture, reply.document
+        if picture is not None:
+            uploaded = await self._upload(picture)
+            if isinstance(uploaded, Delivery):
+                return uploaded
+            reply = replace(reply, image=MediaRef(CHANNEL, uploaded), picture=None)
+        delivery = await self.send(to, replace(reply, document=None), offset=offset)
+        if document is None or delivery.outcome != "sent":
+            return delivery
+        uploaded = await self._upload(document)
+        if isinstance(uploaded, Delivery):
+            return uploaded
+        body = {"type": "document", "document": {"id": uploaded, "filename": document.filename}}
+        return await self._post(to, body)
+
+    async def _upload(self, file: Document | Picture) -> str | Delivery:
+        """POST /{phone_number_id}/media (multipart): the media id, or why it failed."""
+        if self._stopped:
+            return Delivery("failed", "sending stopped: the access token was refused")
+        try:
+            response = await self._http.post(
+                self._media_url,
+                data={"messaging_product": "whatsapp", "type": file.mime_type},
+                files={"file": (file.filename, file.content, file.mime_type)},
+                headers=self._headers,
+            )
+        except httpx.HTTPError as error:
+            return Delivery("retry", f"network: {error}")
+        if response.status_code < 300:
+            return str(response.json()["id"])
+        return self._classify(response, {"upload": file.filename})
 
     async def deliver(self, message: Outgoing) -> Delivery:
         """An outbox message: free-form inside the 24-hour window, else a template or wait."""

@@ -6,9 +6,10 @@ Flows and services only ever see these; channels translate platform updates into
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
+from functools import cached_property
 
 from bot.core.text import normalise_text
 
@@ -116,6 +117,20 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Picture:
+    """An image the bot makes (a chart), drawn when a channel first reads `content`: after
+    the transaction, so drawing never holds the database (SQLite's one write lock)."""
+
+    filename: str
+    draw: Callable[[], bytes] = field(repr=False, compare=False)
+    mime_type: str = "image/png"
+
+    @cached_property
+    def content(self) -> bytes:
+        return self.draw()
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message from the bot. `title` is shown emphasised where the channel can."""
 
@@ -128,6 +143,8 @@ class Reply:
     contact_button: str | None = None
     image: MediaRef | None = None
     document: Document | None = None
+    # An image the bot made (a chart): the channel uploads its bytes.
+    picture: Picture | None = None
     # A proactive message's facts as display text by name ("quantity": "5.000 pasang"),
     # for a channel that may only send a pre-approved template with placeholders
     # (WhatsApp outside its 24-hour window). Written by the notification renderers.

@@ -30,6 +30,7 @@ from models import (
     Consent,
     ConversationState,
     DeliveryStatus,
+    ExportLog,
     IkmProfile,
     InboundEvent,
     Need,
@@ -70,6 +71,7 @@ TABLES: dict[str, str] = {
     "bimtek_session": "kept; the officer who created it cut",
     "bimtek_registration": "an attendance is kept with the person cut; the rest deleted",
     "announcement": "kept; the officer who wrote it cut",
+    "export_log": "kept (what left the system, and when); the officer and their phone cut",
 }
 
 # Shorter names are matched only as a whole value: as a part they would hit ordinary words.
@@ -396,17 +398,18 @@ def _referenced(session: Session, key: int, columns: Iterable[sa.Column]) -> boo
 
 def _cut_links(session: Session, person: Person) -> None:
     """Records the Dinas keeps that name who did them: the link and the phone go."""
-    session.execute(
-        sa.update(VerificationDecision)
-        .where(VerificationDecision.officer_id == person.id)
-        .values(officer_id=None, officer_phone=None)
-    )
-    if person.phone:
+    for audit in (VerificationDecision, ExportLog):
         session.execute(
-            sa.update(VerificationDecision)
-            .where(VerificationDecision.officer_phone == person.phone)
-            .values(officer_phone=None)
+            sa.update(audit)
+            .where(audit.officer_id == person.id)
+            .values(officer_id=None, officer_phone=None)
         )
+        if person.phone:
+            session.execute(
+                sa.update(audit)
+                .where(audit.officer_phone == person.phone)
+                .values(officer_phone=None)
+            )
     session.execute(
         sa.update(BimtekSession)
         .where(BimtekSession.created_by == person.id)
