@@ -1,6 +1,6 @@
 """outbox messages know their subject and until when they are worth sending
 
-Revision ID: 0006_h5
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-03 10:45:00
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0006_h5'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None

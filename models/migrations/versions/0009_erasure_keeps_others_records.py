@@ -1,8 +1,8 @@
 """erasure keeps others' records: a person's link to profiles, companies, offers and
 bimtek registrations becomes nullable and is cut (SET NULL) instead of cascading
 
-Revision ID: 0006_h6
-Revises: 0006_h2
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03 11:05:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0006_h6"
-down_revision = "0006_h2"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

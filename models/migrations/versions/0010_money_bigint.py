@@ -1,15 +1,15 @@
 """money columns as BIGINT: a deal's value outgrows INTEGER
 
-Revision ID: 0006_h4
-Revises: 0006_h6
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03 11:40:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_h4"
-down_revision = "0006_h6"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

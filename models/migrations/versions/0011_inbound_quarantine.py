@@ -1,7 +1,7 @@
 """inbound bodies: attempts and quarantine
 
-Revision ID: 0006_h1
-Revises: 0006_h4
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03 11:00:00
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0006_h1'
-down_revision = '0006_h4'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

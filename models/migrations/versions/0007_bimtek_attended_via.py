@@ -1,7 +1,7 @@
 """bimtek attendance records who checked the participant in (the officer, or themselves)
 
-Revision ID: 0006_h7
-Revises: 0006_h5
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-03 11:00:00.000000
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0006_h7'
-down_revision = '0006_h5'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """a typed, unproven phone number is kept apart from the proven one
 
-Revision ID: 0006_h2
-Revises: 0006_h7
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-03 11:40:00.000000
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0006_h2'
-down_revision = '0006_h7'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

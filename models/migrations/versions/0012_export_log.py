@@ -1,7 +1,7 @@
 """export log: every export of data by a Dinas officer (who, what, when)
 
-Revision ID: 0006_h10
-Revises: 0006_h1
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 12:00:00.000000
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0006_h10'
-down_revision = '0006_h1'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
