@@ -11,11 +11,13 @@ from bot.core.targets import check_targets
 from handlers import notifications
 from handlers.account import ACCOUNT
 from handlers.admin import ADMIN
+from handlers.announcements import ANNOUNCEMENTS
 from handlers.bimtek import BIMTEK
+from handlers.bimtek_manage import MANAGE_BIMTEK
+from handlers.bimtek_new import NEW_BIMTEK
 from handlers.calls import ANSWER, CALLS, OFFER, entry_for_decline, entry_for_offer
 from handlers.common import MENU, consent_gate, help_reply, home, refusal
 from handlers.company import COMPANY
-from handlers.dinas import DINAS
 from handlers.ikm import IKM
 from handlers.needs import COMPANY_NEEDS, POST, verified_guard
 from handlers.onboarding import ONBOARDING
@@ -30,7 +32,9 @@ FLOWS: tuple[Flow, ...] = (
     PRODUCTS,
     COMPANY,
     BIMTEK,
-    DINAS,
+    NEW_BIMTEK,
+    MANAGE_BIMTEK,
+    ANNOUNCEMENTS,
     ACCOUNT,
     ADMIN,
     POST,
@@ -48,7 +52,7 @@ def _profile(ctx: Context) -> str:
 
 
 def _bimtek(ctx: Context) -> str:
-    return "dinas.bimtek_daftar" if ctx.person.role == "dinas" else "bimtek.daftar"
+    return "kelola_bimtek.daftar" if ctx.person.role == "dinas" else "bimtek.daftar"
 
 
 # Words that work at any step (besides "batal" and "bantuan", which the engine knows).
@@ -71,7 +75,7 @@ COMMANDS = {
     "pelatihan": _bimtek,
     "hadir": "bimtek.hadir",
     "absen": "bimtek.hadir",
-    "pengumuman": "dinas.umum_teks",
+    "pengumuman": "pengumuman.teks",
     "kebutuhan": "kebutuhan.judul",
     "pasang kebutuhan": "kebutuhan.judul",
     "kebutuhan saya": "kebutuhanku.daftar",

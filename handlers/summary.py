@@ -1,15 +1,19 @@
-"""Summaries of drafts and saved records, as chat text in the person's language."""
+"""Summaries of drafts and saved records, as chat text in the person's language, and the
+pickers that more than one flow shows (an officer's bimtek sessions, the kecamatan)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot.core.flow import Context
-from bot.core.steps import Parser, text_parser
+from bot.core.messages import Option
+from bot.core.steps import Item, Parser, text_parser
 from bot.parsing.contacts import mask_contacts
 from bot.parsing.identity import format_phone
 from bot.parsing.numbers import format_amount_range, format_number
 from bot.reference import load_reference
+from bot.services import bimtek as bimtek_service
+from models import BimtekSession
 
 
 def without_contacts(ctx: Context, text: str) -> tuple[str, bool]:
@@ -113,3 +117,30 @@ def company_summary(ctx: Context, draft: dict[str, Any], phone: str | None) -> s
             ("company.field.sectors", sectors),
         ],
     )
+
+
+def officer_sessions(ctx: Context) -> list[tuple[BimtekSession, dict[str, int]]]:
+    """The bimtek sessions an officer manages, each with its registration counts."""
+    return bimtek_service.sessions_for_dinas(ctx.session, now=ctx.now)
+
+
+def session_options(ctx: Context) -> list[Option]:
+    """The officer's sessions as buttons, "b:<id>"."""
+    return [Option(f"b:{bimtek.id}", bimtek.title[:40]) for bimtek, _ in officer_sessions(ctx)]
+
+
+def kecamatan_items(ctx: Context) -> list[Item]:
+    return [(name, name, None) for name in load_reference().kecamatan]
+
+
+def typed_kecamatan(text: str) -> list[str] | None:
+    """ "Cikarang Barat, Tambun" -> both names; None when one part is no kecamatan."""
+    names = []
+    for part in text.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        name, _ = load_reference().find_kecamatan(part)
+        if name is None:
+            return None
+        names.append(name)
+    return names or None

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, select
 
 from bot.services import accounts
-from models import BimtekRegistration, BimtekSession, OutboxMessage, Person
+from models import BimtekRegistration, BimtekSession, ConversationState, OutboxMessage, Person
 from models.db import transaction
 from scheduler.jobs import nudge_inactive_ikm
 from scheduler.runner import build_scheduler
@@ -181,3 +181,41 @@ async def test_changing_the_audience_kind_starts_its_choice_afresh(app, chat_as)
     await officer.tap("Selesai")
     assert "1 penerima" in officer.text
     assert "gangguan" not in officer.text
+
+
+async def test_a_bimtek_set_aside_is_not_offered_when_announcing(app, chat_as) -> None:
+    """Creating a bimtek and sending an announcement are different jobs: a half-made
+    bimtek kept aside by "menu" is offered again by "Buat bimtek", not by "Kirim pengumuman"."""
+    grant_officer(app)
+    officer = chat_as(OFFICER)
+    await officer.say("halo")
+    await officer.tap("Setuju")
+    await officer.tap("Buat bimtek")
+    await officer.say("Bimtek Menjahit Boneka")
+    await officer.say("menu")
+    await officer.tap("Kirim pengumuman")
+    assert "Ada isian yang belum selesai" not in officer.text
+    assert "Tulis isi pengumuman" in officer.text
+
+    await officer.say("menu")
+    await officer.tap("Buat bimtek")
+    assert "Ada isian yang belum selesai" in officer.text
+    await officer.tap("Lanjutkan yang tadi")
+    assert "deskripsi" in officer.text.lower()  # the question after the title kept aside
+
+
+async def test_a_form_set_aside_at_a_step_since_renamed_is_dropped(app, chat_as) -> None:
+    """A bimtek form kept aside under the old one-flow step names ("dinas.deskripsi")
+    before an upgrade: "Lanjutkan yang tadi" brings the menu back, not an internal error."""
+    grant_officer(app)
+    officer = chat_as(OFFICER)
+    await officer.say("halo")
+    await officer.tap("Setuju")
+    with transaction(app.database) as session:
+        state = session.exec(select(ConversationState)).one()
+        state.suspended = {"step": "dinas.deskripsi", "data": {"bimtek": {"title": "Boneka"}}}
+    await officer.say("menu")
+    await officer.tap("Lanjutkan yang tadi")
+    assert "gangguan" not in officer.text
+    assert "Buat bimtek" in officer.options
+    assert "Lanjutkan yang tadi" not in officer.options

@@ -495,6 +495,11 @@ class Engine:
             return self._enter(ctx, state, HOME)
         state.suspended = None
         ctx.suspended_step = None
+        try:
+            self.registry.resolve(suspended["step"])
+        except UnknownStep:  # set aside before a step was renamed: nothing to go on with
+            log.warning("set-aside form at unknown step %r; dropped", suspended["step"])
+            return self._enter(ctx, state, HOME)
         state.data = dict(suspended["data"])
         ctx.data = state.data
         state.step = suspended["step"]

@@ -48,6 +48,26 @@ def go_on(ctx: Context, default: NextStep) -> Goto:
     return Goto(default(ctx) if callable(default) else default)
 
 
+# The record the next steps work on: picked from a list, or given by a deep link ("@bimtek:5").
+ARGUMENT = "arg"
+
+
+def option_value(chosen: str) -> str:
+    """What a list option carries after its kind: "b:12" -> "12"."""
+    return chosen.partition(":")[2]
+
+
+def remember(ctx: Context, value: object) -> None:
+    """Keep `value` (an id) as the record the next steps work on."""
+    ctx.data[ARGUMENT] = str(value)
+
+
+def remembered_id(ctx: Context) -> int | None:
+    """The id kept by `remember` or a deep link, if it is one."""
+    value = str(ctx.data.get(ARGUMENT, ""))
+    return int(value) if value.isdigit() else None
+
+
 def skip_option(ctx: Context) -> Option:
     return Option(SKIP, ctx.t("common.skip"))
 
