@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from telegram import Bot
 
@@ -223,6 +223,16 @@ BOT = Bot("123456:TEST-token")
 
 @FAST
 @given(TG_SHAPES)
+@example(  # found by this test: a message without its chat
+    {
+        "update_id": 1,
+        "message": {
+            "date": 1700000000,
+            "from": {"id": 111, "first_name": "Siti", "is_bot": False},
+            "message_id": 1,
+        },
+    }
+)
 def test_the_telegram_parser_is_total(raw: Any) -> None:
     update = parse_update(raw, BOT)
     if update is None:

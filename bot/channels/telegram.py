@@ -115,7 +115,9 @@ def update_to_incoming(update: Update) -> Incoming | None:
     if update.callback_query is not None:
         return _callback_to_incoming(update)
     message = update.message
-    if message is None or message.from_user is None or message.chat.type != ChatType.PRIVATE:
+    if message is None or message.from_user is None or message.chat is None:
+        return None  # a message without its chat is malformed: nobody to answer
+    if message.chat.type != ChatType.PRIVATE:
         return None
     user_id = as_int(message.from_user.id)
     if user_id is None:
