@@ -15,9 +15,10 @@ from handlers.bimtek import BIMTEK
 from handlers.calls import ANSWER, CALLS, OFFER, entry_for_decline, entry_for_offer
 from handlers.common import MENU, consent_gate, help_reply, home, refusal
 from handlers.company import COMPANY
+from handlers.company_needs import COMPANY_NEEDS
 from handlers.dinas import DINAS
 from handlers.ikm import IKM
-from handlers.needs import COMPANY_NEEDS, POST, verified_guard
+from handlers.need_posting import POST, verified_guard
 from handlers.onboarding import ONBOARDING
 from handlers.products import PRODUCTS
 from handlers.stats import STATS

@@ -28,10 +28,9 @@ from bot.parsing.numbers import (
 )
 from bot.services import ikm as ikm_service
 from bot.services import needs, offers
-from handlers.needs import need_lines
 from handlers.parties import company_name
 from handlers.reasons import describe_reasons
-from handlers.summary import contacts_hidden_notice, private_text_parser
+from handlers.summary import contacts_hidden_notice, need_lines, private_text_parser
 from models import Company, Need, OfferFields, OfferStatus
 from models.base import as_utc
 
