@@ -408,7 +408,6 @@ FORM = Form(
         ),
     ),
 )
-EDITABLE = FORM.edit_menu()
 
 PRODUCTS = Flow(
     "produk",
@@ -431,7 +430,7 @@ PRODUCTS = Flow(
             choose=_on_summary,
             title="product.summary.title",
         ),
-        edit_field_step("ubah", fields=EDITABLE, summary=_after_product),
+        edit_field_step("ubah", fields=FORM.edit_menu(), summary=_after_product),
         choice_step("daftar", ask=_list_text, options=_list_options, choose=_on_list),
         choice_step("detail", ask=_detail_text, options=_detail_options, choose=_on_detail),
         choice_step("hapus", ask=_delete_text, options=_delete_options, choose=_on_delete),

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from types import ModuleType
 
 import pytest
 
 import handlers
-from bot.core.flow import Context, Flow, Step
+from bot.core.flow import Context, Flow, Step, UnknownStep
 from bot.core.i18n import Catalog
 from bot.core.steps import Form, FormField, field_step, text_parser
-from handlers import build_registry
+from bot.core.targets import UnknownTarget
+from handlers import build_registry, check_forms
+from handlers.calls import FORM as OFFER_FORM
+from handlers.company import FORM as COMPANY_FORM
+from handlers.ikm import FORM as IKM_FORM
 from handlers.need_posting import FORM as NEED_FORM
 from handlers.products import FORM as PRODUCT_FORM
 from tests.procurement_cast import QUICK_NEED
@@ -62,7 +67,11 @@ def test_a_step_that_fills_no_field_cannot_be_a_form_field() -> None:
         FormField("a.label", Step("a", lambda ctx: [], None))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("form", [NEED_FORM, PRODUCT_FORM], ids=["need", "product"])
+@pytest.mark.parametrize(
+    "form",
+    [NEED_FORM, PRODUCT_FORM, IKM_FORM, COMPANY_FORM, OFFER_FORM],
+    ids=["need", "product", "ikm", "company", "offer"],
+)
 def test_every_field_step_is_in_its_flow(form: Form) -> None:
     flow = build_registry().flows[form.flow]
     assert isinstance(flow, Flow)
@@ -123,3 +132,20 @@ def test_posting_and_managing_needs_are_two_modules_and_the_need_view_is_shared(
     assert not hasattr(posting, "COMPANY_NEEDS") and not hasattr(mine, "POST")
     assert calls.need_lines is summary.need_lines
     assert "needs" not in {info.name for info in pkgutil.iter_modules(handlers.__path__)}
+
+
+def _module_with(form: Form) -> ModuleType:
+    module = ModuleType("flow_with_a_form")
+    module.FORM = form
+    return module
+
+
+def test_a_form_declared_for_another_flow_fails_at_start_up() -> None:
+    registry = build_registry()
+    check_forms([_module_with(PRODUCT_FORM)], registry)  # the real one passes
+    wrong_flow = Form("ikm", "product", fields=PRODUCT_FORM.fields[:1])  # ikm.nama is not it
+    with pytest.raises(UnknownTarget, match="'nama' is not its flow's step"):
+        check_forms([_module_with(wrong_flow)], registry)
+    no_such_flow = Form("produkk", "product", fields=PRODUCT_FORM.fields[:1])
+    with pytest.raises(UnknownStep):
+        check_forms([_module_with(no_such_flow)], registry)

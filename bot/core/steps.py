@@ -172,6 +172,7 @@ def choice_step(
     yes: str | None = None,
     no: str | None = None,
     aliases: Aliases | None = None,
+    fills: str | None = None,
 ) -> Step:
     """A question answered by tapping one of `options` (or typing something `match_text` knows).
 
@@ -209,7 +210,7 @@ def choice_step(
             return Retry(ctx.t(error_key))
         return choose(ctx, chosen)
 
-    return Step(name, prompt, handle, expect)
+    return Step(name, prompt, handle, expect, fills=fills)
 
 
 Item = tuple[str, str, str | None]  # value kept in the draft, label, description
