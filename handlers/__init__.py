@@ -7,7 +7,8 @@ import pkgutil
 from types import ModuleType
 
 from bot.core.flow import HOME, Context, Flow, Registry
-from bot.core.targets import check_targets
+from bot.core.steps import Form
+from bot.core.targets import UnknownTarget, check_targets
 from handlers import notifications
 from handlers.account import ACCOUNT
 from handlers.admin import ADMIN
@@ -18,8 +19,9 @@ from handlers.bimtek_new import NEW_BIMTEK
 from handlers.calls import ANSWER, CALLS, OFFER, entry_for_decline, entry_for_offer
 from handlers.common import MENU, consent_gate, help_reply, home, refusal
 from handlers.company import COMPANY
+from handlers.company_needs import COMPANY_NEEDS
 from handlers.ikm import IKM
-from handlers.needs import COMPANY_NEEDS, POST, verified_guard
+from handlers.need_posting import POST, verified_guard
 from handlers.onboarding import ONBOARDING
 from handlers.products import PRODUCTS
 from handlers.stats import STATS
@@ -140,8 +142,23 @@ def build_registry() -> Registry:
         text_commands=TEXT_COMMANDS,
         resume_offer="menu.lanjut",
     )
-    check_targets(_handler_modules(), registry.flows, registry.resolve)
+    modules = _handler_modules()
+    check_targets(modules, registry.flows, registry.resolve)
+    check_forms(modules, registry)
     return registry
+
+
+def check_forms(modules: list[ModuleType], registry: Registry) -> None:
+    """Each form's steps are the very steps its flow holds: a form declared for the wrong
+    flow would build an edit menu that leads nowhere."""
+    forms = (value for module in modules for value in vars(module).values())
+    for form in (value for value in forms if isinstance(value, Form)):
+        for field in form.fields:
+            _, step = registry.resolve(f"{form.flow}.{field.step.name}")
+            if step is not field.step:
+                raise UnknownTarget(
+                    f"form {form.flow!r}: {field.step.name!r} is not its flow's step"
+                )
 
 
 def _handler_modules() -> list[ModuleType]:

@@ -6,6 +6,8 @@ from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
 from bot.core.steps import (
     SKIP,
+    Form,
+    FormField,
     Invalid,
     choice_step,
     edit_field_step,
@@ -28,10 +30,9 @@ from bot.parsing.numbers import (
 )
 from bot.services import ikm as ikm_service
 from bot.services import needs, offers
-from handlers.needs import need_lines
 from handlers.parties import company_name
 from handlers.reasons import describe_reasons
-from handlers.summary import contacts_hidden_notice, private_text_parser
+from handlers.summary import contacts_hidden_notice, need_lines, private_text_parser
 from models import Company, Need, OfferFields, OfferStatus
 from models.base import as_utc
 
@@ -260,7 +261,7 @@ def _offer_field(name: str, field: str, ask, parse, next_step: str, **extra) -> 
         # The field's own, so typed answers are read as for any field ("-" skips the note).
         return inner.expect(ctx) if _open_need_or_none(ctx) is not None else Expect(Kind.TEXT)
 
-    return Step(name, prompt, handle, expect)
+    return Step(name, prompt, handle, expect, fills=field)
 
 
 def _price_ask(ctx: Context) -> str:
@@ -428,51 +429,67 @@ def _on_summary(ctx: Context, chosen: str) -> Outcome:
     return Finish(say=(Reply(ctx.t(key, title=need.title)),))
 
 
-EDITABLE = (
-    ("tawar.harga", "offer.field.price"),
-    ("tawar.jumlah", "offer.field.quantity"),
-    ("tawar.waktu", "offer.field.lead_time"),
-    ("tawar.catatan", "offer.field.note"),
-    ("tawar.foto", "offer.field.photo"),
+# An offer's fields, in the order they are asked: the steps and the "which part to change"
+# menu both come from this one list.
+FORM = Form(
+    "tawar",
+    SECTION,
+    fields=(
+        FormField(
+            "offer.field.price",
+            _offer_field(
+                "harga",
+                "price_per_unit",
+                _price_ask,
+                _parse_price,
+                "tawar.jumlah",
+                kind=Kind.MONEY,
+                read_as=_read_price,
+                limit=MAX_UNIT_PRICE,
+            ),
+        ),
+        FormField(
+            "offer.field.quantity",
+            _offer_field(
+                "jumlah",
+                "quantity",
+                _quantity_ask,
+                _parse_quantity,
+                "tawar.waktu",
+                options=_quantity_options,
+                kind=Kind.QUANTITY,
+                read_as=_read_quantity,
+            ),
+        ),
+        FormField(
+            "offer.field.lead_time",
+            _offer_field(
+                "waktu", "lead_time_days", "offer.lead_time.ask", _parse_lead_time, "tawar.catatan"
+            ),
+        ),
+        FormField(
+            "offer.field.note",
+            _offer_field(
+                "catatan",
+                "note",
+                "offer.note.ask",
+                private_text_parser("offer.note.invalid", max_length=500),
+                "tawar.foto",
+                skippable=True,
+            ),
+        ),
+        FormField(
+            "offer.field.photo",
+            Step("foto", _photo_prompt, _take_photo, fills="photo_ref"),
+        ),
+    ),
 )
-
 
 OFFER = Flow(
     "tawar",
     roles=frozenset({"ikm"}),
     steps=(
-        _offer_field(
-            "harga",
-            "price_per_unit",
-            _price_ask,
-            _parse_price,
-            "tawar.jumlah",
-            kind=Kind.MONEY,
-            read_as=_read_price,
-            limit=MAX_UNIT_PRICE,
-        ),
-        _offer_field(
-            "jumlah",
-            "quantity",
-            _quantity_ask,
-            _parse_quantity,
-            "tawar.waktu",
-            options=_quantity_options,
-            kind=Kind.QUANTITY,
-            read_as=_read_quantity,
-        ),
-        _offer_field(
-            "waktu", "lead_time_days", "offer.lead_time.ask", _parse_lead_time, "tawar.catatan"
-        ),
-        _offer_field(
-            "catatan",
-            "note",
-            "offer.note.ask",
-            private_text_parser("offer.note.invalid", max_length=500),
-            "tawar.foto",
-            skippable=True,
-        ),
-        Step("foto", _photo_prompt, _take_photo),
+        *FORM.steps,
         choice_step(
             "ringkasan",
             ask=_summary_text,
@@ -480,7 +497,7 @@ OFFER = Flow(
             choose=_on_summary,
             title="offer.summary_title",
         ),
-        edit_field_step("ubah", fields=EDITABLE, summary="tawar.ringkasan"),
+        edit_field_step("ubah", fields=FORM.edit_menu(), summary="tawar.ringkasan"),
     ),
 )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome
 from bot.core.messages import Option, Reply
 from bot.core.steps import (
+    Form,
+    FormField,
     Item,
     choice_step,
     edit_field_step,
@@ -105,15 +107,6 @@ def _on_summary(ctx: Context, chosen: str) -> Outcome:
     return Finish(say=(Reply(ctx.t("company.saved")),))
 
 
-EDITABLE = (
-    ("perusahaan.nama", "company.field.name"),
-    ("perusahaan.kawasan", "company.field.estate"),
-    ("perusahaan.alamat", "company.field.address"),
-    ("perusahaan.kontak", "company.field.contact_name"),
-    ("perusahaan.sektor", "company.field.sectors"),
-)
-
-
 def _view_text(ctx: Context) -> str:
     company = companies.company_of(ctx.session, ctx.person)
     status = ctx.t(f"company.status.{company.status}")
@@ -137,55 +130,81 @@ def _on_view(ctx: Context, chosen: str) -> Outcome:
     return Goto("perusahaan.ubah")
 
 
+# A company's fields, in the order they are asked: the steps and the "which part to change"
+# menu both come from this one list.
+FORM = Form(
+    "perusahaan",
+    SECTION,
+    fields=(
+        FormField(
+            "company.field.name",
+            field_step(
+                "nama",
+                section=SECTION,
+                field="name",
+                ask="company.name.ask",
+                parse=text_parser("company.name.invalid", max_length=160),
+                next_step="perusahaan.kawasan",
+            ),
+        ),
+        FormField(
+            "company.field.estate",
+            choice_step(
+                "kawasan",
+                ask="company.estate.ask",
+                options=_estate_options,
+                choose=_on_estate,
+                match_text=_match_estate,
+                aliases=_estate_aliases,
+                fills="estate",
+            ),
+        ),
+        FormField(
+            "company.field.address",
+            field_step(
+                "alamat",
+                section=SECTION,
+                field="address",
+                ask="company.address.ask",
+                parse=text_parser("company.address.invalid", min_length=5, max_length=300),
+                next_step="perusahaan.kontak",
+            ),
+        ),
+        FormField(
+            "company.field.contact_name",
+            field_step(
+                "kontak",
+                section=SECTION,
+                field="contact_name",
+                ask="company.contact_name.ask",
+                parse=text_parser("company.contact_name.invalid"),
+                next_step="perusahaan.sektor",
+            ),
+        ),
+        FormField(
+            "company.field.sectors",
+            multi_choice_step(
+                "sektor",
+                section=SECTION,
+                field="sectors",
+                ask="company.sectors.ask",
+                items=sector_items,
+                parse_typed=typed_sectors,
+                next_step="perusahaan.ringkasan",
+                done_key="company.sectors.done",
+                none_key="company.sectors.none",
+                invalid_key="company.sectors.invalid",
+                max_chosen=MAX_SECTORS,
+            ),
+        ),
+    ),
+)
+
 COMPANY = Flow(
     "perusahaan",
     roles=frozenset({"company"}),  # registration reaches its first step by Goto
     steps=(
-        field_step(
-            "nama",
-            section=SECTION,
-            field="name",
-            ask="company.name.ask",
-            parse=text_parser("company.name.invalid", max_length=160),
-            next_step="perusahaan.kawasan",
-        ),
-        choice_step(
-            "kawasan",
-            ask="company.estate.ask",
-            options=_estate_options,
-            choose=_on_estate,
-            match_text=_match_estate,
-            aliases=_estate_aliases,
-        ),
-        field_step(
-            "alamat",
-            section=SECTION,
-            field="address",
-            ask="company.address.ask",
-            parse=text_parser("company.address.invalid", min_length=5, max_length=300),
-            next_step="perusahaan.kontak",
-        ),
-        field_step(
-            "kontak",
-            section=SECTION,
-            field="contact_name",
-            ask="company.contact_name.ask",
-            parse=text_parser("company.contact_name.invalid"),
-            next_step="perusahaan.sektor",
-        ),
-        multi_choice_step(
-            "sektor",
-            section=SECTION,
-            field="sectors",
-            ask="company.sectors.ask",
-            items=sector_items,
-            parse_typed=typed_sectors,
-            next_step="perusahaan.ringkasan",
-            done_key="company.sectors.done",
-            none_key="company.sectors.none",
-            invalid_key="company.sectors.invalid",
-            max_chosen=MAX_SECTORS,
-        ),
+        *FORM.steps,
         choice_step(
             "ringkasan",
             ask=_summary_text,
@@ -193,7 +212,7 @@ COMPANY = Flow(
             choose=_on_summary,
             title="company.summary.title",
         ),
-        edit_field_step("ubah", fields=EDITABLE, summary="perusahaan.ringkasan"),
+        edit_field_step("ubah", fields=FORM.edit_menu(), summary="perusahaan.ringkasan"),
         choice_step(
             "lihat",
             ask=_view_text,

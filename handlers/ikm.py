@@ -9,6 +9,8 @@ from __future__ import annotations
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
 from bot.core.steps import (
+    Form,
+    FormField,
     Invalid,
     choice_step,
     edit_field_step,
@@ -236,20 +238,10 @@ def _register(ctx: Context, fields: IkmFields) -> Outcome:
     return Finish(say=(Reply(ctx.t("ikm.registered", business=fields.business_name)),))
 
 
-EDITABLE = (
-    ("ikm.nama", "ikm.field.owner_name"),
-    ("ikm.usaha", "ikm.field.business_name"),
-    ("ikm.sektor", "ikm.field.sector"),
-    ("ikm.kecamatan", "ikm.field.kecamatan"),
-    ("ikm.desa", "ikm.field.desa"),
-    ("ikm.nib", "ikm.field.nib"),
-    ("ikm.pekerja", "ikm.field.workers"),
-)
-
-
 def _editable(ctx: Context) -> list[tuple[str, str]]:
     """The profile's fields, and the first product's too while registering."""
-    return [*EDITABLE, *products.EDITABLE] if _registering(ctx) else list(EDITABLE)
+    profile = list(FORM.edit_menu())
+    return [*profile, *products.FORM.edit_menu()] if _registering(ctx) else profile
 
 
 # --- viewing the saved profile ----------------------------------------------------------
@@ -280,71 +272,108 @@ _name = text_parser("ikm.owner_name.invalid")
 _business = text_parser("ikm.business_name.invalid")
 _desa = text_parser("ikm.desa.invalid", max_length=80)
 
+# The profile's fields, in the order they are asked (a KBLI code or an unsure kecamatan adds
+# a question of its own): the steps and the "which part to change" menu come from this list.
+FORM = Form(
+    "ikm",
+    SECTION,
+    fields=(
+        FormField(
+            "ikm.field.owner_name",
+            field_step(
+                "nama",
+                section=SECTION,
+                field="owner_name",
+                ask="ikm.owner_name.ask",
+                parse=_name,
+                next_step="ikm.usaha",
+            ),
+        ),
+        FormField(
+            "ikm.field.business_name",
+            field_step(
+                "usaha",
+                section=SECTION,
+                field="business_name",
+                ask="ikm.business_name.ask",
+                parse=_business,
+                next_step="ikm.sektor",
+            ),
+        ),
+        FormField(
+            "ikm.field.sector",
+            Step("sektor", _sector_prompt, _take_sector, _sector_expect, fills="sector"),
+        ),
+        FormField(
+            "ikm.field.kecamatan",
+            Step(
+                "kecamatan",
+                _kecamatan_prompt,
+                _take_kecamatan,
+                _kecamatan_expect,
+                fills="kecamatan",
+            ),
+        ),
+        FormField(
+            "ikm.field.desa",
+            field_step(
+                "desa",
+                section=SECTION,
+                field="desa",
+                ask="ikm.desa.ask",
+                parse=_desa,
+                next_step="ikm.nib",
+                skippable=True,
+            ),
+        ),
+        FormField(
+            "ikm.field.nib",
+            field_step(
+                "nib",
+                section=SECTION,
+                field="nib",
+                ask="ikm.nib.ask",
+                parse=value_parser(parse_nib, "ikm.nib.invalid"),
+                next_step="ikm.pekerja",
+                skippable=True,
+                kind=Kind.NIB,
+                read_as=_same,
+            ),
+        ),
+        FormField(
+            "ikm.field.workers",
+            field_step(
+                "pekerja",
+                section=SECTION,
+                field="workers",
+                ask="ikm.workers.ask",
+                parse=_parse_workers,
+                next_step=_after_profile,
+                skippable=True,
+                kind=Kind.COUNT,
+                read_as=_workers,
+                limit=MAX_WORKERS,
+            ),
+        ),
+    ),
+)
+
 IKM = Flow(
     "ikm",
     roles=frozenset({"ikm"}),  # registration reaches its first step by Goto
     steps=(
-        field_step(
-            "nama",
-            section=SECTION,
-            field="owner_name",
-            ask="ikm.owner_name.ask",
-            parse=_name,
-            next_step="ikm.usaha",
-        ),
-        field_step(
-            "usaha",
-            section=SECTION,
-            field="business_name",
-            ask="ikm.business_name.ask",
-            parse=_business,
-            next_step="ikm.sektor",
-        ),
-        Step("sektor", _sector_prompt, _take_sector, _sector_expect),
+        *FORM.steps,
         choice_step(
             "kbli_versi",
             ask="ikm.kbli.ask",
             options=_kbli_version_options,
             choose=_on_kbli_version,
         ),
-        Step("kecamatan", _kecamatan_prompt, _take_kecamatan, _kecamatan_expect),
         choice_step(
             "kecamatan_pilih",
             ask="ikm.kecamatan.did_you_mean",
             options=_candidate_options,
             choose=_on_candidate,
-        ),
-        field_step(
-            "desa",
-            section=SECTION,
-            field="desa",
-            ask="ikm.desa.ask",
-            parse=_desa,
-            next_step="ikm.nib",
-            skippable=True,
-        ),
-        field_step(
-            "nib",
-            section=SECTION,
-            field="nib",
-            ask="ikm.nib.ask",
-            parse=value_parser(parse_nib, "ikm.nib.invalid"),
-            next_step="ikm.pekerja",
-            skippable=True,
-            kind=Kind.NIB,
-            read_as=_same,
-        ),
-        field_step(
-            "pekerja",
-            section=SECTION,
-            field="workers",
-            ask="ikm.workers.ask",
-            parse=_parse_workers,
-            next_step=_after_profile,
-            skippable=True,
-            kind=Kind.COUNT,
-            read_as=_workers,
-            limit=MAX_WORKERS,
         ),
         choice_step(
             "ringkasan",

@@ -13,6 +13,8 @@ from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
 from bot.core.steps import (
     SKIP,
+    Form,
+    FormField,
     Invalid,
     choice_step,
     edit_field_step,
@@ -201,17 +203,6 @@ def _on_summary(ctx: Context, chosen: str) -> Outcome:
     return Finish(say=(Reply(ctx.t("product.added", name=fields.name)),))
 
 
-EDITABLE = (
-    ("produk.nama", "product.field.name"),
-    ("produk.satuan", "product.field.unit"),
-    ("produk.harga", "product.field.price"),
-    ("produk.kapasitas", "product.field.capacity"),
-    ("produk.deskripsi", "product.field.description"),
-    ("produk.minimum", "product.field.min_order"),
-    ("produk.foto", "product.field.photo"),
-)
-
-
 # --- "Produk saya": list, detail, delete -------------------------------------------------
 
 
@@ -325,54 +316,105 @@ def _describe_quantity(ctx: Context, value: int) -> str:
 _name = text_parser("product.name.invalid")
 _description = text_parser("product.description.invalid", min_length=3, max_length=500)
 
+# A product's fields, in the order they are asked (after the capacity, "lengkapi" offers the
+# optional rest): the steps and the "which part to change" menu both come from this list.
+FORM = Form(
+    "produk",
+    SECTION,
+    fields=(
+        FormField(
+            "product.field.name",
+            field_step(
+                "nama",
+                section=SECTION,
+                field="name",
+                ask="product.name.ask",
+                parse=_name,
+                next_step="produk.satuan",
+            ),
+        ),
+        FormField(
+            "product.field.unit",
+            field_step(
+                "satuan",
+                section=SECTION,
+                field="unit",
+                ask="product.unit.ask",
+                parse=_parse_unit,
+                next_step="produk.harga",
+                options=_unit_options,
+                kind=Kind.UNIT,
+                read_as=_read_unit,
+            ),
+        ),
+        FormField(
+            "product.field.price",
+            field_step(
+                "harga",
+                section=SECTION,
+                field="price",
+                ask="product.price.ask",
+                parse=_parse_price,
+                next_step="produk.kapasitas",
+                describe=_describe_price,
+                kind=Kind.MONEY,
+                read_as=_price,
+                limit=MAX_UNIT_PRICE,
+            ),
+        ),
+        FormField(
+            "product.field.capacity",
+            field_step(
+                "kapasitas",
+                section=SECTION,
+                field="capacity_per_month",
+                ask=_ask_with_unit("product.capacity.ask"),
+                parse=_quantity_parser("product.capacity.invalid"),
+                next_step="produk.lengkapi",
+                describe=_describe_quantity,
+                kind=Kind.QUANTITY,
+                read_as=_quantity_reader("product.capacity.invalid"),
+                limit=MAX_QUANTITY,
+            ),
+        ),
+        FormField(
+            "product.field.description",
+            field_step(
+                "deskripsi",
+                section=SECTION,
+                field="description",
+                ask="product.description.ask",
+                parse=_description,
+                next_step="produk.minimum",
+                skippable=True,
+            ),
+        ),
+        FormField(
+            "product.field.min_order",
+            field_step(
+                "minimum",
+                section=SECTION,
+                field="min_order",
+                ask=_ask_with_unit("product.min_order.ask"),
+                parse=_quantity_parser("product.min_order.invalid"),
+                next_step="produk.foto",
+                skippable=True,
+                describe=_describe_quantity,
+            ),
+        ),
+        FormField(
+            "product.field.photo",
+            Step("foto", _photo_prompt, _take_photo, fills="photo_ref"),
+        ),
+    ),
+)
+
 PRODUCTS = Flow(
     "produk",
     # Entered from the menu by IKM only; registration reaches its steps by Goto, unchecked.
     roles=frozenset({"ikm"}),
     steps=(
-        field_step(
-            "nama",
-            section=SECTION,
-            field="name",
-            ask="product.name.ask",
-            parse=_name,
-            next_step="produk.satuan",
-        ),
-        field_step(
-            "satuan",
-            section=SECTION,
-            field="unit",
-            ask="product.unit.ask",
-            parse=_parse_unit,
-            next_step="produk.harga",
-            options=_unit_options,
-            kind=Kind.UNIT,
-            read_as=_read_unit,
-        ),
-        field_step(
-            "harga",
-            section=SECTION,
-            field="price",
-            ask="product.price.ask",
-            parse=_parse_price,
-            next_step="produk.kapasitas",
-            describe=_describe_price,
-            kind=Kind.MONEY,
-            read_as=_price,
-            limit=MAX_UNIT_PRICE,
-        ),
-        field_step(
-            "kapasitas",
-            section=SECTION,
-            field="capacity_per_month",
-            ask=_ask_with_unit("product.capacity.ask"),
-            parse=_quantity_parser("product.capacity.invalid"),
-            next_step="produk.lengkapi",
-            describe=_describe_quantity,
-            kind=Kind.QUANTITY,
-            read_as=_quantity_reader("product.capacity.invalid"),
-            limit=MAX_QUANTITY,
-        ),
+        *FORM.steps,
         choice_step(
             "lengkapi",
             ask="product.details.ask",
@@ -381,26 +423,6 @@ PRODUCTS = Flow(
             yes=MORE_DETAILS,
             no=SKIP,
         ),
-        field_step(
-            "deskripsi",
-            section=SECTION,
-            field="description",
-            ask="product.description.ask",
-            parse=_description,
-            next_step="produk.minimum",
-            skippable=True,
-        ),
-        field_step(
-            "minimum",
-            section=SECTION,
-            field="min_order",
-            ask=_ask_with_unit("product.min_order.ask"),
-            parse=_quantity_parser("product.min_order.invalid"),
-            next_step="produk.foto",
-            skippable=True,
-            describe=_describe_quantity,
-        ),
-        Step("foto", _photo_prompt, _take_photo),
         choice_step(
             "ringkasan",
             ask=_summary_text,
@@ -408,7 +430,7 @@ PRODUCTS = Flow(
             choose=_on_summary,
             title="product.summary.title",
         ),
-        edit_field_step("ubah", fields=EDITABLE, summary=_after_product),
+        edit_field_step("ubah", fields=FORM.edit_menu(), summary=_after_product),
         choice_step("daftar", ask=_list_text, options=_list_options, choose=_on_list),
         choice_step("detail", ask=_detail_text, options=_detail_options, choose=_on_detail),
         choice_step("hapus", ask=_delete_text, options=_delete_options, choose=_on_delete),

@@ -9,11 +9,13 @@ from bot.core.flow import Context
 from bot.core.messages import Option
 from bot.core.steps import Item, Parser, text_parser
 from bot.parsing.contacts import mask_contacts
+from bot.parsing.dates import format_when
 from bot.parsing.identity import format_phone
-from bot.parsing.numbers import format_amount_range, format_number
+from bot.parsing.numbers import format_amount_range, format_number, format_rupiah
 from bot.reference import load_reference
 from bot.services import bimtek as bimtek_service
-from models import BimtekSession
+from models import BimtekSession, Need
+from models.base import as_utc
 
 
 def without_contacts(ctx: Context, text: str) -> tuple[str, bool]:
@@ -144,3 +146,38 @@ def typed_kecamatan(text: str) -> list[str] | None:
             return None
         names.append(name)
     return names or None
+
+
+def need_price(ctx: Context, price: dict | None, unit: str) -> str | None:
+    if not price:
+        return None
+    if price["kind"] == "budget":
+        return ctx.t("need.budget_value", amount=format_rupiah(price["amount"]))
+    return ctx.t("summary.per_unit", amount=format_rupiah(price["amount"]), unit=unit)
+
+
+def need_lines(ctx: Context, need: Need) -> list[str]:
+    """A need as the company and the IKM see it (never anyone's contact)."""
+    quantity = f"{format_number(need.quantity)} {need.unit}"
+    lines = [
+        need.title,
+        ctx.t("need.line.quantity", quantity=quantity),
+        ctx.t("need.line.deadline", when=format_when(as_utc(need.deadline), ctx.t.language)),
+        ctx.t(
+            "need.line.delivery",
+            when=format_when(as_utc(need.delivery_date), ctx.t.language),
+            place=need.delivery_place,
+        ),
+    ]
+    price = need_price(
+        ctx,
+        {"kind": "per_unit", "amount": need.price_per_unit}
+        if need.price_per_unit
+        else ({"kind": "budget", "amount": need.budget} if need.budget else None),
+        need.unit,
+    )
+    if price:
+        lines.append(ctx.t("need.line.price", price=price))
+    if need.description:
+        lines.append(need.description)
+    return lines

@@ -111,6 +111,8 @@ class Step:
     handle: Handler
     # What the question expects, so the engine can read typed answers before `handle`.
     expect: Callable[[Context], Expect] | None = None
+    # The draft field this step fills, when it asks for one field of a form.
+    fills: str | None = None
 
 
 @dataclass(frozen=True)

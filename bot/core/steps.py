@@ -8,6 +8,7 @@ table of steps instead of a page of near-identical functions.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.core.flow import Again, Context, Goto, Outcome, Retry, Step
@@ -134,7 +135,7 @@ def field_step(
         ctx.section(section)[field] = value
         return go_on(ctx, next_step)
 
-    return Step(name, prompt, handle, expect)
+    return Step(name, prompt, handle, expect, fills=field)
 
 
 def _aliases(
@@ -191,6 +192,7 @@ def choice_step(
     yes: str | None = None,
     no: str | None = None,
     aliases: Aliases | None = None,
+    fills: str | None = None,
 ) -> Step:
     """A question answered by tapping one of `options` (or typing something `match_text` knows).
 
@@ -228,7 +230,7 @@ def choice_step(
             return Retry(ctx.t(error_key))
         return choose(ctx, chosen)
 
-    return Step(name, prompt, handle, expect)
+    return Step(name, prompt, handle, expect, fills=fills)
 
 
 Item = tuple[str, str, str | None]  # value kept in the draft, label, description
@@ -296,7 +298,7 @@ def multi_choice_step(
         ctx.section(section)[field] = picked
         return Again()
 
-    return Step(name, prompt, handle)
+    return Step(name, prompt, handle, fills=field)
 
 
 def _toggled_value(option_id: str | None, values: list[str]) -> str | None:
@@ -307,6 +309,49 @@ def _toggled_value(option_id: str | None, values: list[str]) -> str | None:
 
 
 FieldList = Sequence[tuple[str, str]]  # (step to edit, catalog key of its name)
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One field of a form: the catalog key of its name, and the step that fills it."""
+
+    label: str
+    step: Step
+
+    def __post_init__(self) -> None:
+        if self.step.fills is None:
+            raise ValueError(f"step {self.step.name!r} fills no field of the draft")
+
+    @property
+    def key(self) -> str:
+        return self.step.fills or ""
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form's fields written once, in the order they are asked.
+
+    The flow's field steps, the "which part to change" menu and the next question still
+    empty are all read from this one list, so a field added here appears in all three.
+    """
+
+    flow: str
+    section: str
+    fields: tuple[FormField, ...]
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(field.step for field in self.fields)
+
+    def edit_menu(self) -> FieldList:
+        return tuple((f"{self.flow}.{field.step.name}", field.label) for field in self.fields)
+
+    def next_question(self, ctx: Context, *, summary: str) -> str:
+        """The first field not yet in the draft, or `summary` when every one is."""
+        draft = ctx.section(self.section)
+        missing = (field for field in self.fields if field.key not in draft)
+        first = next(missing, None)
+        return f"{self.flow}.{first.step.name}" if first else summary
 
 
 def edit_field_step(
