@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
 from bot.core.steps import (
+    SKIP,
     Form,
     FormField,
     Invalid,
@@ -16,6 +17,7 @@ from bot.core.steps import (
     edit_field_step,
     field_step,
     go_on,
+    skip_option,
     text_parser,
     too_large,
     typed_text,
@@ -34,6 +36,7 @@ SECTION = "ikm"
 MAX_WORKERS = 100_000  # the owner counts too
 SAVE = "save"
 EDIT = "edit"
+MORE_DETAILS = "more"
 KBLI_UNKNOWN = "unknown"
 
 
@@ -135,16 +138,13 @@ async def _take_kecamatan(ctx: Context, incoming: Incoming) -> Outcome:
     candidates: list[str] = []
     if name is None and ctx.reading is not None:
         name = ctx.reading.value
-        if ctx.reading.detail:  # a desa was typed: it answers the next question too
+        if ctx.reading.detail:  # a desa was typed: it answers the desa question too
             ctx.section(SECTION)["desa"] = ctx.reading.detail
-            if _registering(ctx) and not ctx.data.get("_return"):
-                ctx.section(SECTION)["kecamatan"] = name
-                return Goto("ikm.nib")
     elif name is None and incoming.clean_text:
         name, candidates = load_reference().find_kecamatan(incoming.clean_text)
     if name is not None:
         ctx.section(SECTION)["kecamatan"] = name
-        return go_on(ctx, "ikm.desa")
+        return go_on(ctx, _after_kecamatan)
     if candidates:
         ctx.data["_candidates"] = candidates
         return Goto("ikm.kecamatan_pilih")
@@ -162,7 +162,26 @@ def _on_candidate(ctx: Context, chosen: str) -> Outcome:
     if chosen == "retype":
         return Goto("ikm.kecamatan")
     ctx.section(SECTION)["kecamatan"] = _kecamatan_by_option(chosen)
-    return go_on(ctx, "ikm.desa")
+    return go_on(ctx, _after_kecamatan)
+
+
+def _after_kecamatan(ctx: Context) -> str:
+    return "ikm.lengkapi" if _registering(ctx) else "ikm.desa"
+
+
+# --- optional details: offered together so a first registration stays short ----------
+
+
+def _details_options(ctx: Context) -> list[Option]:
+    return [Option(MORE_DETAILS, ctx.t("ikm.details.add")), skip_option(ctx)]
+
+
+def _on_details(ctx: Context, chosen: str) -> Outcome:
+    if chosen != MORE_DETAILS:
+        return Goto(_after_profile(ctx))
+    if ctx.section(SECTION).get("desa"):  # already typed at the kecamatan question
+        return Goto("ikm.nib")
+    return Goto("ikm.desa")
 
 
 # --- the rest of the fields -------------------------------------------------------------
@@ -374,6 +393,14 @@ IKM = Flow(
             ask="ikm.kecamatan.did_you_mean",
             options=_candidate_options,
             choose=_on_candidate,
+        ),
+        choice_step(
+            "lengkapi",
+            ask="ikm.details.ask",
+            options=_details_options,
+            choose=_on_details,
+            yes=MORE_DETAILS,
+            no=SKIP,
         ),
         choice_step(
             "ringkasan",

@@ -20,27 +20,32 @@ class Chat:
         self.phone = phone
         self.console = ConsoleConversation(app.engine, phone)
         self.last: list[Reply] = []
+        self.sent = 0  # messages the person sent: what a flow costs them
 
     async def open(self) -> list[Reply]:
         self.last = await self.console.open()
         return self.last
 
     async def say(self, text: str) -> list[Reply]:
+        self.sent += 1
         self.last = await self.console.say(text)
         return self.last
 
     async def tap(self, label: str) -> list[Reply]:
         labels = [option.label for reply in self.last for option in reply.options]
         assert label in labels, f"no option {label!r} in {labels}"
+        self.sent += 1
         self.last = await self.console.say(label)
         return self.last
 
     async def pick(self, number: int) -> list[Reply]:
         """Answer with the option's number, as the console shows it."""
+        self.sent += 1
         self.last = await self.console.say(str(number))
         return self.last
 
     async def send_photo(self, name: str) -> list[Reply]:
+        self.sent += 1
         self.last = await self.console.say(f"/foto {name}")
         return self.last
 
@@ -75,9 +80,7 @@ async def register_ikm(
     await chat.say(business)
     await chat.tap(sector)
     await chat.say(kecamatan)
-    await chat.tap("Lewati")
-    await chat.tap("Lewati")
-    await chat.tap("Lewati")
+    await chat.tap("Lewati")  # desa, NIB and workers: later, from Profil
     await chat.say(product)
     await chat.tap(unit)
     await chat.say("40-100 ribu")

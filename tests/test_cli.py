@@ -25,6 +25,7 @@ REGISTRATION = [
     "Boneka Berkah Sukawangi",
     "Pengolahan lainnya",
     "sukawangi",
+    "Tambah detail",
     "Sukatenang",
     "Lewati",
     "4",
@@ -101,7 +102,7 @@ def test_scripted_registration_through_the_cli_saves_ikm_and_products(config) ->
 def test_stopping_mid_registration_and_coming_back_continues(config) -> None:
     first = sinergi(config, "chat", "--phone", PHONE, lines=REGISTRATION[:6])
     assert first.returncode == 0, first.stderr
-    second = sinergi(config, "chat", "--phone", PHONE, "--json", lines=REGISTRATION[6:16])
+    second = sinergi(config, "chat", "--phone", PHONE, "--json", lines=REGISTRATION[6:17])
     assert second.returncode == 0, second.stderr
     replies = [json.loads(line) for line in second.stdout.splitlines()]
     assert "kecamatan" in replies[0]["text"]  # the pending question, asked again on opening

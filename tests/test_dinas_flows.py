@@ -24,8 +24,7 @@ async def register_food_maker(chat) -> None:
     await chat.say("Keripik Mang Ujang")
     await chat.tap("Makanan")
     await chat.say("Cibitung")
-    for _ in range(3):
-        await chat.tap("Lewati")
+    await chat.tap("Lewati")  # desa, NIB and workers: later
     await chat.say("Keripik tempe")
     await chat.tap("pcs")
     await chat.say("15rb")

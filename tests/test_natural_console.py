@@ -36,8 +36,7 @@ IKM_AFTER_CONTACT = [
     BUSINESS,
     "konveksi",
     "telaga asih",  # a kelurahan of Cikarang Barat: the kecamatan and the desa at once
-    "blm punya",
-    "saya sendiri",
+    "nanti aja",  # the NIB and the workers: later, from Profil
     "Sarung tangan katun",
     "psg",
     "kurang lebih 7rb",
@@ -95,7 +94,7 @@ def assert_maker_stored(app) -> None:
         "Cikarang Barat",
         "Telaga Asih",
         None,
-        1,
+        None,
     )
     [product] = rows(app, Product)
     assert (product.unit, product.price_min, product.price_max) == ("pasang", 7_000, 7_000)

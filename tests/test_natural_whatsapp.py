@@ -137,6 +137,7 @@ async def test_a_did_you_mean_fits_whatsapp_buttons_or_a_list(app) -> None:
         assert asked.text == _ID("understanding.which")
         assert asked.button_titles == ["Tambun Selatan", "Tambun Utara", "Bukan"]
         await tap(wa, person, "Tambun Utara")
-        assert person.last_text == _ID("ikm.desa.ask")
-        await say_all(wa, person, ["gak tau", "blm ada", "3 orang"])
+        assert person.last_text == _ID("ikm.details.ask")
+        assert person.last_message.button_titles == ["Tambah detail", "Lewati"]
+        await say_all(wa, person, ["boleh", "gak tau", "blm ada", "3 orang"])
         assert_within_whatsapp_limits(person)

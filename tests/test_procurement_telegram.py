@@ -50,8 +50,7 @@ async def register_ikm(tg: Harness, user: FakeUser, maker: Maker) -> None:
     await say(tg, user, maker.business)
     await press(tg, user, maker.sector)
     await say(tg, user, maker.kecamatan)
-    for _ in range(3):
-        await press(tg, user, "Lewati")
+    await press(tg, user, "Lewati")  # desa, NIB and workers: later
     await say(tg, user, maker.product)
     await press(tg, user, maker.unit)
     await say(tg, user, "7rb")

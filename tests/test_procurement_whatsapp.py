@@ -73,8 +73,7 @@ async def register_ikm(wa: Harness, person: FakePerson, maker: Maker) -> None:
     await say(wa, person, maker.business)
     await tap(wa, person, maker.sector)
     await say(wa, person, maker.kecamatan)
-    for _ in range(3):
-        await tap(wa, person, "Lewati")
+    await tap(wa, person, "Lewati")  # desa, NIB and workers: later
     await say(wa, person, maker.product)
     await tap(wa, person, maker.unit)
     await say(wa, person, "7rb")

@@ -310,6 +310,31 @@ async def test_edit_ikm_profile_kecamatan(app, chat_as) -> None:
     assert "Kecamatan: Tambun Selatan" in chat.text
 
 
+async def test_details_skipped_at_registration_are_completed_from_the_profile(app, chat_as) -> None:
+    chat = chat_as(PHONE)
+    await register_ikm(chat)  # desa, NIB and workers left for later with one "Lewati"
+    await chat.tap("Profil usaha")
+    await chat.tap("Ubah profil")
+    await chat.tap("Desa")
+    await chat.say("Sukatenang")
+    assert chat.last[0].title == "Periksa data Anda"  # one field, then back to the summary
+    await chat.tap("Ubah")
+    await chat.tap("NIB")
+    await chat.say("9120001234567")
+    await chat.tap("Ubah")
+    await chat.tap("Kecamatan")
+    await chat.say("telaga asih")  # a desa: the kecamatan and the desa at once
+    assert chat.last[0].title == "Periksa data Anda"
+    await chat.tap("Simpan")
+    [ikm] = rows(app, IkmProfile)
+    assert (ikm.kecamatan, ikm.desa, ikm.nib, ikm.workers) == (
+        "Cikarang Barat",
+        "Telaga Asih",
+        "9120001234567",
+        None,
+    )
+
+
 async def test_edit_ikm_owner_name_renames_the_person(app, chat_as) -> None:
     chat = chat_as(PHONE)
     await register_ikm(chat)
@@ -350,8 +375,7 @@ async def test_edit_sector_from_the_registration_summary_by_tapping(app, chat_as
     await chat.say("Boneka Berkah")
     await chat.tap("Pengolahan lainnya")
     await chat.say("Sukawangi")
-    for _ in range(3):
-        await chat.tap("Lewati")
+    await chat.tap("Lewati")  # desa, NIB and workers: later
     await chat.say("Boneka")
     await chat.tap("pcs")
     await chat.say("40rb")
@@ -373,8 +397,7 @@ async def test_typed_sector_drops_a_kbli_of_another_division(app, chat_as) -> No
     await chat.say("32111")
     await chat.tap("Sebelum Des 2025")
     await chat.say("Sukawangi")
-    for _ in range(3):
-        await chat.tap("Lewati")
+    await chat.tap("Lewati")  # desa, NIB and workers: later
     await chat.say("Boneka")
     await chat.tap("pcs")
     await chat.say("40rb")

@@ -55,8 +55,7 @@ async def register_ikm(wa: Harness, person: FakePerson, business: str) -> None:
     await say(wa, person, business)
     await tap(wa, person, "Pengolahan lainnya")
     await say(wa, person, "sukawangi")
-    for _ in range(3):
-        await tap(wa, person, "Lewati")
+    await tap(wa, person, "Lewati")  # desa, NIB and workers: later
     await say(wa, person, "Boneka karakter")
     await tap(wa, person, "pcs")
     await say(wa, person, "40rb")
@@ -271,8 +270,7 @@ async def test_the_telegram_sender_drops_what_went_stale_while_it_was_down(
         await press(tg, maker, "Saya pelaku IKM")
         for answer in ("Wati", "Boneka Wati", "Pengolahan lainnya", "sukawangi"):
             await say_on_telegram(tg, maker, answer)
-        for _ in range(3):
-            await press(tg, maker, "Lewati")
+        await press(tg, maker, "Lewati")  # desa, NIB and workers: later
         for answer in ("Boneka karakter", "pcs", "40rb", "200"):
             await say_on_telegram(tg, maker, answer)
         await press(tg, maker, "Lewati")

@@ -60,8 +60,7 @@ async def register_ikm(wa, person, business: str, product: str) -> None:
     await say(wa, person, business)
     await tap(wa, person, "Pengolahan lainnya")
     await say(wa, person, "Sukawangi")
-    for _ in range(3):
-        await tap(wa, person, "Lewati")
+    await tap(wa, person, "Lewati")  # desa, NIB and workers: later
     await say(wa, person, product)
     await tap(wa, person, "pcs")
     await say(wa, person, "40-100 ribu")

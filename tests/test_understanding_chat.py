@@ -1,8 +1,9 @@
 """Owners register typing as they do on a phone, and are understood (console transcripts).
 
 Every answer below is one a busy owner really sends: "y" to the data notice, a role in one
-word, a sector said by its product, a desa where the kecamatan is asked, "blm punya" for the
-NIB, "saya sendiri" for the workers, a unit as "biji", a hedged price and a daily capacity.
+word, a sector said by its product, a desa where the kecamatan is asked, "nanti aja" for the
+optional details (or "boleh", then "blm punya" for the NIB and "saya sendiri" for the workers),
+a unit as "biji", a hedged price and a daily capacity.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ def rows(app, table):
         return list(session.exec(select(table)))
 
 
+# Messages an owner typing sends to register with one product (README, "Typed naturally");
+# tapping, at most 15 (tests/test_onboarding.py).
+MAX_TYPED = 16
 NATURAL_REGISTRATION = [
     "halo",
     "y",
@@ -31,8 +35,7 @@ NATURAL_REGISTRATION = [
     "Boneka Berkah",
     "boneka",
     "sukatenang",  # a desa: its kecamatan is Sukawangi, and the desa question is answered
-    "blm punya",
-    "saya sendiri",
+    "nanti aja",  # the NIB and the workers: later, from Profil
     "Boneka karakter",
     "biji",
     "kurang lebih 50rb",
@@ -48,19 +51,29 @@ async def test_a_registration_typed_as_owners_type_is_understood(app, chat_as) -
         await chat.say(answer)
         assert "Maaf" not in chat.text, f"{answer!r} was refused: {chat.text}"
     assert _ID("ikm.registered", business="Boneka Berkah") in chat.text
-    assert len(NATURAL_REGISTRATION) <= 16
+    assert chat.sent == len(NATURAL_REGISTRATION) <= MAX_TYPED
     [ikm] = rows(app, IkmProfile)
     assert (ikm.sector, ikm.kecamatan, ikm.desa, ikm.nib, ikm.workers) == (
         "32",
         "Sukawangi",
         "Sukatenang",
         None,
-        1,
+        None,
     )
     [product] = rows(app, Product)
     assert (product.unit, product.price_min, product.price_max) == ("buah", 50_000, 50_000)
     assert product.capacity_per_month == 8 * 25  # eight a day, 25 working days
     assert len(rows(app, Consent)) == 1
+
+
+async def test_the_optional_details_typed_in_words(app, chat_as) -> None:
+    chat = chat_as(PHONE)
+    answers = [*NATURAL_REGISTRATION[:7], "boleh", "blm punya", "saya sendiri"]
+    for answer in [*answers, *NATURAL_REGISTRATION[8:]]:
+        await chat.say(answer)
+        assert "Maaf" not in chat.text, f"{answer!r} was refused: {chat.text}"
+    [ikm] = rows(app, IkmProfile)
+    assert (ikm.desa, ikm.nib, ikm.workers) == ("Sukatenang", None, 1)
 
 
 async def test_small_talk_is_answered_and_the_question_stands(app, chat_as) -> None:
@@ -84,6 +97,8 @@ async def test_an_unsure_reading_asks_with_one_tap(app, chat_as) -> None:
     assert chat.text == _ID("understanding.which")
     assert chat.options[:-1] == ["Tambun Selatan", "Tambun Utara"]
     await chat.tap("Tambun Utara")
+    assert chat.text == _ID("ikm.details.ask")
+    await chat.say("boleh")  # the optional details, agreed to in words
     assert chat.text == _ID("ikm.desa.ask")
     await chat.say("tidak tahu")  # skipped in words
     assert chat.text == _ID("ikm.nib.ask")

@@ -52,9 +52,7 @@ async def finish_profile_from_sector(chat: Chat) -> None:
 
 async def finish_profile_from_kecamatan(chat: Chat) -> None:
     await chat.say("Sukawangi")
-    await chat.tap("Lewati")
-    await chat.tap("Lewati")
-    await chat.tap("Lewati")
+    await chat.tap("Lewati")  # desa, NIB and workers: later
     await finish_with_first_product(chat)
 
 
@@ -184,9 +182,7 @@ async def test_unknown_and_ambiguous_kecamatan(app, chat_as) -> None:
     assert "Cikarang Utara" in chat.options
     await chat.say("cikarang")
     await chat.tap("Cikarang Utara")
-    assert chat.text == say_id("ikm.desa.ask")
-    await chat.tap("Lewati")
-    await chat.tap("Lewati")
+    assert chat.text == say_id("ikm.details.ask")
     await chat.tap("Lewati")
     await finish_with_first_product(chat)
     assert "Kecamatan: Cikarang Utara" in chat.text
@@ -224,6 +220,7 @@ async def test_wrong_desa_nib_and_workers_are_asked_again(app, chat_as) -> None:
     await chat.say("Boneka Berkah")
     await chat.tap("Pengolahan lainnya")
     await chat.say("Sukawangi")
+    await chat.tap("Tambah detail")
 
     desa_error = say_id("ikm.desa.invalid", max=80)
     assert "Contoh: Sukatenang" in desa_error
@@ -272,6 +269,7 @@ async def test_zero_workers_is_refused(app, chat_as) -> None:
     await chat.say("Boneka Berkah")
     await chat.tap("Pengolahan lainnya")
     await chat.say("Sukawangi")
+    await chat.tap("Tambah detail")
     await chat.tap("Lewati")
     await chat.tap("Lewati")
     await refused(
@@ -289,6 +287,7 @@ async def test_wrong_product_answers_are_asked_again(app, chat_as) -> None:
     await chat.say("Boneka Berkah")
     await chat.tap("Pengolahan lainnya")
     await chat.say("Sukawangi")
+    await chat.tap("Tambah detail")
     await chat.tap("Lewati")
     await chat.tap("Lewati")
     await chat.say("3")
