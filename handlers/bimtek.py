@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
-from bot.core.steps import choice_step
+from bot.core.steps import choice_step, option_value, remember, remembered_id
 from bot.parsing.dates import format_when
 from bot.services import bimtek as bimtek_service
 from bot.services import ikm as ikm_service
@@ -84,7 +84,7 @@ def _on_list(ctx: Context, chosen: str) -> Outcome:
         return Finish()
     if chosen == MINE:
         return Goto("bimtek.saya")
-    ctx.data["arg"] = chosen[2:]
+    remember(ctx, option_value(chosen))
     return Goto("bimtek.detail")
 
 
@@ -92,8 +92,8 @@ def _on_list(ctx: Context, chosen: str) -> Outcome:
 
 
 def _chosen(ctx: Context) -> BimtekSession | None:
-    arg = str(ctx.data.get("arg", ""))
-    bimtek = ctx.session.get(BimtekSession, int(arg)) if arg.isdigit() else None
+    bimtek_id = remembered_id(ctx)
+    bimtek = ctx.session.get(BimtekSession, bimtek_id) if bimtek_id is not None else None
     if bimtek is None:
         return None
     # Someone already registered keeps access (to cancel) even if their profile changed.
@@ -233,7 +233,7 @@ def _mine_options(ctx: Context) -> list[Option]:
 def _on_mine(ctx: Context, chosen: str) -> Outcome:
     if chosen == BACK:
         return Goto("bimtek.daftar")
-    ctx.data["arg"] = chosen[2:]
+    remember(ctx, option_value(chosen))
     return Goto("bimtek.detail")
 
 

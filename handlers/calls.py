@@ -13,6 +13,10 @@ from bot.core.steps import (
     edit_field_step,
     field_step,
     go_on,
+    option_value,
+    remember,
+    remembered,
+    remembered_id,
     skip_option,
     too_large,
     typed_text,
@@ -52,7 +56,7 @@ def _ikm(ctx: Context):
 
 
 def _need(ctx: Context) -> Need | None:
-    return _visible_need(ctx, str(ctx.data.get("arg", "")))
+    return _visible_need(ctx, remembered(ctx) or "")
 
 
 def _visible_need(ctx: Context, arg: str) -> Need | None:
@@ -97,7 +101,7 @@ def _list_options(ctx: Context) -> list[Option]:
 def _on_list(ctx: Context, chosen: str) -> Outcome:
     if chosen == MENU:
         return Finish()
-    ctx.data["arg"] = chosen[2:]
+    remember(ctx, option_value(chosen))
     return Goto("peluang.detail")
 
 
@@ -506,11 +510,11 @@ OFFER = Flow(
 
 
 def _question(ctx: Context):
-    arg = str(ctx.data.get("arg", ""))
+    question_id = remembered_id(ctx)
     ikm = _ikm(ctx)
-    if ikm is None or not arg.isdigit():
+    if ikm is None or question_id is None:
         return None
-    return offers.question_for_ikm(ctx.session, ikm, int(arg))
+    return offers.question_for_ikm(ctx.session, ikm, question_id)
 
 
 def _answer_prompt(ctx: Context) -> Reply:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.core.flow import HOME, Context, Enter, Flow, Outcome, Resume
 from bot.core.messages import Option, Reply
-from bot.core.steps import choice_step
+from bot.core.steps import choice_step, remembered
 from bot.core.understanding import load_vocabulary
 from bot.parsing.fuzzy import normalise
 from bot.services import accounts
@@ -119,7 +119,7 @@ def _on_resume_offer(ctx: Context, chosen: str) -> Outcome:
     """Go on with the form set aside, or drop it and start the flow that was asked for."""
     if chosen == RESUME:
         return Resume()
-    return Enter(ctx.data.get("arg") or HOME, discard_set_aside=True)
+    return Enter(remembered(ctx) or HOME, discard_set_aside=True)
 
 
 MENU = Flow(

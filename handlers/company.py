@@ -13,6 +13,7 @@ from bot.core.steps import (
     field_step,
     go_on,
     multi_choice_step,
+    option_value,
     text_parser,
 )
 from bot.reference import load_reference
@@ -52,7 +53,7 @@ def _match_estate(ctx: Context, text: str) -> str | None:
 
 
 def _on_estate(ctx: Context, chosen: str) -> Outcome:
-    ctx.section(SECTION)["estate"] = chosen[2:]
+    ctx.section(SECTION)["estate"] = option_value(chosen)
     return go_on(ctx, "perusahaan.alamat")
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.core.flow import Again, Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, MediaRef, Option, Reply
-from bot.core.steps import Invalid, choice_step, typed_text
+from bot.core.steps import Invalid, choice_step, option_value, remember, remembered_id, typed_text
 from bot.parsing.dates import format_when
 from bot.parsing.numbers import format_number, format_rupiah, parse_count
 from bot.services import companies, needs, offers
@@ -30,11 +30,11 @@ def _company(ctx: Context):
 
 
 def _chosen_need(ctx: Context) -> Need | None:
-    arg = str(ctx.data.get("arg", ""))
+    need_id = remembered_id(ctx)
     company = _company(ctx)
-    if company is None or not arg.isdigit():
+    if company is None or need_id is None:
         return None
-    return needs.need_of_company(ctx.session, company, int(arg))
+    return needs.need_of_company(ctx.session, company, need_id)
 
 
 def _list_text(ctx: Context) -> str:
@@ -70,7 +70,7 @@ def _on_list(ctx: Context, chosen: str) -> Outcome:
         return Finish()
     if chosen == "new":
         return Goto("kebutuhan.judul") if verified_guard(ctx) is None else Goto("kebutuhan.belum")
-    ctx.data["arg"] = chosen[2:]
+    remember(ctx, option_value(chosen))
     return Goto("kebutuhanku.detail")
 
 
@@ -229,7 +229,7 @@ def _on_offers(ctx: Context, chosen: str) -> Outcome:
         return Goto("kebutuhanku.detail")
     if chosen == "finish":
         return Goto("kebutuhanku.selesai")
-    ctx.data["offer"] = int(chosen[2:])
+    ctx.data["offer"] = int(option_value(chosen))
     return Goto("kebutuhanku.tawaran")
 
 
@@ -330,7 +330,7 @@ async def _take_award(ctx: Context, incoming: Incoming) -> Outcome:
     if view is None or incoming.option_id == BACK:
         return Goto("kebutuhanku.tawaran")
     if incoming.option_id and incoming.option_id.startswith("q:"):
-        quantity = int(incoming.option_id[2:])
+        quantity = int(option_value(incoming.option_id))
     else:
         quantity = parse_count(incoming.clean_text) if incoming.clean_text else None
     if not quantity:

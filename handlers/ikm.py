@@ -17,6 +17,7 @@ from bot.core.steps import (
     edit_field_step,
     field_step,
     go_on,
+    option_value,
     skip_option,
     text_parser,
     too_large,
@@ -73,7 +74,7 @@ def _sector_prompt(ctx: Context) -> Reply:
 async def _take_sector(ctx: Context, incoming: Incoming) -> Outcome:
     """A tapped sector, a division number or name, or a 5-digit KBLI code from the NIB."""
     if incoming.option_id and incoming.option_id.startswith("s:"):
-        sector = load_reference().sector(incoming.option_id[2:])
+        sector = load_reference().sector(option_value(incoming.option_id))
     else:
         kbli = parse_kbli_code(incoming.clean_text)
         if kbli is not None:
@@ -120,10 +121,10 @@ def _kecamatan_prompt(ctx: Context) -> Reply:
 
 
 def _kecamatan_by_option(option_id: str | None) -> str | None:
-    if not option_id or not option_id.startswith("k:") or not option_id[2:].isdigit():
+    if not option_id or not option_id.startswith("k:") or not option_value(option_id).isdigit():
         return None
     names = load_reference().kecamatan
-    index = int(option_id[2:])
+    index = int(option_value(option_id))
     return names[index] if index < len(names) else None
 
 

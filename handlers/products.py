@@ -1,7 +1,7 @@
 """Products: added at registration or from the menu, listed, edited and deleted.
 
 The draft lives in `data["product"]`. `data["mode"]` is "daftar" (first product of
-a registration: the IKM summary saves it), "ubah" (editing the product whose id is `data["arg"]`)
+a registration: the IKM summary saves it), "ubah" (editing the product `remember`ed)
 or, by default, adding a new product.
 """
 
@@ -20,6 +20,9 @@ from bot.core.steps import (
     edit_field_step,
     field_step,
     go_on,
+    option_value,
+    remember,
+    remembered_id,
     skip_option,
     text_parser,
     too_large,
@@ -74,7 +77,7 @@ def _unit_options(ctx: Context) -> list[Option]:
 
 def _parse_unit(ctx: Context, incoming: Incoming) -> str:
     if incoming.option_id and incoming.option_id.startswith("u:"):
-        unit = normalise_unit(incoming.option_id[2:])
+        unit = normalise_unit(option_value(incoming.option_id))
     else:
         unit = normalise_unit(typed_text(ctx, incoming))
     if unit is None:
@@ -242,13 +245,12 @@ def _on_list(ctx: Context, chosen: str) -> Outcome:
         return Goto("produk.nama")
     if chosen == BACK:
         return Finish()
-    ctx.data["arg"] = chosen[2:]
+    remember(ctx, option_value(chosen))
     return Goto("produk.detail")
 
 
 def _chosen_id(ctx: Context) -> int:
-    arg = str(ctx.data.get("arg", ""))
-    return int(arg) if arg.isdigit() else 0
+    return remembered_id(ctx) or 0
 
 
 def _chosen_product(ctx: Context):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
-from bot.core.steps import Invalid, choice_step, text_parser
+from bot.core.steps import Invalid, choice_step, option_value, remember, remembered_id, text_parser
 from bot.parsing.dates import format_when
 from bot.parsing.identity import format_phone
 from bot.reference import load_reference
@@ -42,13 +42,13 @@ def _list_options(ctx: Context) -> list[Option]:
 def _on_list(ctx: Context, chosen: str) -> Outcome:
     if chosen == MENU:
         return Finish()
-    ctx.data["arg"] = chosen[2:]
+    remember(ctx, option_value(chosen))
     return Goto("verifikasi.detail")
 
 
 def _company(ctx: Context) -> Company | None:
-    arg = str(ctx.data.get("arg", ""))
-    company = ctx.session.get(Company, int(arg)) if arg.isdigit() else None
+    company_id = remembered_id(ctx)
+    company = ctx.session.get(Company, company_id) if company_id is not None else None
     return company if company is not None and company.status == CompanyStatus.PENDING else None
 
 

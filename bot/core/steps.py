@@ -63,9 +63,15 @@ def remember(ctx: Context, value: object) -> None:
     ctx.data[ARGUMENT] = str(value)
 
 
+def remembered(ctx: Context) -> str | None:
+    """What `remember` or a deep link kept for the next steps, as given."""
+    value = ctx.data.get(ARGUMENT)
+    return None if value is None else str(value)
+
+
 def remembered_id(ctx: Context) -> int | None:
     """The id kept by `remember` or a deep link, if it is one."""
-    value = str(ctx.data.get(ARGUMENT, ""))
+    value = remembered(ctx) or ""
     return int(value) if value.isdigit() else None
 
 
