@@ -35,6 +35,7 @@ from models.procurement import (
     ProductKeyword,
     VerificationDecision,
 )
+from models.registry import OptOut, RegistryRecord
 
 __all__ = [
     "Announcement",
@@ -65,6 +66,7 @@ __all__ = [
     "OfferFields",
     "OfferQuestion",
     "OfferStatus",
+    "OptOut",
     "OutboxMessage",
     "OutboxState",
     "Partnership",
@@ -73,5 +75,6 @@ __all__ = [
     "ProductFields",
     "ProductKeyword",
     "RegistrationStatus",
+    "RegistryRecord",
     "VerificationDecision",
 ]

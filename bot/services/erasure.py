@@ -72,6 +72,8 @@ TABLES: dict[str, str] = {
     "bimtek_registration": "an attendance is kept with the person cut; the rest deleted",
     "announcement": "kept; the officer who wrote it cut",
     "export_log": "kept (what left the system, and when); the officer and their phone cut",
+    "registry_record": "the records holding their number deleted (the Dinas's data about them)",
+    "opt_out": "kept: a number's hash only, so that the opt-out is honoured after erasure",
 }
 
 # Shorter names are matched only as a whole value: as a part they would hit ordinary words.
