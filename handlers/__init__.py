@@ -17,6 +17,7 @@ from handlers.bimtek import BIMTEK
 from handlers.bimtek_manage import MANAGE_BIMTEK
 from handlers.bimtek_new import NEW_BIMTEK
 from handlers.calls import ANSWER, CALLS, OFFER, entry_for_decline, entry_for_offer
+from handlers.claim import CLAIM
 from handlers.common import MENU, consent_gate, help_reply, home, refusal
 from handlers.company import COMPANY
 from handlers.company_needs import COMPANY_NEEDS
@@ -30,6 +31,7 @@ from handlers.verification import VERIFICATION
 FLOWS: tuple[Flow, ...] = (
     MENU,
     ONBOARDING,
+    CLAIM,
     IKM,
     PRODUCTS,
     COMPANY,

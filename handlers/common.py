@@ -10,6 +10,7 @@ from bot.core.steps import choice_step, remembered
 from bot.core.understanding import load_vocabulary
 from bot.parsing.fuzzy import normalise
 from bot.services import accounts
+from handlers.claim import claim_detour
 
 RESUME = "resume"
 
@@ -58,7 +59,7 @@ def home(ctx: Context) -> str:
     if ctx.person.phone is None and ctx.person.claimed_phone is None:
         return "mulai.kontak"
     if ctx.person.role is None and "admin" not in ctx.roles:
-        return "mulai.peran"
+        return claim_detour(ctx) or "mulai.peran"
     return "menu.utama"
 
 
