@@ -24,6 +24,7 @@ from handlers.company_needs import COMPANY_NEEDS
 from handlers.ikm import IKM
 from handlers.need_posting import POST, verified_guard
 from handlers.onboarding import ONBOARDING
+from handlers.optout import ACTIONS, at_rest
 from handlers.products import PRODUCTS
 from handlers.stats import STATS
 from handlers.verification import VERIFICATION
@@ -110,6 +111,7 @@ DEEP_LINKS = {
     "jawab": "jawab.teks",
     "penawaran": "kebutuhanku.penawaran",
     "verifikasi": "verifikasi.detail",
+    "gabung": lambda ctx, record_id: home(ctx),  # an invitation's Gabung: consent, then claim
 }
 
 # Commands followed by their answer in the same message.
@@ -143,6 +145,8 @@ def build_registry() -> Registry:
         gate=gate,
         text_commands=TEXT_COMMANDS,
         resume_offer="menu.lanjut",
+        actions=ACTIONS,
+        at_rest=at_rest,
     )
     modules = _handler_modules()
     check_targets(modules, registry.flows, registry.resolve)

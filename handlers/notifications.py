@@ -127,6 +127,18 @@ def _nudge(t: Translator, params: dict) -> Reply:
     )
 
 
+def _invitation(t: Translator, params: dict) -> Reply:
+    """The Dinas's invitation to a number from its registry: says where the data came from."""
+    fields = {"business_name": params["business_name"], "source": params["source"]}
+    options = (
+        Option(deep_link("gabung", params["record_id"]), t("invite.join")),
+        Option(deep_link("berhenti", ""), t("invite.stop")),
+    )
+    return Reply(
+        t("invite.text", **fields), title=t("invite.title"), options=options, fields=fields
+    )
+
+
 # --- procurement -------------------------------------------------------------------------
 
 
@@ -343,6 +355,7 @@ RENDERERS: dict[str, Renderer] = {
     "award.won": _award("notify.award_won_text", "notify.award_won"),
     "award.partner": _award("notify.award_partner_text", "notify.award_partner"),
     "ikm.nudge": _nudge,
+    "registry.invite": _invitation,
     "announcement": _announcement,
     "bimtek.announced": _bimtek_announced,
     "bimtek.reminder": _bimtek_reminder,

@@ -93,6 +93,11 @@ SAMPLES = {
     "offer.withdrawn_erased": NEED,
     "company.waiting": {"id": 2, "name": "PT Sinar", "estate": "jababeka", "again": False},
     "ikm.nudge": {"business_name": "Boneka Berkah Sukawangi"},
+    "registry.invite": {
+        "record_id": 7,
+        "business_name": "Boneka Berkah",
+        "source": "Data IKM Dinas Perindustrian 2025.xlsx",
+    },
     "bimtek.announced": BIMTEK,
     "bimtek.promoted": {**BIMTEK, "checkin_code": "K7Q2"},
     "bimtek.rescheduled": {

@@ -250,8 +250,11 @@ class Engine:
         if incoming.option_id and incoming.option_id.startswith(DEEP_LINK_PREFIX):
             return self._follow_deep_link(ctx, state, incoming.option_id)
         word = None if incoming.option_id else _command_word(incoming.clean_text)
-        if word in self._cancel_words:
+        action = self.registry.actions.get(word) if word else None
+        if word in self._cancel_words and not (action and self._at_rest(ctx, state)):
             return self._cancel(ctx, state)
+        if action is not None:
+            return self._apply(ctx, state, action(ctx))
         if word in self._help_words:
             return [self.registry.help(ctx), *self._prompt_if_any(ctx, state)]
         target = self.registry.command_target(word, ctx) if word else None
@@ -412,6 +415,8 @@ class Engine:
     ) -> list[Reply]:
         """A button in a proactive message ("@bimtek:5"): open that step with its argument."""
         name, _, argument = option_id[len(DEEP_LINK_PREFIX) :].partition(":")
+        if name in self.registry.actions:
+            return self._apply(ctx, state, self.registry.actions[name](ctx))
         target = self.registry.deep_links.get(name)
         if target is None:
             return [Reply(ctx.t("errors.choose_option")), *self._prompt_if_any(ctx, state)]
@@ -504,6 +509,10 @@ class Engine:
         ctx.data = state.data
         state.step = suspended["step"]
         return self._prompt(ctx, state.step)
+
+    def _at_rest(self, ctx: Context, state: ConversationState) -> bool:
+        """Nothing pending that a cancel word would cancel (the registry's judgement)."""
+        return self.registry.at_rest(ctx, state.step, state.updated_at)
 
     def _cancel(self, ctx: Context, state: ConversationState) -> list[Reply]:
         """Stop the current step; answers already typed into a form are set aside for

@@ -169,6 +169,8 @@ class Registry:
         gate: Callable[[Context, Flow], str | None] | None = None,
         text_commands: Mapping[str, str] | None = None,
         resume_offer: str | None = None,
+        actions: Mapping[str, Callable[[Context], Outcome]] | None = None,
+        at_rest: Callable[[Context, str | None, datetime | None], bool] | None = None,
     ) -> None:
         self.flows = {flow.name: flow for flow in flows}
         self.commands = dict(commands)
@@ -184,6 +186,11 @@ class Registry:
         self.text_commands = dict(text_commands or {})
         # The step that offers a form set aside earlier when its flow is started again.
         self.resume_offer = resume_offer
+        # Words that act at once wherever the person is ("berhenti" opts out), also as deep
+        # links ("@berhenti"); one that is a cancel word too acts only where `at_rest` says
+        # nothing is pending to cancel.
+        self.actions = dict(actions or {})
+        self.at_rest = at_rest or (lambda ctx, step, last_answer_at: True)
         if resume_offer is not None:
             self.resolve(resume_offer)
         for target in (*self.deep_links.values(), *self.text_commands.values()):

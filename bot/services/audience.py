@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.reference import load_reference
+from bot.services import registry
 from bot.services.outbox import batch_counts, cancel_batch, enqueue
 from models import (
     Announcement,
@@ -66,28 +67,35 @@ def _known(kind: str, value: str) -> bool:
 
 def recipients(session: Session, audience: dict) -> list[int]:
     """Person ids of the audience, in id order, that we can still reach on some channel."""
-    return list(session.exec(_recipients_query(validate(audience)).order_by(Person.id)))
+    query = _recipients_query(session, validate(audience))
+    return list(session.exec(query.order_by(Person.id)))
 
 
 def count(session: Session, audience: dict) -> int:
-    query = _recipients_query(validate(audience)).subquery()
+    query = _recipients_query(session, validate(audience)).subquery()
     return session.execute(select(sa.func.count()).select_from(query)).scalar_one()
 
 
 def count_ikm(session: Session, *, sectors: list[str], kecamatan: list[str]) -> int:
     """Reachable IKM in these sectors and kecamatan (an empty list means all)."""
-    query = _reachable(_ikm_members(sectors=sectors, kecamatan=kecamatan)).subquery()
+    members = _ikm_members(sectors=sectors, kecamatan=kecamatan)
+    query = _reachable(session, members).subquery()
     return session.execute(select(sa.func.count()).select_from(query)).scalar_one()
 
 
-def _recipients_query(audience: dict) -> sa.Select:
-    return _reachable(_members(audience))
+def _recipients_query(session: Session, audience: dict) -> sa.Select:
+    return _reachable(session, _members(audience))
 
 
-def _reachable(members: sa.Select) -> sa.Select:
-    # Someone whose every account blocked us (or who has none) cannot be reached.
+def _reachable(session: Session, members: sa.Select) -> sa.Select:
+    # Someone whose every account blocked us (or who has none) cannot be reached; a number
+    # that opted out ("berhenti") is not sent announcements.
     reachable = select(ChannelAccount.person_id).where(ChannelAccount.blocked == sa.false())
-    return select(Person.id).where(Person.id.in_(members), Person.id.in_(reachable))
+    return select(Person.id).where(
+        Person.id.in_(members),
+        Person.id.in_(reachable),
+        registry.not_opted_out(session, Person.id),
+    )
 
 
 def _members(audience: dict) -> sa.Select:

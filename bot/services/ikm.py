@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
 from sqlmodel import Session, select
 
-from bot.services import matching, outbox
+from bot.services import matching, outbox, registry, stats
 from models import IkmFields, IkmProfile, Person, Product, ProductFields
 
 
@@ -86,16 +86,21 @@ def delete_product(session: Session, *, product: Product) -> None:
     session.flush()
 
 
-INACTIVE_AFTER = timedelta(days=60)
-
-
-def nudge_inactive(session: Session, *, now: datetime, tz: tzinfo) -> int:
-    """Ask IKM silent for 60 days to check their products; once a month at most."""
+def nudge_inactive(
+    session: Session, *, now: datetime, tz: tzinfo, days: int = stats.DEFAULT_ACTIVE_DAYS
+) -> int:
+    """Ask IKM not active (stats.active_ikm_ids) to check their products; once a month at
+    most, and never a number that opted out. Each nudge is an outbox row of kind `ikm.nudge`:
+    stats.nudge_effect reads who was nudged when, and who was active again."""
     month = now.astimezone(tz).strftime("%Y-%m")
     rows = session.exec(
         select(Person.id, IkmProfile.business_name)
         .join(IkmProfile, IkmProfile.person_id == Person.id)
-        .where(Person.role == "ikm", Person.last_active_at < now - INACTIVE_AFTER)
+        .where(
+            Person.role == "ikm",
+            IkmProfile.id.not_in(stats.active_ikm_ids(now=now, days=days)),
+            registry.not_opted_out(session, Person.id),
+        )
     ).all()
     enqueued = 0
     for person_id, business_name in rows:

@@ -85,6 +85,7 @@ REACH: dict[str, Reach] = {
         worth=60 * DAY, replaces=frozenset({"company.verified", "company.rejected"})
     ),
     "ikm.nudge": Reach(worth=30 * DAY, replaces=frozenset({"ikm.nudge"})),
+    "registry.invite": Reach(worth=30 * DAY),
     "need.call": Reach(worth=14 * DAY, until="deadline", subject="need:{id}"),
     "need.digest": Reach(worth=3 * DAY),
     "need.extended": Reach(

@@ -30,10 +30,14 @@ from models import (
     NeedStatus,
     Offer,
     OfferStatus,
+    OptOut,
+    OutboxMessage,
     Partnership,
     Person,
     RegistrationStatus,
+    RegistryRecord,
 )
+from models.outbox import OutboxState
 
 DEFAULT_ACTIVE_DAYS = 60
 WIB = ZoneInfo("Asia/Jakarta")
@@ -215,8 +219,8 @@ def _activity(since: datetime, until: datetime) -> sa.Subquery:
 
 def active_ikm(*, session: Session, now: datetime, days: int = DEFAULT_ACTIVE_DAYS) -> int:
     """IKM heard from in the `days` before `now`."""
-    activity = _activity(now - timedelta(days=days), now)
-    return _scalar(session, select(sa.func.count(sa.distinct(activity.c.ikm_id))))
+    active = active_ikm_ids(now=now, days=days).subquery()
+    return _scalar(session, select(sa.func.count()).select_from(active))
 
 
 def month_starts(now: datetime, months: int, tz: ZoneInfo = WIB) -> list[datetime]:
@@ -335,3 +339,175 @@ def bimtek_attendance(
     )
     found = [SessionAttendance(*row) for row in rows]
     return found[::-1]
+
+
+# --- "active" in one place, the registry's reach and the nudge's effect (issue 14) ------------
+
+
+def active_ikm_ids(*, now: datetime, days: int = DEFAULT_ACTIVE_DAYS) -> sa.Select:
+    """The ids of the IKM active as of `now`: any inbound message, offer or bimtek attendance
+    in the `days` before it. The one definition statistics, the nudge and the console share."""
+    activity = _activity(now - timedelta(days=days), now)
+    return select(activity.c.ikm_id).distinct()
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Registered (chat profiles and unclaimed registry records), claimed (a profile in the
+    chat), active (see `active_ikm_ids`) and opted out, for one row of a table."""
+
+    registered: int = 0
+    claimed: int = 0
+    active: int = 0
+    opted_out: int = 0
+
+
+@dataclass(frozen=True)
+class NudgeEffect:
+    """Of the IKM nudged since `since`, how many were active again within `within_days`."""
+
+    nudged: int
+    active_again: int
+    within_days: int
+
+
+@dataclass(frozen=True)
+class ActiveFigures:
+    total: Counts
+    by_month: tuple[tuple[date, Counts], ...]  # claimed, active and opted out in each month
+    by_kecamatan: tuple[tuple[str, Counts], ...]
+    by_sector: tuple[tuple[str, Counts], ...]
+    flagged: int  # registry records whose number said "not my business"
+    nudge: NudgeEffect
+
+
+UNKNOWN = "-"
+
+
+def active_figures(
+    *,
+    session: Session,
+    now: datetime,
+    active_days: int = DEFAULT_ACTIVE_DAYS,
+    months: int = 6,
+    tz: ZoneInfo = WIB,
+) -> ActiveFigures:
+    """`sinergi stats active`: the registry's "300 of 1,400" as live figures."""
+    active = active_ikm_ids(now=now, days=active_days)
+    by_kecamatan = _reach_by(session, IkmProfile.kecamatan, RegistryRecord.kecamatan, active)
+    by_sector = _reach_by(session, IkmProfile.sector, RegistryRecord.sector, active)
+    starts = month_starts(now, months, tz)
+    return ActiveFigures(
+        total=Counts(
+            registered=sum(reach.registered for _, reach in by_kecamatan),
+            claimed=sum(reach.claimed for _, reach in by_kecamatan),
+            active=_scalar(session, select(sa.func.count()).select_from(active.subquery())),
+            opted_out=_scalar(session, select(sa.func.count(OptOut.id))),
+        ),
+        by_month=_reach_by_month(session, now, starts, tz),
+        by_kecamatan=by_kecamatan,
+        by_sector=by_sector,
+        flagged=_scalar(
+            session,
+            select(sa.func.count(RegistryRecord.id)).where(col(RegistryRecord.flag).is_not(None)),
+        ),
+        nudge=nudge_effect(session=session, since=starts[0], now=now),
+    )
+
+
+def _reach_by(
+    session: Session,
+    profile_column: sa.ColumnElement,
+    record_column: sa.ColumnElement,
+    active: sa.Select,
+) -> tuple[tuple[str, Counts], ...]:
+    claimed = _count_by(session, profile_column)
+    unclaimed = dict(
+        session.exec(
+            select(record_column, sa.func.count())
+            .where(col(RegistryRecord.ikm_id).is_(None))
+            .group_by(record_column)
+        ).all()
+    )
+    active_rows = session.exec(
+        select(profile_column, sa.func.count(IkmProfile.id))
+        .where(IkmProfile.id.in_(active))
+        .group_by(profile_column)
+    ).all()
+    actives = dict(active_rows)
+    keys = sorted(set(claimed) | set(unclaimed), key=lambda key: (key is None, key or ""))
+    rows = [
+        (
+            key or UNKNOWN,
+            Counts(
+                registered=claimed.get(key, 0) + unclaimed.get(key, 0),
+                claimed=claimed.get(key, 0),
+                active=actives.get(key, 0),
+            ),
+        )
+        for key in keys
+    ]
+    return tuple(sorted(rows, key=lambda row: (-row[1].registered, row[0])))
+
+
+def _reach_by_month(
+    session: Session, now: datetime, starts: list[datetime], tz: ZoneInfo
+) -> tuple[tuple[date, Counts], ...]:
+    def bucket(moments: list[datetime | None]) -> Counter[int]:
+        counts: Counter[int] = Counter()
+        for moment in (m.replace(tzinfo=m.tzinfo or UTC) for m in moments if m is not None):
+            index = sum(1 for start in starts if moment >= start) - 1
+            if index >= 0 and moment <= now:
+                counts[index] += 1
+        return counts
+
+    claimed = bucket(list(session.exec(select(IkmProfile.created_at))))
+    opted = bucket(list(session.exec(select(OptOut.created_at))))
+    active = active_by_month(session=session, now=now, months=len(starts), tz=tz).values
+    return tuple(
+        (
+            start.astimezone(tz).date(),
+            Counts(claimed=claimed[index], active=active[index], opted_out=opted[index]),
+        )
+        for index, start in enumerate(starts)
+    )
+
+
+NUDGE_KIND = "ikm.nudge"
+NUDGE_EFFECT_DAYS = 30
+
+
+def nudge_effect(
+    *, session: Session, since: datetime, now: datetime, within_days: int = NUDGE_EFFECT_DAYS
+) -> NudgeEffect:
+    """Of the IKM sent a nudge between `since` and `now`, how many were heard from (as
+    `active_ikm_ids` counts it) within `within_days` after one of their nudges."""
+    nudges = session.exec(
+        select(IkmProfile.id, OutboxMessage.sent_at)
+        .join(IkmProfile, IkmProfile.person_id == OutboxMessage.person_id)
+        .where(
+            OutboxMessage.kind == NUDGE_KIND,
+            OutboxMessage.state == OutboxState.SENT,
+            OutboxMessage.sent_at >= since,
+            OutboxMessage.sent_at <= now,
+        )
+    ).all()
+    sent: dict[int, list[datetime]] = {}
+    for ikm_id, sent_at in nudges:
+        sent.setdefault(ikm_id, []).append(_aware(sent_at))
+    activity = _activity(since, now + timedelta(days=within_days))
+    heard = session.exec(
+        select(activity.c.ikm_id, activity.c.at).where(activity.c.ikm_id.in_(list(sent)))
+    ).all()
+    window = timedelta(days=within_days)
+    again = {
+        ikm_id
+        for ikm_id, at in heard
+        if any(moment < _aware(at) <= moment + window for moment in sent[ikm_id])
+    }
+    return NudgeEffect(nudged=len(sent), active_again=len(again), within_days=within_days)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive UTC datetimes; PostgreSQL aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
