@@ -29,7 +29,9 @@ admin_app = typer.Typer(help="Admin tasks.", no_args_is_help=True)
 outbox_app = typer.Typer(help="The outbox of proactive messages.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+stats_app = typer.Typer(help="Statistics for the Dinas.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(stats_app, name="stats")
 
 err = Console(stderr=True)
 DEMO_PHONE = "+6281234567890"
@@ -327,6 +329,89 @@ async def _broadcast_progress(bot, announcement_id: int) -> None:  # noqa: ANN00
         f"Terkirim {state.sent} dari {state.total}, {state.blocked} memblokir bot, "
         f"{state.failed} gagal, {state.waiting} menunggu di kotak masuk (konsol)."
     )
+
+
+@app.command("invite")
+def invite(
+    ctx: typer.Context,
+    batch: Annotated[int, typer.Option(min=1, help="Numbers to invite at most.")] = 200,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only say how many would be invited.")
+    ] = False,
+) -> None:
+    """Invite unclaimed registry numbers over WhatsApp (the approved template), as one outbox
+    batch the sender paces; numbers flagged, opted out or registered are left out."""
+    from bot.services import registry
+
+    settings = _settings(ctx)
+    upgrade(settings.database.url)
+    bot = build_app(settings)
+    try:
+        with transaction(bot.database) as session:
+            if dry_run:
+                count = registry.preview(session, batch=batch).count
+                typer.echo(f"Akan diundang: {count} nomor (belum ada yang dikirim).")
+                return
+            name, queued = registry.invite(session, batch=batch, now=SystemClock().now())
+    finally:
+        bot.close()
+    typer.echo(f"Undangan masuk antrean: {queued} nomor (batch {name}).")
+
+
+@stats_app.command("active")
+def stats_active(ctx: typer.Context) -> None:
+    """Registered, claimed, active and opted-out IKM, by month, kecamatan and sector."""
+    from bot.services import stats
+
+    settings = _settings(ctx)
+    upgrade(settings.database.url)
+    bot = build_app(settings)
+    try:
+        with transaction(bot.database) as session:
+            figures = stats.active_figures(
+                session=session, now=SystemClock().now(), active_days=settings.stats.active_days
+            )
+    finally:
+        bot.close()
+    _print_active(figures, settings.stats.active_days)
+
+
+def _print_active(figures, active_days: int) -> None:  # noqa: ANN001 - stats.ActiveFigures
+    from rich.table import Table
+
+    out = Console()
+    total = figures.total
+    out.print(
+        f"IKM terdaftar {total.registered}, diklaim/terdaftar di chat {total.claimed}, "
+        f"aktif {total.active} (dalam {active_days} hari), menolak dihubungi {total.opted_out}, "
+        f"ditandai 'bukan usaha saya' {figures.flagged}."
+    )
+    nudge = figures.nudge
+    out.print(
+        f"Pengingat (nudge): {nudge.nudged} IKM diingatkan, {nudge.active_again} aktif lagi "
+        f"dalam {nudge.within_days} hari."
+    )
+    months = Table("Bulan", "Terdaftar di chat", "Aktif", "Menolak dihubungi", title="Per bulan")
+    for month, row in figures.by_month:
+        counts = (row.claimed, row.active, row.opted_out)
+        months.add_row(month.strftime("%Y-%m"), *map(str, counts))
+    out.print(months)
+    tables = (
+        ("Kecamatan", figures.by_kecamatan, lambda key: key),
+        ("Bidang", figures.by_sector, _sector_label),
+    )
+    for heading, rows, label in tables:
+        table = Table(heading, "Terdaftar", "Di chat", "Aktif", title=f"Per {heading.lower()}")
+        for key, row in rows:
+            table.add_row(label(key), str(row.registered), str(row.claimed), str(row.active))
+        out.print(table)
+
+
+def _sector_label(code: str) -> str:
+    from bot.reference import load_reference
+
+    sector = load_reference().sector(code)
+    return f"{code} {sector.label('id')}" if sector is not None else code
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from bot.parsing.identity import format_phone
 from bot.services import needs as needs_service
-from bot.services import outbox
+from bot.services import outbox, registry
 from models import (
     Announcement,
     BimtekRegistration,
@@ -128,6 +128,7 @@ def erase(session: Session, person: Person, *, now: datetime, labels: LabelsFor)
     if company is not None:
         _cancel_open_needs(session, company, now)
     _delete_platform_traces(session, person, traces)
+    _delete_registry_records(session, person, ikm)
     _delete_own_rows(session, person)
     _scrub_others(session, traces, label)
     if ikm is not None:
@@ -229,6 +230,13 @@ def _cancel_open_needs(session: Session, company: Company, now: datetime) -> Non
 
 
 # --- the person's own rows and their platform traces ------------------------------------------
+
+
+def _delete_registry_records(session: Session, person: Person, ikm: IkmProfile | None) -> None:
+    """The Dinas's records holding the person's number, and the one they claimed: personal
+    data the person never gave the bot. An opt-out stays (only the number's hash)."""
+    phones = {phone for phone in (person.phone, person.claimed_phone) if phone}
+    registry.erase_records(session, phones=phones, ikm_id=ikm.id if ikm is not None else None)
 
 
 def _delete_own_rows(session: Session, person: Person) -> None:
