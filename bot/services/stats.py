@@ -475,21 +475,25 @@ def _reach_by_month(
 
 NUDGE_KIND = "ikm.nudge"
 NUDGE_EFFECT_DAYS = 30
+# A nudge withdrawn before it went (replaced, cancelled) was no attempt; one that waited for
+# the person or expired unsent was: the bot tried.
+WITHDRAWN = (OutboxState.CANCELLED, OutboxState.SUPERSEDED)
 
 
 def nudge_effect(
     *, session: Session, since: datetime, now: datetime, within_days: int = NUDGE_EFFECT_DAYS
 ) -> NudgeEffect:
-    """Of the IKM sent a nudge between `since` and `now`, how many were heard from (as
-    `active_ikm_ids` counts it) within `within_days` after one of their nudges."""
+    """Of the IKM nudged between `since` and `now` (an `ikm.nudge` outbox row written for
+    them), how many were heard from (as `active_ikm_ids` counts activity) within
+    `within_days` after one of their nudges."""
     nudges = session.exec(
-        select(IkmProfile.id, OutboxMessage.sent_at)
+        select(IkmProfile.id, OutboxMessage.created_at)
         .join(IkmProfile, IkmProfile.person_id == OutboxMessage.person_id)
         .where(
             OutboxMessage.kind == NUDGE_KIND,
-            OutboxMessage.state == OutboxState.SENT,
-            OutboxMessage.sent_at >= since,
-            OutboxMessage.sent_at <= now,
+            col(OutboxMessage.state).not_in(WITHDRAWN),
+            OutboxMessage.created_at >= since,
+            OutboxMessage.created_at <= now,
         )
     ).all()
     sent: dict[int, list[datetime]] = {}
