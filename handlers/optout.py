@@ -2,8 +2,9 @@
 back in ("mulai").
 
 "berhenti" and "stop" also cancel: inside a flow with a question pending they still do; they
-opt out where there is nothing to cancel (no step, the main menu) or when the person answers
-an invitation, announcement or nudge sent since their last message.
+opt out where there is nothing to cancel (no step, or the person's home: the welcome, the
+role choice, the main menu) or when the person answers an invitation, announcement or nudge
+sent since their last message.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from datetime import datetime, timedelta
 from bot.core.flow import HOME, Context, Enter, Finish, Outcome
 from bot.core.messages import Reply
 from bot.services import outbox, registry
+from handlers.common import home
 from models.base import as_utc
 
 # Proactive messages a "berhenti" in reply to opts out of.
 BROADCASTS = frozenset({registry.INVITE_KIND, "announcement", "ikm.nudge"})
-RESTING_STEPS = frozenset({"menu.utama"})
 # A broadcast older than this is not what a "berhenti" answers.
 ANSWERS_WITHIN = timedelta(days=7)
 
@@ -49,7 +50,7 @@ def at_rest(ctx: Context, step: str | None, last_answer_at: datetime | None) -> 
     """Whether "berhenti" opts out here rather than cancels (see the module's docstring)."""
     if _number(ctx) is None:
         return False
-    if step is None or step in RESTING_STEPS:
+    if step is None or step == home(ctx):
         return True
     since = max(as_utc(last_answer_at) or ctx.now, ctx.now - ANSWERS_WITHIN)
     sent = outbox.recently_sent(ctx.session, person_id=ctx.person.id, since=since, limit=1)
