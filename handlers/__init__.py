@@ -22,6 +22,7 @@ from handlers.common import MENU, consent_gate, help_reply, home, refusal
 from handlers.company import COMPANY
 from handlers.company_needs import COMPANY_NEEDS
 from handlers.ikm import IKM
+from handlers.invitations import INVITATIONS
 from handlers.need_posting import POST, verified_guard
 from handlers.onboarding import ONBOARDING
 from handlers.optout import ACTIONS, at_rest
@@ -49,6 +50,7 @@ FLOWS: tuple[Flow, ...] = (
     ANSWER,
     VERIFICATION,
     STATS,
+    INVITATIONS,
 )
 
 

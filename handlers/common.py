@@ -36,6 +36,7 @@ MENU_ITEMS: tuple[MenuItem, ...] = (
     MenuItem("kelola_bimtek.daftar", "menu.manage_bimtek", frozenset({"dinas"})),
     MenuItem("pengumuman.teks", "menu.announce", frozenset({"dinas"})),
     MenuItem("statistik.ringkasan", "menu.stats", frozenset({"dinas"})),
+    MenuItem("undang.pratinjau", "invite.menu", frozenset({"dinas"})),
     MenuItem("admin.dinas", "menu.grant_dinas", frozenset({"admin"})),
     MenuItem("akun.bahasa", "menu.language", frozenset({"ikm", "company", "dinas", "admin"})),
     MenuItem("akun.hapus", "menu.my_data", frozenset({"ikm", "company", "dinas", "admin"})),

@@ -210,3 +210,37 @@ def outbox_kinds(app) -> list[str]:
         return [
             (row.kind, row.state, row.last_error) for row in session.exec(select(OutboxMessage))
         ]
+
+
+async def test_an_officer_invites_from_the_chat_with_a_preview_and_progress(
+    whatsapp, chat_as
+) -> None:
+    from tests.test_procurement_flow import OFFICER, grant_officer
+
+    app = whatsapp.app
+    add_record(app, phone=f"+{SITI}")
+    add_record(app, phone=f"+{BUDI}", business_name="Sarung Tangan Budi")
+    siti = whatsapp.graph.person(wa_id=SITI)
+    whatsapp.graph.person(wa_id=BUDI, name="Budi")
+    grant_officer(app)
+    officer = chat_as(OFFICER)
+    await officer.say("halo")
+    await officer.tap("Setuju")
+
+    await officer.tap("Undang IKM")
+    assert "Dinas Perindustrian Kabupaten Bekasi mencatat Boneka Berkah" in officer.text
+    assert f"({SOURCE})" in officer.text  # where the data came from
+    assert "Akan dikirim ke 2 nomor" in officer.text
+    await officer.tap("Kirim undangan")
+    assert "2 undangan masuk antrean" in officer.text
+    assert "0 terkirim dari 2, 2 menunggu" in officer.text
+
+    await whatsapp.deliver()
+    await officer.tap("Perbarui")
+    assert "2 terkirim dari 2, 0 menunggu, 0 gagal" in officer.text
+    assert siti.inbox[-1].template == "undangan_sinergi_ikm"
+
+    await officer.say("menu")
+    await officer.tap("Undang IKM")  # nobody left to invite: said, and nothing to send
+    assert "Tidak ada nomor IKM yang bisa diundang" in officer.text
+    assert officer.options == ["Kembali ke menu"]
