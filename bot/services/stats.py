@@ -348,7 +348,8 @@ def active_ikm_ids(*, now: datetime, days: int = DEFAULT_ACTIVE_DAYS) -> sa.Sele
     """The ids of the IKM active as of `now`: any inbound message, offer or bimtek attendance
     in the `days` before it. The one definition statistics, the nudge and the console share."""
     activity = _activity(now - timedelta(days=days), now)
-    return select(activity.c.ikm_id).distinct()
+    # No NULL among them: callers use it in NOT IN, which a single NULL turns to "unknown".
+    return select(activity.c.ikm_id).where(activity.c.ikm_id.is_not(None)).distinct()
 
 
 @dataclass(frozen=True)
