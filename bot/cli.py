@@ -361,7 +361,7 @@ def invite(
 @stats_app.command("active")
 def stats_active(ctx: typer.Context) -> None:
     """Registered, claimed, active and opted-out IKM, by month, kecamatan and sector."""
-    from bot.services import stats
+    from bot.services import registry, stats
 
     settings = _settings(ctx)
     upgrade(settings.database.url)
@@ -371,9 +371,26 @@ def stats_active(ctx: typer.Context) -> None:
             figures = stats.active_figures(
                 session=session, now=SystemClock().now(), active_days=settings.stats.active_days
             )
+            flagged = [
+                (r.business_name, r.kecamatan or "-", r.source, r.source_row)
+                for r in registry.flagged(session)
+            ]
     finally:
         bot.close()
     _print_active(figures, settings.stats.active_days)
+    _print_flagged(flagged)
+
+
+def _print_flagged(rows: list[tuple[str, str, str, int | None]]) -> None:
+    """The records whose number said "Bukan usaha saya", for the Dinas to correct."""
+    from rich.table import Table
+
+    if not rows:
+        return
+    table = Table("Nama usaha", "Kecamatan", "Sumber", "Baris", title="Ditandai: bukan usaha saya")
+    for name, kecamatan, source, row in rows:
+        table.add_row(name, kecamatan, source, "" if row is None else str(row))
+    Console().print(table)
 
 
 def _print_active(figures, active_days: int) -> None:  # noqa: ANN001 - stats.ActiveFigures

@@ -142,6 +142,15 @@ def test_sinergi_invite_and_stats_active_from_the_command_line(config) -> None: 
     assert sinergi(config, "db", "upgrade").returncode == 0
     engine = database(config)
     with Session(engine) as session:
+        session.add(
+            RegistryRecord(
+                business_name="Bukan Punya Siapa",
+                phone="+6281299990100",
+                source="Data IKM 2025.xlsx",
+                source_row=12,
+                flag="not_mine",
+            )
+        )
         for index in range(3):
             session.add(
                 RegistryRecord(
@@ -165,5 +174,7 @@ def test_sinergi_invite_and_stats_active_from_the_command_line(config) -> None: 
 
     shown = sinergi(config, "stats", "active")
     assert shown.returncode == 0, shown.stderr
-    assert "IKM terdaftar 3, diklaim/terdaftar di chat 0, aktif 0" in shown.stdout
+    assert "IKM terdaftar 4, diklaim/terdaftar di chat 0, aktif 0" in shown.stdout
     assert "Sukawangi" in shown.stdout and "32 Pengolahan lainnya" in shown.stdout
+    assert "ditandai 'bukan usaha saya' 1" in shown.stdout
+    assert "Bukan Punya Siapa" in shown.stdout  # listed for the Dinas to correct
