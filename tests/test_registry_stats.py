@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from bot.services import ikm, registry, stats
-from models import IkmProfile, OptOut, OutboxMessage, Person, RegistryRecord
+from bot.services import bimtek, ikm, registry, stats
+from models import BimtekFields, IkmProfile, OptOut, OutboxMessage, Person, RegistryRecord
 from models.db import transaction
 from tests.chat import register_ikm
 from tests.conftest import START
@@ -80,6 +80,35 @@ async def test_registered_claimed_active_and_opted_out_on_a_seeded_history(app) 
     ]
 
 
+def person_id(app, phone: str) -> int:
+    with Session(app.database) as session:
+        return session.exec(select(Person.id).where(Person.phone == phone)).one()
+
+
+def announce_bimtek(app) -> None:
+    now = app.engine.clock.now()
+    with transaction(app.database) as session:
+        bimtek.create_session(
+            session,
+            fields=BimtekFields(
+                title="Menjahit Boneka",
+                organiser="Dinas Perindustrian",
+                starts_at=now + timedelta(days=10),
+                venue="Aula Dinas",
+                quota=20,
+                registration_deadline=now + timedelta(days=8),
+            ),
+            created_by=session.exec(select(Person)).first(),
+            now=now,
+        )
+
+
+def announced_to(app) -> set[int]:
+    with Session(app.database) as session:
+        kind = OutboxMessage.kind == "bimtek.announced"
+        return set(session.exec(select(OutboxMessage.person_id).where(kind)))
+
+
 def nudge(app) -> int:
     with transaction(app.database) as session:
         return ikm.nudge_inactive(session, now=app.engine.clock.now(), tz=app.settings.tz)
@@ -98,6 +127,9 @@ async def test_the_nudge_asks_the_inactive_honours_opt_outs_and_its_effect_is_me
     ):
         await register_ikm(chat, business=business)
     await opted.say("berhenti")  # at the menu: an opt-out
+
+    announce_bimtek(app)  # a new session's invitation is a broadcast too
+    assert announced_to(app) == {person_id(app, SUKAWANGI_A), person_id(app, SUKAWANGI_B)}
 
     clock.advance(timedelta(days=61))
     assert nudge(app) == 2  # the opted-out number is left out

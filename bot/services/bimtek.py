@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from bot.services import registry
 from bot.services.outbox import enqueue, supersede
 from bot.services.outbox import withdraw as outbox_withdraw
 from models import (
@@ -713,6 +714,7 @@ def _target_people(session: Session, bimtek: BimtekSession) -> list[int]:
     query = (
         select(IkmProfile.person_id)
         .where(IkmProfile.person_id.is_not(None))  # an erased IKM's records hear nothing
+        .where(registry.not_opted_out(session, IkmProfile.person_id))  # said "berhenti"
         .order_by(IkmProfile.person_id)
     )
     if bimtek.sectors:
