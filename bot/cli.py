@@ -135,16 +135,43 @@ def demo(
 
 
 @app.command("run")
-def run(ctx: typer.Context) -> None:
-    """Run the bot's network channels and the scheduler (as configured in config.toml)."""
+def run(
+    ctx: typer.Context,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="web (the channels), sender (the outbox), scheduler (the jobs, in the one "
+            "process elected), or all; repeatable or comma-separated. Default: all."
+        ),
+    ] = None,
+    migrate: Annotated[
+        bool,
+        typer.Option(help="Upgrade the schema first; a deployment runs `db upgrade` once instead."),
+    ] = True,
+) -> None:
+    """Run the bot's network channels, the outbox sender and the scheduler (config.toml)."""
     from bot.config import MissingSecret
-    from bot.runner import AlreadyRunning, NoChannelEnabled, NothingLeftToServe, serve, sole_run
+    from bot.runner import (
+        AlreadyRunning,
+        NoChannelEnabled,
+        NothingLeftToServe,
+        parse_roles,
+        serve,
+        sole_run,
+    )
 
     settings = _settings(ctx)
     try:
+        roles = parse_roles(role or [])
+    except ValueError:
+        raise _fail(
+            f"Peran tidak dikenal: {', '.join(role or [])} (web, sender, scheduler, all)"
+        ) from None
+    try:
         with sole_run(settings.database.url):
-            upgrade(settings.database.url)
-            asyncio.run(serve(settings))
+            if migrate:
+                upgrade(settings.database.url)
+            asyncio.run(serve(settings, roles=roles))
     except AlreadyRunning as running:
         raise _fail(str(running)) from None
     except MissingSecret as missing:
