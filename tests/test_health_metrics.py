@@ -142,7 +142,8 @@ async def test_healthz_and_metrics_report_messages_the_outbox_and_the_lease(
     assert figures[("sinergi_messages_handled_total", whatsapp)] == 1
     assert figures[("sinergi_message_seconds_count", whatsapp)] == 1
     assert figures[("sinergi_outbox_depth", ())] == 1
-    assert figures[("sinergi_outbox_messages", (("channel", "telegram"), ("state", "pending")))] == 1
+    pending_on_telegram = (("channel", "telegram"), ("state", "pending"))
+    assert figures[("sinergi_outbox_messages", pending_on_telegram)] == 1
     assert figures[("sinergi_outbox_oldest_due_seconds", ())] >= 600
     assert figures[("sinergi_webhook_quarantined", (("channel", "telegram"),))] == 1
     assert figures[("sinergi_scheduler_lease_held", ())] == 1
