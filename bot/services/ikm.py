@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from sqlmodel import Session, select
 
 from bot.services import matching, outbox
 from models import IkmFields, IkmProfile, Person, Product, ProductFields
+from models.outbox import OutboxMessage
 
 
 def profile_of(session: Session, person: Person) -> IkmProfile | None:
@@ -89,22 +91,57 @@ def delete_product(session: Session, *, product: Product) -> None:
 INACTIVE_AFTER = timedelta(days=60)
 
 
-def nudge_inactive(session: Session, *, now: datetime, tz: tzinfo) -> int:
-    """Ask IKM silent for 60 days to check their products; once a month at most."""
-    month = now.astimezone(tz).strftime("%Y-%m")
-    rows = session.exec(
+# IKM looked at per transaction: short enough that a chat message never waits long behind it.
+NUDGE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class NudgeBatch:
+    enqueued: int
+    last_person_id: int | None  # where the next batch starts; None when none is left
+
+
+def nudge_inactive_batch(
+    session: Session, *, now: datetime, tz: tzinfo, after_id: int = 0, limit: int = NUDGE_BATCH
+) -> NudgeBatch:
+    """One batch of the monthly nudge: up to `limit` IKM past `after_id`, silent for 60 days
+    and not yet nudged this month, asked to check their products (set-based queries)."""
+    prefix = f"nudge:{now.astimezone(tz).strftime('%Y-%m')}:person:"
+    silent = session.exec(
         select(Person.id, IkmProfile.business_name)
         .join(IkmProfile, IkmProfile.person_id == Person.id)
-        .where(Person.role == "ikm", Person.last_active_at < now - INACTIVE_AFTER)
-    ).all()
-    enqueued = 0
-    for person_id, business_name in rows:
-        enqueued += outbox.enqueue(
-            session,
-            person_id=person_id,
-            key=f"nudge:{month}:person:{person_id}",
-            template="ikm.nudge",
-            params={"business_name": business_name},
-            now=now,
+        .where(
+            Person.role == "ikm",
+            Person.last_active_at < now - INACTIVE_AFTER,
+            Person.id > after_id,
         )
-    return enqueued
+        .order_by(Person.id)
+        .limit(limit)
+    ).all()
+    if not silent:
+        return NudgeBatch(0, None)
+    already = _nudged(session, prefix, [person_id for person_id, _ in silent])
+    enqueued = outbox.enqueue_many(
+        session,
+        [
+            outbox.Queued(
+                person_id=person_id,
+                key=f"{prefix}{person_id}",
+                params={"business_name": business_name},
+            )
+            for person_id, business_name in silent
+            if f"{prefix}{person_id}" not in already
+        ],
+        template="ikm.nudge",
+        now=now,
+    )
+    return NudgeBatch(enqueued, silent[-1][0])
+
+
+def _nudged(session: Session, prefix: str, person_ids: list[int]) -> set[str]:
+    keys = [f"{prefix}{person_id}" for person_id in person_ids]
+    return set(
+        session.exec(
+            select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))
+        )
+    )
