@@ -148,6 +148,8 @@ def run(
         bool,
         typer.Option(help="Upgrade the schema first; a deployment runs `db upgrade` once instead."),
     ] = True,
+    host: Annotated[str | None, typer.Option(help="Listen here instead of [server].host.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen here instead of [server].port.")] = None,
 ) -> None:
     """Run the bot's network channels, the outbox sender and the scheduler (config.toml)."""
     from bot.config import MissingSecret
@@ -160,7 +162,7 @@ def run(
         sole_run,
     )
 
-    settings = _settings(ctx)
+    settings = _listening(_settings(ctx), host, port)
     try:
         roles = parse_roles(role or [])
     except ValueError:
@@ -185,6 +187,15 @@ def run(
         raise _fail(str(ended), code=1) from None
     except KeyboardInterrupt:
         pass
+
+
+def _listening(settings: Settings, host: str | None, port: int | None) -> Settings:
+    """[server] with --host and --port applied: several workers on one machine."""
+    given = {name: value for name, value in (("host", host), ("port", port)) if value is not None}
+    if not given:
+        return settings
+    server = settings.server.model_validate({**settings.server.model_dump(), **given})
+    return settings.model_copy(update={"server": server})
 
 
 @admin_app.command("grant-dinas")
