@@ -178,9 +178,7 @@ async def test_two_workers_share_webhooks_elect_one_scheduler_and_survive_kill_9
             timeout=120,
         )
         assert migrate.returncode == 0, migrate.stderr.decode()
-        workers = [
-            Worker(config, env, free_port(), tmp_path / f"worker-{n}.log") for n in range(2)
-        ]
+        workers = [Worker(config, env, free_port(), tmp_path / f"worker-{n}.log") for n in range(2)]
         database = make_engine(cluster_database)
         try:
             for worker in workers:

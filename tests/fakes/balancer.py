@@ -30,9 +30,7 @@ class RoundRobin:
         self._turn = itertools.cycle(range(len(self.upstreams)))
         self._timeout = timeout
         self._http: httpx.AsyncClient | None = None
-        self.app = Starlette(
-            routes=[Route("/{path:path}", self._forward, methods=["GET", "POST"])]
-        )
+        self.app = Starlette(routes=[Route("/{path:path}", self._forward, methods=["GET", "POST"])])
         self._server = LoopbackServer(self.app, timeout=timeout)
 
     @property
