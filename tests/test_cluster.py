@@ -1,6 +1,7 @@
 """Two `python -m bot run` processes on PostgreSQL, started as compose.yaml starts them.
 
-No containers: `db upgrade` once (the one-shot `migrate` service), then two workers in
+No containers: compose.yaml's own commands, read from it: `db upgrade` once (the one-shot
+`migrate` service), then two `bot` workers (on loopback ports instead of 0.0.0.0:8080) in
 webhook mode on two loopback ports behind a round-robin balancer (the reverse proxy), all
 against the fake WhatsApp Cloud API. Exactly one holds the scheduler lease; both serve
 webhooks; after `kill -9` of the holder the other takes the lease within the bounded wait,
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -45,13 +47,31 @@ def cluster_database(postgres_url: str | None) -> str:
     return postgres_url
 
 
-def environment(database_url: str) -> dict[str, str]:
+def compose_command(service: str) -> list[str]:
+    """The `command:` of a service in compose.yaml (written there as a JSON list)."""
+    text = (ROOT / "compose.yaml").read_text(encoding="utf-8")
+    block = re.search(rf"^  {service}:\n(.*?)(?=^  \S|^\S|\Z)", text, re.S | re.M)
+    assert block, f"compose.yaml has no service {service!r}"
+    line = re.search(r"^    command: (\[.*\])$", block.group(1), re.M)
+    assert line, f"compose.yaml: {service} has no one-line command"
+    command = json.loads(line.group(1))
+    assert command[:3] == ["python", "-m", "bot"]
+    return [sys.executable, *command[1:]]
+
+
+def with_option(command: list[str], option: str, value: str) -> list[str]:
+    at = command.index(option)
+    return [*command[: at + 1], value, *command[at + 2 :]]
+
+
+def environment(database_url: str, config: Path) -> dict[str, str]:
     env = {
         name: value
         for name, value in os.environ.items()
-        if "proxy" not in name.lower() and name not in ("SINERGI_CONFIG", "TEST_DATABASE_URL")
+        if "proxy" not in name.lower() and name not in ("TEST_DATABASE_URL",)
     }
     env.update(
+        SINERGI_CONFIG=str(config),
         DATABASE_URL=database_url,
         WHATSAPP_ACCESS_TOKEN=TOKEN,
         WHATSAPP_APP_SECRET=SECRET,
@@ -81,15 +101,12 @@ def write_config(path: Path, graph: FakeWhatsApp) -> Path:
     return path
 
 
-def bot_command(config: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "bot", "--config", str(config), *args]
-
-
 class Worker:
     """One `run --no-migrate --port N` process, as one replica of compose's `bot` service."""
 
-    def __init__(self, config: Path, env: dict[str, str], port: int, log: Path) -> None:
-        self.command = bot_command(config, "run", "--no-migrate", "--port", str(port))
+    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
+        command = with_option(compose_command("bot"), "--host", "127.0.0.1")
+        self.command = with_option(command, "--port", str(port))
         self.env = env
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
@@ -166,19 +183,18 @@ async def everyone_answered(graph: FakeWhatsApp, people: list, workers: list[Wor
 async def test_two_workers_share_webhooks_elect_one_scheduler_and_survive_kill_9(
     cluster_database, tmp_path
 ) -> None:
-    env = environment(cluster_database)
     async with FakeWhatsApp(app_secret=SECRET, access_token=TOKEN) as graph:
-        config = write_config(tmp_path / "sinergi.toml", graph)
+        env = environment(cluster_database, write_config(tmp_path / "sinergi.toml", graph))
         migrate = await asyncio.to_thread(
             subprocess.run,
-            bot_command(config, "db", "upgrade"),
+            compose_command("migrate"),
             cwd=ROOT,
             env=env,
             capture_output=True,
             timeout=120,
         )
         assert migrate.returncode == 0, migrate.stderr.decode()
-        workers = [Worker(config, env, free_port(), tmp_path / f"worker-{n}.log") for n in range(2)]
+        workers = [Worker(env, free_port(), tmp_path / f"worker-{n}.log") for n in range(2)]
         database = make_engine(cluster_database)
         try:
             for worker in workers:
