@@ -269,8 +269,7 @@ async def serve(
         async with _channels_for(app, roles) as channels:
             await supervise(_parts(app, channels, runtime, roles), stop, backoff or Backoff())
     finally:
-        if hasattr(runtime.lease, "dispose"):
-            runtime.lease.dispose()
+        runtime.lease.dispose()
         app.close()
 
 

@@ -73,6 +73,9 @@ class LocalLease:
 
     abandon = release
 
+    def dispose(self) -> None:
+        """Nothing to close: the lock file of `sole_run` goes with the process."""
+
 
 class PostgresLease:
     """The advisory lock on a connection of its own, outside the pool."""
