@@ -267,7 +267,12 @@ async def serve(
     instrument(app.engine, runtime.metrics)
     try:
         async with _channels_for(app, roles) as channels:
-            await supervise(_parts(app, channels, runtime, roles), stop, backoff or Backoff())
+            await supervise(
+                _parts(app, channels, runtime, roles),
+                stop,
+                backoff or Backoff(),
+                serves_people=Role.WEB in roles,
+            )
     finally:
         runtime.lease.dispose()
         app.close()
@@ -288,14 +293,19 @@ def _channels_for(app: App, roles: frozenset[Role]) -> contextlib.AbstractAsyncC
     return contextlib.nullcontext(Channels())
 
 
-async def supervise(parts: list[Part], stop: asyncio.Event, backoff: Backoff) -> None:
-    """Every part until `stop`; NothingLeftToServe once no part serving people is left."""
+async def supervise(
+    parts: list[Part], stop: asyncio.Event, backoff: Backoff, *, serves_people: bool = True
+) -> None:
+    """Every part until `stop`; NothingLeftToServe once no part serving people is left.
+
+    A process that serves no people by design (`--role sender` or `scheduler` alone) runs
+    until `stop`.
+    """
     tasks = [
         asyncio.create_task(_keep_running(part, stop, backoff), name=part.name) for part in parts
     ]
     serving = [task for task, part in zip(tasks, parts, strict=True) if part.serves_people]
-    # A process without a channel (a sender or a scheduler of its own) runs until stopped.
-    channels_over = asyncio.ensure_future(_all_done(serving) if serving else _forever())
+    channels_over = asyncio.ensure_future(_all_done(serving) if serves_people else _forever())
     stopped = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait({channels_over, stopped}, return_when=asyncio.FIRST_COMPLETED)
