@@ -137,16 +137,45 @@ def demo(
 
 
 @app.command("run")
-def run(ctx: typer.Context) -> None:
-    """Run the bot's network channels and the scheduler (as configured in config.toml)."""
+def run(
+    ctx: typer.Context,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="web (the channels), sender (the outbox), scheduler (the jobs, in the one "
+            "process elected), or all; repeatable or comma-separated. Default: all."
+        ),
+    ] = None,
+    migrate: Annotated[
+        bool,
+        typer.Option(help="Upgrade the schema first; a deployment runs `db upgrade` once instead."),
+    ] = True,
+    host: Annotated[str | None, typer.Option(help="Listen here instead of [server].host.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen here instead of [server].port.")] = None,
+) -> None:
+    """Run the bot's network channels, the outbox sender and the scheduler (config.toml)."""
     from bot.config import MissingSecret
-    from bot.runner import AlreadyRunning, NoChannelEnabled, NothingLeftToServe, serve, sole_run
+    from bot.runner import (
+        AlreadyRunning,
+        NoChannelEnabled,
+        NothingLeftToServe,
+        parse_roles,
+        serve,
+        sole_run,
+    )
 
-    settings = _settings(ctx)
+    settings = _listening(_settings(ctx), host, port)
+    try:
+        roles = parse_roles(role or [])
+    except ValueError:
+        raise _fail(
+            f"Peran tidak dikenal: {', '.join(role or [])} (web, sender, scheduler, all)"
+        ) from None
     try:
         with sole_run(settings.database.url):
-            upgrade(settings.database.url)
-            asyncio.run(serve(settings))
+            if migrate:
+                upgrade(settings.database.url)
+            asyncio.run(serve(settings, roles=roles))
     except AlreadyRunning as running:
         raise _fail(str(running)) from None
     except MissingSecret as missing:
@@ -160,6 +189,15 @@ def run(ctx: typer.Context) -> None:
         raise _fail(str(ended), code=1) from None
     except KeyboardInterrupt:
         pass
+
+
+def _listening(settings: Settings, host: str | None, port: int | None) -> Settings:
+    """[server] with --host and --port applied: several workers on one machine."""
+    given = {name: value for name, value in (("host", host), ("port", port)) if value is not None}
+    if not given:
+        return settings
+    server = settings.server.model_validate({**settings.server.model_dump(), **given})
+    return settings.model_copy(update={"server": server})
 
 
 @admin_app.command("grant-dinas")

@@ -83,6 +83,10 @@ class SchedulerSettings(BaseModel):
     enabled: bool = True
     reminder_seconds: int = Field(default=60, ge=5)  # how often due reminders are looked for
     deadline_seconds: int = Field(default=300, ge=5)
+    # Scheduler election on PostgreSQL: how often a process without the lease tries to take
+    # it, and how often the holder checks that its lease connection still answers.
+    lease_retry_seconds: float = Field(default=5.0, gt=0, le=30)
+    lease_check_seconds: float = Field(default=5.0, gt=0, le=30)
 
 
 class OutboxSettings(BaseModel):

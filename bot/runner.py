@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 
 import uvicorn
@@ -30,11 +31,40 @@ from bot.config import (
     Settings,
     secret,
 )
+from bot.metrics import Metrics, instrument
 from bot.sending import OutboxSender, RateLimit, SenderSettings, Transport
 from bot.web import build_web_app
+from scheduler.lease import Lease, Timing, make_lease, run_elected
 from scheduler.runner import build_scheduler
 
 log = logging.getLogger(__name__)
+
+
+class Role(StrEnum):
+    """A part of `run` a deployment may put in processes of its own."""
+
+    WEB = "web"  # the channels taking messages in: webhooks, Telegram polling, stored bodies
+    SENDER = "sender"  # the outbox sender
+    SCHEDULER = "scheduler"  # the periodic jobs, in the one process holding the lease
+
+
+ALL_ROLES = frozenset(Role)
+
+
+def parse_roles(values: list[str]) -> frozenset[Role]:
+    """`--role web --role sender`, `--role web,sender` or `all`; ValueError names a bad one."""
+    roles: set[Role] = set()
+    for value in values:
+        for name in filter(None, (part.strip().lower() for part in value.split(","))):
+            if name == "all":
+                roles |= ALL_ROLES
+            else:
+                roles.add(Role(name))
+    return frozenset(roles) or ALL_ROLES
+
+
+def needs_channels(roles: frozenset[Role]) -> bool:
+    return Role.WEB in roles or Role.SENDER in roles
 
 
 class NoChannelEnabled(Exception):
@@ -216,32 +246,66 @@ def _sqlite_file(database_url: str) -> Path | None:
 
 
 async def serve(
-    settings: Settings, stop: asyncio.Event | None = None, backoff: Backoff | None = None
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    backoff: Backoff | None = None,
+    roles: frozenset[Role] = ALL_ROLES,
 ) -> None:
-    """Run until `stop` is set (or the process is interrupted).
+    """Run `roles` until `stop` is set (or the process is interrupted).
 
     NothingLeftToServe when every channel has ended by itself (a refused token, a port
     taken); until then a failing part is restarted, and the others go on.
     """
-    if not enabled_channels(settings):
-        raise NoChannelEnabled()
-    check_secrets(settings)  # one clear line before anything starts
+    if needs_channels(roles):
+        if not enabled_channels(settings):
+            raise NoChannelEnabled()
+        check_secrets(settings)  # one clear line before anything starts
     stop = stop or asyncio.Event()
     app = build_app(settings)
+    runtime = Runtime(lease=make_lease(app.database), metrics=Metrics(app.database))
+    runtime.metrics.watch_lease(runtime.lease)
+    instrument(app.engine, runtime.metrics)
     try:
-        async with started_channels(app) as channels:
-            await supervise(_parts(app, channels), stop, backoff or Backoff())
+        async with _channels_for(app, roles) as channels:
+            await supervise(
+                _parts(app, channels, runtime, roles),
+                stop,
+                backoff or Backoff(),
+                serves_people=Role.WEB in roles,
+            )
     finally:
+        runtime.lease.dispose()
         app.close()
 
 
-async def supervise(parts: list[Part], stop: asyncio.Event, backoff: Backoff) -> None:
-    """Every part until `stop`; NothingLeftToServe once no part serving people is left."""
+@dataclass(frozen=True)
+class Runtime:
+    """What the parts of one `run` share: the scheduler lease and the metrics."""
+
+    lease: Lease
+    metrics: Metrics
+
+
+def _channels_for(app: App, roles: frozenset[Role]) -> contextlib.AbstractAsyncContextManager:
+    """The channels when a role needs them; a scheduler-only process only enqueues."""
+    if needs_channels(roles):
+        return started_channels(app)
+    return contextlib.nullcontext(Channels())
+
+
+async def supervise(
+    parts: list[Part], stop: asyncio.Event, backoff: Backoff, *, serves_people: bool = True
+) -> None:
+    """Every part until `stop`; NothingLeftToServe once no part serving people is left.
+
+    A process that serves no people by design (`--role sender` or `scheduler` alone) runs
+    until `stop`.
+    """
     tasks = [
         asyncio.create_task(_keep_running(part, stop, backoff), name=part.name) for part in parts
     ]
     serving = [task for task, part in zip(tasks, parts, strict=True) if part.serves_people]
-    channels_over = asyncio.ensure_future(_all_done(serving))
+    channels_over = asyncio.ensure_future(_all_done(serving) if serves_people else _forever())
     stopped = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait({channels_over, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -259,6 +323,10 @@ async def supervise(parts: list[Part], stop: asyncio.Event, backoff: Backoff) ->
 async def _all_done(tasks: list[asyncio.Task]) -> None:
     if tasks:
         await asyncio.wait(tasks)
+
+
+async def _forever() -> None:
+    await asyncio.Event().wait()
 
 
 async def _keep_running(part: Part, stop: asyncio.Event, backoff: Backoff) -> None:
@@ -286,11 +354,22 @@ async def _rest(seconds: float, stop: asyncio.Event) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-def _parts(app: App, channels: Channels) -> list[Part]:
+def _parts(
+    app: App, channels: Channels, runtime: Runtime, roles: frozenset[Role] = ALL_ROLES
+) -> list[Part]:
+    parts = []
+    if Role.SENDER in roles:
+        parts.append(Part("outbox sender", build_sender(app, channels.transports).run))
+    if Role.SCHEDULER in roles and app.settings.scheduler.enabled:
+        parts.append(Part("scheduler", lambda stop: _elected_scheduler(app, runtime.lease, stop)))
+    if Role.WEB in roles:
+        parts.extend(_channel_parts(app, channels, runtime))
+    return parts
+
+
+def _channel_parts(app: App, channels: Channels, runtime: Runtime) -> list[Part]:
     settings = app.settings
-    parts = [Part("outbox sender", build_sender(app, channels.transports).run)]
-    if settings.scheduler.enabled:
-        parts.append(Part("scheduler", lambda stop: _run_scheduler(app, stop)))
+    parts = []
     telegram_webhook = channels.telegram is not None and settings.telegram.mode == "webhook"
     if channels.telegram is not None and not telegram_webhook:
         parts.append(Part("telegram polling", channels.telegram.poll, serves_people=True))
@@ -304,11 +383,20 @@ def _parts(app: App, channels: Channels) -> list[Part]:
         parts.append(
             Part(
                 "web server",
-                lambda stop: _serve_web(app, channels, wake_whatsapp.set, stop),
+                lambda stop: _serve_web(app, channels, runtime, wake_whatsapp.set, stop),
                 serves_people=True,
             )
         )
     return parts
+
+
+async def _elected_scheduler(app: App, lease: Lease, stop: asyncio.Event) -> None:
+    """The jobs, in whichever process holds the lease (scheduler/lease.py)."""
+    every = app.settings.scheduler
+    timing = Timing(
+        retry_seconds=every.lease_retry_seconds, check_seconds=every.lease_check_seconds
+    )
+    await run_elected(lease, lambda until: _run_scheduler(app, until), stop, timing)
 
 
 async def _run_scheduler(app: App, stop: asyncio.Event) -> None:
@@ -341,7 +429,13 @@ async def _either(first: asyncio.Event, second: asyncio.Event) -> None:
         waiter.cancel()
 
 
-async def _serve_web(app: App, channels: Channels, on_whatsapp_event, stop: asyncio.Event) -> None:  # noqa: ANN001
+async def _serve_web(
+    app: App,
+    channels: Channels,
+    runtime: Runtime,
+    on_whatsapp_event: Callable[[], None],
+    stop: asyncio.Event,
+) -> None:
     settings = app.settings
     telegram_secret = None
     if channels.telegram is not None and settings.telegram.mode == "webhook":
@@ -352,6 +446,8 @@ async def _serve_web(app: App, channels: Channels, on_whatsapp_event, stop: asyn
         whatsapp=channels.whatsapp,
         on_whatsapp_event=on_whatsapp_event,
         max_body_bytes=settings.server.max_body_bytes,
+        health=runtime.metrics.health,
+        metrics=runtime.metrics.exposition,
     )
     # log_config=None: uvicorn's lines go through the root handlers, where secrets are masked.
     config = uvicorn.Config(

@@ -1,7 +1,8 @@
-"""The ASGI app (Starlette): platform webhooks and /healthz, served by uvicorn."""
+"""The ASGI app (Starlette): platform webhooks, /healthz and /metrics, served by uvicorn."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -14,6 +15,7 @@ from starlette.routing import Route
 
 from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp import WhatsAppChannel
+from bot.metrics import CONTENT_TYPE, Health
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +52,25 @@ def build_web_app(
     whatsapp: WhatsAppChannel | None = None,
     on_whatsapp_event: Callable[[], None] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    health: Callable[[], Health] | None = None,
+    metrics: Callable[[], bytes] | None = None,
 ) -> Starlette:
     """Routes for the channels that are on; each webhook refuses unsigned requests, and
-    bodies over `max_body_bytes` (413) before reading them whole."""
+    bodies over `max_body_bytes` (413) before reading them whole.
+
+    `health` and `metrics` read the database: they run in a worker thread, so a slow
+    database never holds up the webhooks served beside them.
+    """
 
     async def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        if health is None:
+            return JSONResponse({"status": "ok"})
+        state = await asyncio.to_thread(health)
+        return JSONResponse(state.as_json(), status_code=200 if state.ok else 503)
+
+    async def metrics_page(_: Request) -> Response:
+        body = await asyncio.to_thread(metrics)
+        return Response(body, media_type=CONTENT_TYPE)
 
     async def telegram_webhook(request: Request) -> Response:
         given = request.headers.get(TELEGRAM_SECRET_HEADER, "")
@@ -99,6 +114,8 @@ def build_web_app(
         return Response(status_code=200)
 
     routes = [Route("/healthz", healthz)]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics_page))
     if whatsapp is not None:
         routes.append(Route("/webhooks/whatsapp", whatsapp_handshake, methods=["GET"]))
         routes.append(Route("/webhooks/whatsapp", whatsapp_webhook, methods=["POST"]))

@@ -39,9 +39,25 @@ async def close_bimtek_registrations(app: App) -> int:
 
 
 async def nudge_inactive_ikm(app: App) -> int:
-    """Once a month: IKM silent for 60 days are asked to check their products."""
-    with transaction(app.database) as session:
-        return ikm.nudge_inactive(session, now=app.engine.clock.now(), tz=app.settings.tz)
+    """Once a month: IKM not active (the `[stats] active_days` definition) are asked to check
+    their products.
+
+    One short transaction per batch of IKM, so a chat message never waits long behind it.
+    """
+    now, enqueued, after = app.engine.clock.now(), 0, 0
+    while True:
+        with transaction(app.database) as session:
+            batch = ikm.nudge_inactive_batch(
+                session,
+                now=now,
+                tz=app.settings.tz,
+                after_id=after,
+                days=app.settings.stats.active_days,
+            )
+        enqueued += batch.enqueued
+        if batch.last_person_id is None:
+            return enqueued
+        after = batch.last_person_id
 
 
 async def close_needs(app: App) -> int:

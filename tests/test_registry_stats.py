@@ -111,7 +111,8 @@ def announced_to(app) -> set[int]:
 
 def nudge(app) -> int:
     with transaction(app.database) as session:
-        return ikm.nudge_inactive(session, now=app.engine.clock.now(), tz=app.settings.tz)
+        now, tz = app.engine.clock.now(), app.settings.tz
+        return ikm.nudge_inactive_batch(session, now=now, tz=tz).enqueued
 
 
 async def test_the_nudge_asks_the_inactive_honours_opt_outs_and_its_effect_is_measured(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from sqlmodel import Session, select
 
 from bot.services import matching, outbox, registry, stats
 from models import IkmFields, IkmProfile, Person, Product, ProductFields
+from models.outbox import OutboxMessage
 
 
 def profile_of(session: Session, person: Person) -> IkmProfile | None:
@@ -86,30 +88,66 @@ def delete_product(session: Session, *, product: Product) -> None:
     session.flush()
 
 
-def nudge_inactive(
-    session: Session, *, now: datetime, tz: tzinfo, days: int = stats.DEFAULT_ACTIVE_DAYS
-) -> int:
-    """Ask IKM not active (stats.active_ikm_ids) to check their products; once a month at
-    most, and never a number that opted out. Each nudge is an outbox row of kind `ikm.nudge`:
-    stats.nudge_effect reads who was nudged when, and who was active again."""
-    month = now.astimezone(tz).strftime("%Y-%m")
-    rows = session.exec(
+# IKM looked at per transaction: short enough that a chat message never waits long behind it.
+NUDGE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class NudgeBatch:
+    enqueued: int
+    last_person_id: int | None  # where the next batch starts; None when none is left
+
+
+def nudge_inactive_batch(
+    session: Session,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    after_id: int = 0,
+    limit: int = NUDGE_BATCH,
+    days: int = stats.DEFAULT_ACTIVE_DAYS,
+) -> NudgeBatch:
+    """One batch of the monthly nudge: up to `limit` IKM past `after_id` that are not active
+    (stats.active_ikm_ids) and not yet nudged this month, asked to check their products; never
+    a number that opted out (set-based queries). Each nudge is an outbox row of kind
+    `ikm.nudge`: stats.nudge_effect reads who was nudged when, and who was active again."""
+    prefix = f"nudge:{now.astimezone(tz).strftime('%Y-%m')}:person:"
+    silent = session.exec(
         select(Person.id, IkmProfile.business_name)
         .join(IkmProfile, IkmProfile.person_id == Person.id)
         .where(
             Person.role == "ikm",
             IkmProfile.id.not_in(stats.active_ikm_ids(now=now, days=days)),
             registry.not_opted_out(session, Person.id),
+            Person.id > after_id,
         )
+        .order_by(Person.id)
+        .limit(limit)
     ).all()
-    enqueued = 0
-    for person_id, business_name in rows:
-        enqueued += outbox.enqueue(
-            session,
-            person_id=person_id,
-            key=f"nudge:{month}:person:{person_id}",
-            template="ikm.nudge",
-            params={"business_name": business_name},
-            now=now,
+    if not silent:
+        return NudgeBatch(0, None)
+    already = _nudged(session, prefix, [person_id for person_id, _ in silent])
+    enqueued = outbox.enqueue_many(
+        session,
+        [
+            outbox.Queued(
+                person_id=person_id,
+                key=f"{prefix}{person_id}",
+                params={"business_name": business_name},
+            )
+            for person_id, business_name in silent
+            if f"{prefix}{person_id}" not in already
+        ],
+        template="ikm.nudge",
+        now=now,
+    )
+    return NudgeBatch(enqueued, silent[-1][0])
+
+
+def _nudged(session: Session, prefix: str, person_ids: list[int]) -> set[str]:
+    keys = [f"{prefix}{person_id}" for person_id in person_ids]
+    return set(
+        session.exec(
+            select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))
         )
-    return enqueued
+    )

@@ -204,6 +204,93 @@ def enqueue(
     return True
 
 
+@dataclass(frozen=True)
+class Queued:
+    """One message of `enqueue_many`: to whom, under which key, with what."""
+
+    person_id: int
+    key: str
+    params: dict
+
+
+def enqueue_many(
+    session: Session, queued: Sequence[Queued], *, template: str, now: datetime
+) -> int:
+    """`enqueue` for many people at once, in a few set-based statements; how many were new.
+
+    Writes exactly what `enqueue` would, one by one, for a kind without a subject (what it
+    supersedes is the same person's). Keys already queued are left alone.
+    """
+    if reach_of(template).subject is not None:
+        raise ValueError(f"{template}: enqueue_many is for kinds without a subject")
+    person_ids = [item.person_id for item in queued]
+    accounts = reachable_accounts(session, person_ids)
+    languages = dict(
+        session.execute(select(Person.id, Person.language).where(Person.id.in_(person_ids))).all()
+    )
+    rows = [
+        _enqueue_values(item, accounts[item.person_id], languages[item.person_id], template, now)
+        for item in queued
+        if item.person_id in accounts
+    ]
+    if not rows:
+        return 0
+    written = session.execute(_ENQUEUE, rows).rowcount
+    _supersede_many(session, kind=template, rows=rows)
+    return written
+
+
+def reachable_accounts(session: Session, person_ids: Sequence[int]) -> dict[int, ChannelAccount]:
+    """`reachable_account` for many people in one query: those with none are left out."""
+    never = datetime.min.replace(tzinfo=UTC)
+    best: dict[int, ChannelAccount] = {}
+    for account in session.exec(
+        select(ChannelAccount).where(
+            ChannelAccount.person_id.in_(person_ids), ChannelAccount.blocked == sa.false()
+        )
+    ):
+        rank = (as_utc(account.last_inbound_at) or never, account.id)
+        current = best.get(account.person_id)
+        if current is None or rank > (as_utc(current.last_inbound_at) or never, current.id):
+            best[account.person_id] = account
+    return best
+
+
+def _enqueue_values(
+    item: Queued, account: ChannelAccount, language: str, template: str, now: datetime
+) -> dict:
+    state = OutboxState.WAITING if account.channel in PULL_CHANNELS else OutboxState.PENDING
+    return {
+        "key": item.key,
+        "person_id": item.person_id,
+        "channel": account.channel,
+        "account_id": account.external_id,
+        "kind": template,
+        "batch": None,
+        "content": {"template": template, "params": item.params},
+        "language": language,
+        "state": state.value,
+        "now": now,
+        "subject": None,
+        "expires_at": expires_at(template, item.params, now),
+    }
+
+
+def _supersede_many(session: Session, *, kind: str, rows: list[dict]) -> int:
+    """What `_supersede` does for each row, for kinds without a subject, in one statement."""
+    replaces = reach_of(kind).replaces
+    if not replaces:
+        return 0
+    people = [row["person_id"] for row in rows]
+    others = OutboxMessage.kind.in_(replaces - {kind})
+    which = others
+    if kind in replaces:
+        keys = [row["key"] for row in rows]
+        same_kind = sa.and_(OutboxMessage.kind == kind, OutboxMessage.idempotency_key.not_in(keys))
+        which = sa.or_(same_kind, others)
+    return _mark_superseded(session, kind, OutboxMessage.person_id.in_(people), which)
+
+
 _UNSENT = (OutboxState.PENDING, OutboxState.WAITING)
 
 
