@@ -183,3 +183,21 @@ def test_statuses_are_separate_and_other_objects_are_ignored() -> None:
     }
     assert statuses(webhook(status_list=[failed])) == [failed]
     assert incoming_messages({"object": "page", "entry": []}) == []
+
+
+def test_repeated_labels_get_distinct_numbered_titles_that_stay_literal() -> None:
+    labels = [
+        "-111",
+        "-111",
+        "-111 2",
+        "Kaos polos lengan pendek katun",
+        "Kaos polos lengan pendek katun",
+    ]
+    options = tuple(Option(f"o{i}", label) for i, label in enumerate(labels))
+    [body] = render_payloads(
+        Reply(text="Pilih produk", options=options), choose="Pilih", more="Lagi"
+    )
+    titles = [row["title"] for row in body["interactive"]["action"]["sections"][0]["rows"]]
+    assert len(set(titles)) == len(titles)
+    assert all(len(title) <= 24 for title in titles)
+    assert not any(title.startswith("- ") for title in titles)

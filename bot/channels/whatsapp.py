@@ -292,7 +292,7 @@ def _interactive(
     options: tuple[Option, ...], body: str, *, choose: str, more: str, offset: int
 ) -> dict:
     if len(options) <= MAX_BUTTONS and offset == 0:
-        titles = _unique([whatsapp_label(o.label, BUTTON_TITLE_LIMIT) for o in options])
+        titles = _unique([o.label for o in options], BUTTON_TITLE_LIMIT)
         buttons = [
             {"type": "reply", "reply": {"id": o.id, "title": title}}
             for o, title in zip(options, titles, strict=True)
@@ -308,7 +308,7 @@ def _interactive(
     page = list(options[offset:])
     rows_room = MAX_ROWS if len(page) <= MAX_ROWS else MAX_ROWS - 1
     shown = page[:rows_room]
-    titles = _unique([whatsapp_label(o.label, ROW_TITLE_LIMIT) for o in shown])
+    titles = _unique([o.label for o in shown], ROW_TITLE_LIMIT)
     rows = []
     for option, title in zip(shown, titles, strict=True):
         row = {"id": option.id, "title": title}
@@ -337,13 +337,20 @@ def _interactive(
     }
 
 
-def _unique(titles: list[str]) -> list[str]:
-    """WhatsApp refuses two buttons or rows with the same title: number the repeats."""
-    seen: dict[str, int] = {}
+def _unique(labels: list[str], limit: int) -> list[str]:
+    """The labels as literal titles of at most `limit` characters; WhatsApp refuses two
+    buttons or rows with the same title, so the repeats are numbered (the label cut and made
+    literal first: a cut label and its number must not read as a bullet)."""
+    used: set[str] = set()
     unique = []
-    for title in titles:
-        seen[title] = seen.get(title, 0) + 1
-        unique.append(title if seen[title] == 1 else f"{title[:-3]} {seen[title]}")
+    for label in labels:
+        title, number = whatsapp_label(label, limit), 1
+        while title in used:
+            number += 1
+            suffix = f" {number}"
+            title = f"{whatsapp_label(label, limit - len(suffix))}{suffix}"
+        used.add(title)
+        unique.append(title)
     return unique
 
 
