@@ -40,8 +40,6 @@ SCRIPT = [
     "Pakaian jadi",
     "cikarang utr",
     "Lewati",
-    "Lewati",
-    "Lewati",
     "Kaos sablon",
     "pcs",
     "40-100 ribu",
@@ -61,6 +59,10 @@ SCRIPT = [
     "Profil usaha",
     "menu",
 ]
+
+
+# How the catalog's refusals begin ("Maaf, ..."): a refused line means the script is stale.
+REFUSED = "Maaf"
 
 
 def phone_of(user: int) -> str:
@@ -95,6 +97,8 @@ async def run(users: int, database_url: str) -> tuple[list[float], float, int]:
             latencies.append(time.perf_counter() - before)
             if not replies:
                 raise SystemExit(f"user {user} got no reply to {text!r}")
+            if user == 0 and replies[0].text.startswith(REFUSED):
+                raise SystemExit(f"the script no longer fits the flow: {text!r} was refused")
     elapsed = time.perf_counter() - started
     app.close()
     return latencies, elapsed, statements

@@ -1,7 +1,9 @@
 """Loading and saving a person's conversation state (one database row per person).
 
 The row is read and written with two prebuilt statements rather than through the ORM's
-unit of work: this runs for every message, and the upsert is one round trip.
+unit of work: this runs for every message, and the upsert is one round trip. They go
+straight to the session's connection (the same transaction): the ORM's execute adds about
+twice the statement's own cost, for nothing a plain row needs.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ _SAVE = sa.text(
 
 def load_state(session: Session, person_id: int) -> ConversationState:
     """The person's state, detached from the session: `save_state` writes it back."""
-    row = session.execute(_LOAD, {"person_id": person_id}).first()
+    row = session.connection().execute(_LOAD, {"person_id": person_id}).first()
     if row is None:
         return ConversationState(person_id=person_id, step=None, data={}, options=[])
     return ConversationState(
@@ -50,7 +52,7 @@ def load_state(session: Session, person_id: int) -> ConversationState:
 
 
 def save_state(session: Session, state: ConversationState, now: datetime) -> None:
-    session.execute(
+    session.connection().execute(
         _SAVE,
         {
             "person_id": state.person_id,
