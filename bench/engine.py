@@ -144,7 +144,7 @@ def main() -> None:
         f"p99 {percentile(latencies, 0.99) * 1000:.2f} ms (target p99 < 20 ms), "
         f"mean {statistics.fmean(latencies) * 1000:.2f} ms"
     )
-    print(f"SQL statements: {statements / count:.2f} per message (BEGIN included)")
+    print(f"SQL statements: {statements / count:.2f} per message (SQLite's BEGIN counted)")
     print(
         f"python-telegram-bot ConversationHandler + PicklePersistence: "
         f"{baseline_rate:,.0f} messages/s"
