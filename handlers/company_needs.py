@@ -218,7 +218,7 @@ def _offers_text(ctx: Context, views: Sequence) -> str:
 
 OFFERS = Picker(
     "o",
-    records=lambda ctx: _offer_views(ctx),
+    records=_offer_views,
     label=attrgetter("business_name"),
     ident=lambda view: view.offer.id,
     numbered=True,
