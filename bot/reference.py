@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from bot.parsing.fuzzy import Match, normalise, pick_one, rank_choices
@@ -99,11 +99,7 @@ class Reference:
 
     def kecamatan_named(self, folded: str) -> str | None:
         """The kecamatan whose name or alias is `folded` (normalised; spaces do not count)."""
-        compact = folded.replace(" ", "")
-        for name, names in self.kecamatan_choices().items():
-            if any(normalise(n).replace(" ", "") == compact for n in names):
-                return name
-        return None
+        return self._kecamatan_by_compact_name.get(folded.replace(" ", ""))
 
     def kecamatan_starting(self, folded: str) -> list[str]:
         """Kecamatan whose name begins with the words `folded` ("cikarang", "tambun")."""
@@ -115,11 +111,23 @@ class Reference:
 
     def desa_named(self, folded: str) -> tuple[str, str] | None:
         """(desa, kecamatan) for a desa or kelurahan named exactly (spaces do not count)."""
-        compact = folded.replace(" ", "")
+        return self._desa_by_compact_name.get(folded.replace(" ", ""))
+
+    # Looked up for every place typed: the 187 desa and the kecamatan's names are folded once.
+    @cached_property
+    def _kecamatan_by_compact_name(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for name, names in self.kecamatan_choices().items():
+            for said in names:
+                found.setdefault(_compact(said), name)
+        return found
+
+    @cached_property
+    def _desa_by_compact_name(self) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
         for desa, kecamatan in self.desa.items():
-            if normalise(desa).replace(" ", "") == compact:
-                return desa, kecamatan
-        return None
+            found.setdefault(_compact(desa), (desa, kecamatan))
+        return found
 
     def sector_aliases(self) -> dict[str, tuple[str, ...]]:
         """What people call each sector besides its label, keyed by its code."""
@@ -211,3 +219,7 @@ def load_vocabulary() -> Vocabulary:
     """Keyword extraction with the trade's synonyms from the reference data."""
     reference = load_reference()
     return Vocabulary(reference.synonyms, reference.stopwords)
+
+
+def _compact(name: str) -> str:
+    return normalise(name).replace(" ", "")

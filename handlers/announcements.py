@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, MediaRef, Option, Reply
+from bot.core.pickers import pick_step
 from bot.core.steps import (
     Item,
     choice_step,
     field_step,
     go_on,
     multi_choice_step,
-    option_value,
     remember,
     remembered_id,
     skip_option,
@@ -20,7 +20,7 @@ from bot.core.steps import (
 )
 from bot.services import audience as audience_service
 from handlers.company import sector_items, typed_sectors
-from handlers.summary import kecamatan_items, session_options, typed_kecamatan
+from handlers.summary import OFFICER_SESSIONS, kecamatan_items, typed_kecamatan
 from models import Announcement
 
 SECTION = "announcement"
@@ -81,8 +81,12 @@ def _audience_values_step(
     )
 
 
-def _on_bimtek_audience(ctx: Context, chosen: str) -> Outcome:
-    ctx.section(SECTION)["values"] = [option_value(chosen)]
+def _which_bimtek(ctx: Context, sessions: Sequence) -> str:
+    return ctx.t("dinas.announce.which_bimtek")
+
+
+def _on_bimtek_audience(ctx: Context, bimtek_id: str) -> Outcome:
+    ctx.section(SECTION)["values"] = [bimtek_id]
     return Goto("pengumuman.pratinjau")
 
 
@@ -190,12 +194,7 @@ ANNOUNCEMENTS = Flow(
         ),
         _audience_values_step("sektor", "dinas.sectors.ask", sector_items, typed_sectors),
         _audience_values_step("kecamatan", "dinas.kecamatan.ask", kecamatan_items, typed_kecamatan),
-        choice_step(
-            "bimtek",
-            ask="dinas.announce.which_bimtek",
-            options=session_options,
-            choose=_on_bimtek_audience,
-        ),
+        pick_step("bimtek", picker=OFFICER_SESSIONS, ask=_which_bimtek, then=_on_bimtek_audience),
         Step("pratinjau", _preview_prompt, _on_preview),
         choice_step(
             "progres",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
-from bot.core.steps import choice_step, option_value, remember, remembered_id
+from bot.core.pickers import Picker, pick_step
+from bot.core.steps import choice_step
 from bot.parsing.dates import format_when
 from bot.services import bimtek as bimtek_service
 from bot.services import ikm as ikm_service
@@ -18,7 +21,6 @@ CONFIRM = "confirm"
 MINE = "mine"
 BACK = "back"
 MENU = "menu"
-TITLE_ROOM = 40
 
 
 def _profile(ctx: Context):
@@ -52,8 +54,7 @@ def _upcoming(ctx: Context) -> list[tuple[BimtekSession, int]]:
     return bimtek_service.upcoming_for(ctx.session, ikm=_profile(ctx), now=ctx.now)
 
 
-def _list_text(ctx: Context) -> str:
-    upcoming = _upcoming(ctx)
+def _list_text(ctx: Context, upcoming: Sequence[tuple[BimtekSession, int]]) -> str:
     if not upcoming:
         return ctx.t("bimtek.none")
     lines = [ctx.t("bimtek.list_intro")]
@@ -70,29 +71,26 @@ def _list_text(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-def _list_options(ctx: Context) -> list[Option]:
-    options = [Option(f"b:{bimtek.id}", bimtek.title[:TITLE_ROOM]) for bimtek, _ in _upcoming(ctx)]
-    return [
-        *options,
-        Option(MINE, ctx.t("bimtek.mine")),
-        Option(MENU, ctx.t("common.back_to_menu")),
-    ]
+UPCOMING = Picker(
+    "b", records=_upcoming, label=lambda pair: pair[0].title, ident=lambda pair: pair[0].id
+)
 
 
-def _on_list(ctx: Context, chosen: str) -> Outcome:
+def _list_extras(ctx: Context) -> list[Option]:
+    return [Option(MINE, ctx.t("bimtek.mine")), Option(MENU, ctx.t("common.back_to_menu"))]
+
+
+def _on_list_extra(ctx: Context, chosen: str) -> Outcome:
     if chosen == MENU:
         return Finish()
-    if chosen == MINE:
-        return Goto("bimtek.saya")
-    remember(ctx, option_value(chosen))
-    return Goto("bimtek.detail")
+    return Goto("bimtek.saya")
 
 
 # --- one session: register, join the waitlist, cancel -----------------------------------
 
 
 def _chosen(ctx: Context) -> BimtekSession | None:
-    bimtek_id = remembered_id(ctx)
+    bimtek_id = UPCOMING.picked_id(ctx)
     bimtek = ctx.session.get(BimtekSession, bimtek_id) if bimtek_id is not None else None
     if bimtek is None:
         return None
@@ -203,8 +201,7 @@ def _mine(ctx: Context) -> list:
     return bimtek_service.active_registrations(ctx.session, ikm=_profile(ctx), now=ctx.now)
 
 
-def _mine_text(ctx: Context) -> str:
-    mine = _mine(ctx)
+def _mine_text(ctx: Context, mine: Sequence) -> str:
     if not mine:
         return ctx.t("bimtek.mine_none")
     lines = [ctx.t("bimtek.mine_intro")]
@@ -225,16 +222,17 @@ def _mine_text(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-def _mine_options(ctx: Context) -> list[Option]:
-    options = [Option(f"b:{bimtek.id}", bimtek.title[:TITLE_ROOM]) for _, bimtek in _mine(ctx)]
-    return [*options, Option(BACK, ctx.t("bimtek.back_to_list"))]
+MINE_LIST = Picker(
+    "b", records=_mine, label=lambda pair: pair[1].title, ident=lambda pair: pair[1].id
+)
 
 
-def _on_mine(ctx: Context, chosen: str) -> Outcome:
-    if chosen == BACK:
-        return Goto("bimtek.daftar")
-    remember(ctx, option_value(chosen))
-    return Goto("bimtek.detail")
+def _back_to_list(ctx: Context) -> list[Option]:
+    return [Option(BACK, ctx.t("bimtek.back_to_list"))]
+
+
+def _on_mine_extra(ctx: Context, chosen: str) -> Outcome:
+    return Goto("bimtek.daftar")
 
 
 # --- checking in: one's own attendance code, or the venue code --------------------------
@@ -277,13 +275,25 @@ BIMTEK = Flow(
     "bimtek",
     roles=frozenset({"ikm"}),
     steps=(
-        choice_step(
-            "daftar", ask=_list_text, options=_list_options, choose=_on_list, title="bimtek.title"
+        pick_step(
+            "daftar",
+            picker=UPCOMING,
+            ask=_list_text,
+            then="bimtek.detail",
+            extras=_list_extras,
+            on_extra=_on_list_extra,
+            title="bimtek.title",
         ),
         choice_step("detail", ask=_detail_text, options=_detail_options, choose=_on_detail),
         choice_step("batal", ask=_cancel_text, options=_cancel_options, choose=_on_cancel),
-        choice_step(
-            "saya", ask=_mine_text, options=_mine_options, choose=_on_mine, title="bimtek.mine"
+        pick_step(
+            "saya",
+            picker=MINE_LIST,
+            ask=_mine_text,
+            then="bimtek.detail",
+            extras=_back_to_list,
+            on_extra=_on_mine_extra,
+            title="bimtek.mine",
         ),
         Step("hadir", _ask_code, _take_code),
     ),

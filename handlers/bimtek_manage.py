@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Document, Incoming, Option, Reply
+from bot.core.pickers import pick_step
 from bot.core.steps import (
     Invalid,
     choice_step,
     field_step,
-    option_value,
-    remember,
-    remembered_id,
 )
 from bot.parsing.dates import format_when
 from bot.services import bimtek as bimtek_service
 from handlers.bimtek import bimtek_text
 from handlers.bimtek_new import SECTION, deadline_options, parse_deadline, parse_start
 from handlers.parties import ikm_name
-from handlers.summary import officer_sessions, session_options
+from handlers.summary import OFFICER_SESSIONS
 from models import AttendedVia, BimtekSession
 from models.base import as_utc
 
@@ -28,8 +27,7 @@ BACK = "back"
 MENU = "menu"
 
 
-def _sessions_text(ctx: Context) -> str:
-    sessions = officer_sessions(ctx)
+def _sessions_text(ctx: Context, sessions: Sequence) -> str:
     if not sessions:
         return ctx.t("dinas.sessions_none")
     lines = [ctx.t("dinas.sessions_intro")]
@@ -47,19 +45,16 @@ def _sessions_text(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-def _sessions_options(ctx: Context) -> list[Option]:
-    return [*session_options(ctx), Option(MENU, ctx.t("common.back_to_menu"))]
+def _back_to_menu(ctx: Context) -> list[Option]:
+    return [Option(MENU, ctx.t("common.back_to_menu"))]
 
 
-def _on_sessions(ctx: Context, chosen: str) -> Outcome:
-    if chosen == MENU:
-        return Finish()
-    remember(ctx, option_value(chosen))
-    return Goto("kelola_bimtek.sesi")
+def _to_menu(ctx: Context, chosen: str) -> Outcome:
+    return Finish()
 
 
 def _managed(ctx: Context) -> BimtekSession | None:
-    bimtek_id = remembered_id(ctx)
+    bimtek_id = OFFICER_SESSIONS.picked_id(ctx)
     return ctx.session.get(BimtekSession, bimtek_id) if bimtek_id is not None else None
 
 
@@ -216,11 +211,13 @@ MANAGE_BIMTEK = Flow(
     "kelola_bimtek",
     roles=frozenset({"dinas"}),
     steps=(
-        choice_step(
+        pick_step(
             "daftar",
+            picker=OFFICER_SESSIONS,
             ask=_sessions_text,
-            options=_sessions_options,
-            choose=_on_sessions,
+            then="kelola_bimtek.sesi",
+            extras=_back_to_menu,
+            on_extra=_to_menu,
             title="dinas.sessions_title",
         ),
         choice_step("sesi", ask=_session_text, options=_session_options, choose=_on_session),

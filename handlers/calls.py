@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from operator import attrgetter
+
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
+from bot.core.pickers import Picker, pick_step
 from bot.core.steps import (
     SKIP,
     Form,
@@ -13,8 +17,6 @@ from bot.core.steps import (
     edit_field_step,
     field_step,
     go_on,
-    option_value,
-    remember,
     remembered,
     remembered_id,
     skip_option,
@@ -73,8 +75,7 @@ def _calls(ctx: Context) -> list[Need]:
     return needs.open_calls_for(ctx.session, _ikm(ctx), now=ctx.now)
 
 
-def _list_text(ctx: Context) -> str:
-    calls = _calls(ctx)
+def _list_text(ctx: Context, calls: Sequence[Need]) -> str:
     if not calls:
         return ctx.t("call.none")
     lines = [ctx.t("call.intro")]
@@ -91,18 +92,15 @@ def _list_text(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-def _list_options(ctx: Context) -> list[Option]:
-    return [
-        *(Option(f"n:{need.id}", need.title[:TITLE_ROOM]) for need in _calls(ctx)),
-        Option(MENU, ctx.t("common.back_to_menu")),
-    ]
+OPEN_CALLS = Picker("n", records=_calls, label=attrgetter("title"))
 
 
-def _on_list(ctx: Context, chosen: str) -> Outcome:
-    if chosen == MENU:
-        return Finish()
-    remember(ctx, option_value(chosen))
-    return Goto("peluang.detail")
+def _back_to_menu(ctx: Context) -> list[Option]:
+    return [Option(MENU, ctx.t("common.back_to_menu"))]
+
+
+def _to_menu(ctx: Context, chosen: str) -> Outcome:
+    return Finish()
 
 
 # --- one call -----------------------------------------------------------------------------
@@ -224,8 +222,14 @@ CALLS = Flow(
     "peluang",
     roles=frozenset({"ikm"}),
     steps=(
-        choice_step(
-            "daftar", ask=_list_text, options=_list_options, choose=_on_list, title="call.title"
+        pick_step(
+            "daftar",
+            picker=OPEN_CALLS,
+            ask=_list_text,
+            then="peluang.detail",
+            extras=_back_to_menu,
+            on_extra=_to_menu,
+            title="call.title",
         ),
         choice_step("detail", ask=_detail_text, options=_detail_options, choose=_on_detail),
         choice_step("tidak", ask="call.decline_ask", options=_yes_back, choose=_on_decline),

@@ -4,12 +4,15 @@ questions to an IKM and awards.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from operator import attrgetter
 
 from bot.core.flow import Again, Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, MediaRef, Option, Reply
-from bot.core.steps import Invalid, choice_step, option_value, remember, remembered_id, typed_text
+from bot.core.pickers import Picker, pick_step
+from bot.core.steps import Invalid, choice_step, option_value, typed_text
 from bot.parsing.dates import format_when
 from bot.parsing.numbers import format_number, format_rupiah, parse_count
 from bot.services import companies, needs, offers
@@ -22,7 +25,6 @@ from models.base import as_utc
 
 BACK = "back"
 MENU = "menu"
-TITLE_ROOM = 40
 
 
 def _company(ctx: Context):
@@ -30,15 +32,18 @@ def _company(ctx: Context):
 
 
 def _chosen_need(ctx: Context) -> Need | None:
-    need_id = remembered_id(ctx)
+    need_id = MY_NEEDS.picked_id(ctx)
     company = _company(ctx)
     if company is None or need_id is None:
         return None
     return needs.need_of_company(ctx.session, company, need_id)
 
 
-def _list_text(ctx: Context) -> str:
-    listed = needs.needs_of(ctx.session, _company(ctx))
+def _needs(ctx: Context) -> list:
+    return needs.needs_of(ctx.session, _company(ctx))
+
+
+def _list_text(ctx: Context, listed: Sequence) -> str:
     if not listed:
         return ctx.t("need.mine.none")
     lines = [ctx.t("need.mine.intro")]
@@ -56,22 +61,22 @@ def _list_text(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-def _list_options(ctx: Context) -> list[Option]:
-    listed = needs.needs_of(ctx.session, _company(ctx))
+MY_NEEDS = Picker(
+    "n", records=_needs, label=lambda pair: pair[0].title, ident=lambda pair: pair[0].id
+)
+
+
+def _list_extras(ctx: Context) -> list[Option]:
     return [
-        *(Option(f"n:{need.id}", need.title[:TITLE_ROOM]) for need, _ in listed),
         Option("new", ctx.t("menu.post_need")),
         Option(MENU, ctx.t("common.back_to_menu")),
     ]
 
 
-def _on_list(ctx: Context, chosen: str) -> Outcome:
+def _on_list_extra(ctx: Context, chosen: str) -> Outcome:
     if chosen == MENU:
         return Finish()
-    if chosen == "new":
-        return Goto("kebutuhan.judul") if verified_guard(ctx) is None else Goto("kebutuhan.belum")
-    remember(ctx, option_value(chosen))
-    return Goto("kebutuhanku.detail")
+    return Goto("kebutuhan.judul") if verified_guard(ctx) is None else Goto("kebutuhan.belum")
 
 
 def _detail_text(ctx: Context) -> str:
@@ -197,9 +202,8 @@ def offer_line(ctx: Context, view: offers.OfferView, need: Need) -> str:
     )
 
 
-def _offers_text(ctx: Context) -> str:
+def _offers_text(ctx: Context, views: Sequence) -> str:
     need = _chosen_need(ctx)
-    views = _offer_views(ctx)
     if need is None:
         return ctx.t("need.gone")
     if not views:
@@ -212,32 +216,36 @@ def _offers_text(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-def _offers_options(ctx: Context) -> list[Option]:
+OFFERS = Picker(
+    "o",
+    records=_offer_views,
+    label=attrgetter("business_name"),
+    ident=lambda view: view.offer.id,
+    numbered=True,
+    keep_as="offer",
+)
+
+
+def _offers_extras(ctx: Context) -> list[Option]:
     need = _chosen_need(ctx)
-    options = [
-        Option(f"o:{view.offer.id}", f"{n}. {view.business_name}"[:TITLE_ROOM])
-        for n, view in enumerate(_offer_views(ctx), start=1)
-    ]
+    options = []
     deciding = need is not None and need.status in (NeedStatus.OPEN, NeedStatus.CLOSED)
     if deciding and offers.awarded_quantity(ctx.session, need):
         options.append(Option("finish", ctx.t("need.finish")))
     return [*options, Option(BACK, ctx.t("need.back_to_need"))]
 
 
-def _on_offers(ctx: Context, chosen: str) -> Outcome:
+def _on_offers_extra(ctx: Context, chosen: str) -> Outcome:
     if chosen == BACK:
         return Goto("kebutuhanku.detail")
-    if chosen == "finish":
-        return Goto("kebutuhanku.selesai")
-    ctx.data["offer"] = int(option_value(chosen))
-    return Goto("kebutuhanku.tawaran")
+    return Goto("kebutuhanku.selesai")
 
 
 def _chosen_offer(ctx: Context):
     company = _company(ctx)
     need = _chosen_need(ctx)
-    offer_id = ctx.data.get("offer")
-    if company is None or need is None or not isinstance(offer_id, int):
+    offer_id = OFFERS.picked_id(ctx)
+    if company is None or need is None or offer_id is None:
         return None, None
     offer = offers.offer_for_company(ctx.session, company, offer_id)
     if offer is None or offer.need_id != need.id:
@@ -363,11 +371,13 @@ COMPANY_NEEDS = Flow(
     "kebutuhanku",
     roles=frozenset({"company"}),
     steps=(
-        choice_step(
+        pick_step(
             "daftar",
+            picker=MY_NEEDS,
             ask=_list_text,
-            options=_list_options,
-            choose=_on_list,
+            then="kebutuhanku.detail",
+            extras=_list_extras,
+            on_extra=_on_list_extra,
             title="need.mine.title",
         ),
         choice_step("detail", ask=_detail_text, options=_detail_options, choose=_on_detail),
@@ -375,7 +385,14 @@ COMPANY_NEEDS = Flow(
         _confirm_step("tutup", "need.close_ask", needs.close_early, "need.closed"),
         _confirm_step("batalkan", "need.cancel_ask", needs.cancel, "need.cancelled"),
         _confirm_step("selesai", "need.finish_ask", _finish, "need.finished"),
-        choice_step("penawaran", ask=_offers_text, options=_offers_options, choose=_on_offers),
+        pick_step(
+            "penawaran",
+            picker=OFFERS,
+            ask=_offers_text,
+            then="kebutuhanku.tawaran",
+            extras=_offers_extras,
+            on_extra=_on_offers_extra,
+        ),
         Step("tawaran", _offer_prompt, _on_offer),
         Step("tanya", _question_prompt, _take_question),
         Step("pilih", _award_prompt, _take_award),

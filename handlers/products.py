@@ -7,10 +7,13 @@ or, by default, adding a new product.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
+from bot.core.pickers import Picker, pick_step
 from bot.core.steps import (
     SKIP,
     Form,
@@ -21,8 +24,6 @@ from bot.core.steps import (
     field_step,
     go_on,
     option_value,
-    remember,
-    remembered_id,
     skip_option,
     text_parser,
     too_large,
@@ -214,8 +215,10 @@ def _my_products(ctx: Context):
     return ikm_service.products_of(ctx.session, profile)
 
 
-def _list_text(ctx: Context) -> str:
-    items = _my_products(ctx)
+MY_PRODUCTS = Picker("p", records=_my_products, label=attrgetter("name"), room=None)
+
+
+def _list_text(ctx: Context, items: Sequence[Any]) -> str:
     if not items:
         return ctx.t("product.list.empty")
     lines = [
@@ -230,27 +233,22 @@ def _list_text(ctx: Context) -> str:
     return "\n".join([ctx.t("product.list.intro"), *lines])
 
 
-def _list_options(ctx: Context) -> list[Option]:
-    options = [Option(f"p:{item.id}", item.name) for item in _my_products(ctx)]
+def _list_extras(ctx: Context) -> list[Option]:
     return [
-        *options,
         Option(ADD, ctx.t("menu.add_product")),
         Option(BACK, ctx.t("common.back_to_menu")),
     ]
 
 
-def _on_list(ctx: Context, chosen: str) -> Outcome:
+def _on_list_extra(ctx: Context, chosen: str) -> Outcome:
     if chosen == ADD:
         ctx.data.clear()
         return Goto("produk.nama")
-    if chosen == BACK:
-        return Finish()
-    remember(ctx, option_value(chosen))
-    return Goto("produk.detail")
+    return Finish()
 
 
 def _chosen_id(ctx: Context) -> int:
-    return remembered_id(ctx) or 0
+    return MY_PRODUCTS.picked_id(ctx) or 0
 
 
 def _chosen_product(ctx: Context):
@@ -433,7 +431,14 @@ PRODUCTS = Flow(
             title="product.summary.title",
         ),
         edit_field_step("ubah", fields=FORM.edit_menu(), summary=_after_product),
-        choice_step("daftar", ask=_list_text, options=_list_options, choose=_on_list),
+        pick_step(
+            "daftar",
+            picker=MY_PRODUCTS,
+            ask=_list_text,
+            then="produk.detail",
+            extras=_list_extras,
+            on_extra=_on_list_extra,
+        ),
         choice_step("detail", ask=_detail_text, options=_detail_options, choose=_on_detail),
         choice_step("hapus", ask=_delete_text, options=_delete_options, choose=_on_delete),
     ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.flow import Context
-from bot.core.messages import Option
+from bot.core.pickers import Picker
 from bot.core.steps import Item, Parser, text_parser
 from bot.parsing.contacts import mask_contacts
 from bot.parsing.dates import format_when
@@ -126,9 +126,10 @@ def officer_sessions(ctx: Context) -> list[tuple[BimtekSession, dict[str, int]]]
     return bimtek_service.sessions_for_dinas(ctx.session, now=ctx.now)
 
 
-def session_options(ctx: Context) -> list[Option]:
-    """The officer's sessions as buttons, "b:<id>"."""
-    return [Option(f"b:{bimtek.id}", bimtek.title[:40]) for bimtek, _ in officer_sessions(ctx)]
+# The officer's sessions as buttons, "b:<id>".
+OFFICER_SESSIONS = Picker(
+    "b", records=officer_sessions, label=lambda pair: pair[0].title, ident=lambda pair: pair[0].id
+)
 
 
 def kecamatan_items(ctx: Context) -> list[Item]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from operator import attrgetter
+
 from bot.core.flow import Context, Finish, Flow, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
-from bot.core.steps import Invalid, choice_step, option_value, remember, remembered_id, text_parser
+from bot.core.pickers import Picker, pick_step
+from bot.core.steps import Invalid, choice_step, text_parser
 from bot.parsing.dates import format_when
 from bot.parsing.identity import format_phone
 from bot.reference import load_reference
@@ -17,7 +21,6 @@ APPROVE = "approve"
 REJECT = "reject"
 BACK = "back"
 MENU = "menu"
-TITLE_ROOM = 40
 REASON_KEYS = ("verify.reason.incomplete", "verify.reason.outside", "verify.reason.unreachable")
 
 
@@ -25,29 +28,25 @@ def _waiting(ctx: Context) -> list[Company]:
     return companies.pending_companies(ctx.session)
 
 
-def _list_text(ctx: Context) -> str:
-    waiting = _waiting(ctx)
+def _list_text(ctx: Context, waiting: Sequence[Company]) -> str:
     if not waiting:
         return ctx.t("verify.none")
     return ctx.t("verify.intro", count=len(waiting))
 
 
-def _list_options(ctx: Context) -> list[Option]:
-    return [
-        *(Option(f"c:{company.id}", company.name[:TITLE_ROOM]) for company in _waiting(ctx)),
-        Option(MENU, ctx.t("common.back_to_menu")),
-    ]
+WAITING = Picker("c", records=_waiting, label=attrgetter("name"))
 
 
-def _on_list(ctx: Context, chosen: str) -> Outcome:
-    if chosen == MENU:
-        return Finish()
-    remember(ctx, option_value(chosen))
-    return Goto("verifikasi.detail")
+def _back_to_menu(ctx: Context) -> list[Option]:
+    return [Option(MENU, ctx.t("common.back_to_menu"))]
+
+
+def _to_menu(ctx: Context, chosen: str) -> Outcome:
+    return Finish()
 
 
 def _company(ctx: Context) -> Company | None:
-    company_id = remembered_id(ctx)
+    company_id = WAITING.picked_id(ctx)
     company = ctx.session.get(Company, company_id) if company_id is not None else None
     return company if company is not None and company.status == CompanyStatus.PENDING else None
 
@@ -141,8 +140,14 @@ VERIFICATION = Flow(
     "verifikasi",
     roles=frozenset({"dinas"}),
     steps=(
-        choice_step(
-            "daftar", ask=_list_text, options=_list_options, choose=_on_list, title="verify.title"
+        pick_step(
+            "daftar",
+            picker=WAITING,
+            ask=_list_text,
+            then="verifikasi.detail",
+            extras=_back_to_menu,
+            on_extra=_to_menu,
+            title="verify.title",
         ),
         choice_step("detail", ask=_detail_text, options=_detail_options, choose=_on_detail),
         Step("alasan", _reason_prompt, _take_reason),

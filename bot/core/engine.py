@@ -34,13 +34,13 @@ from bot.core.flow import (
 )
 from bot.core.i18n import Catalog
 from bot.core.messages import OPTION_INDEX_PREFIX, Incoming, Option, Reply
-from bot.core.state import load_state, remember_options, save_state
+from bot.core.state import Conversation, load_state, remember_options, save_state
 from bot.core.steps import SKIP
 from bot.core.understanding import Expect, Kind, Sense
 from bot.parsing.fuzzy import normalise
 from bot.parsing.numbers import format_number, format_rupiah
 from bot.services import accounts, inbound, outbox
-from models import ConversationState, Person
+from models import Person
 from models.db import transaction
 
 log = logging.getLogger(__name__)
@@ -230,7 +230,7 @@ class Engine:
             platform_user_id=incoming.platform_user_id,
         )
 
-    def _context(self, session, person: Person, account, state: ConversationState) -> Context:  # noqa: ANN001
+    def _context(self, session, person: Person, account, state: Conversation) -> Context:  # noqa: ANN001
         return Context(
             session=session,
             person=person,
@@ -242,9 +242,7 @@ class Engine:
             suspended_step=(state.suspended or {}).get("step"),
         )
 
-    async def _dispatch(
-        self, ctx: Context, state: ConversationState, incoming: Incoming
-    ) -> list[Reply]:
+    async def _dispatch(self, ctx: Context, state: Conversation, incoming: Incoming) -> list[Reply]:
         if incoming.unsupported:
             return [Reply(ctx.t("errors.unsupported")), *self._prompt_if_any(ctx, state)]
         if incoming.option_id and incoming.option_id.startswith(DEEP_LINK_PREFIX):
@@ -278,7 +276,7 @@ class Engine:
         return self._apply(ctx, state, outcome)
 
     def _understand(
-        self, ctx: Context, state: ConversationState, step: Step, incoming: Incoming
+        self, ctx: Context, state: Conversation, step: Step, incoming: Incoming
     ) -> Incoming | list[Reply]:
         """Read typed text against what the step expects: an option, a skip, a value for the
         step, or an answer of the engine's own (small talk, "did you mean ...?")."""
@@ -318,7 +316,7 @@ class Engine:
                 return self._earlier_button(ctx, state, incoming) or incoming
         return incoming
 
-    def _skipped_in_words(self, ctx: Context, state: ConversationState, incoming: Incoming) -> bool:
+    def _skipped_in_words(self, ctx: Context, state: Conversation, incoming: Incoming) -> bool:
         """ "ga usah" where a step that reads no text itself (a photo) shows "Lewati"."""
         if not any(option_id == SKIP for option_id, _ in state.options):
             return False
@@ -327,7 +325,7 @@ class Engine:
         return reading.sense is Sense.SKIP
 
     def _earlier_button(
-        self, ctx: Context, state: ConversationState, incoming: Incoming
+        self, ctx: Context, state: Conversation, incoming: Incoming
     ) -> list[Reply] | None:
         """The label of a button in a recent message ("Ajukan penawaran" under a call), typed
         while another question is pending, does what the tap does; the step it opens says
@@ -364,7 +362,7 @@ class Engine:
             return Reply(text, options=(Option(only.id, ctx.t("common.yes")), not_this))
         return Reply(ctx.t("understanding.which"), options=(*choices, not_this))
 
-    def _text_command(self, incoming: Incoming, state: ConversationState) -> tuple[str, str] | None:
+    def _text_command(self, incoming: Incoming, state: Conversation) -> tuple[str, str] | None:
         """A command followed by its answer: "/kebutuhan 5000 pasang ...", always; without
         the slash only outside a form, where the same words might be an answer."""
         if incoming.option_id or not incoming.clean_text:
@@ -379,7 +377,7 @@ class Engine:
             return None
         return target, rest.strip()
 
-    def _apply(self, ctx: Context, state: ConversationState, outcome: Outcome) -> list[Reply]:
+    def _apply(self, ctx: Context, state: Conversation, outcome: Outcome) -> list[Reply]:
         replies: list[Reply] = []
         for _ in range(MAX_HOPS):
             match outcome:
@@ -410,9 +408,7 @@ class Engine:
                     return [*replies, *self._resume(ctx, state)]
         raise RuntimeError("too many redirects between steps")
 
-    def _follow_deep_link(
-        self, ctx: Context, state: ConversationState, option_id: str
-    ) -> list[Reply]:
+    def _follow_deep_link(self, ctx: Context, state: Conversation, option_id: str) -> list[Reply]:
         """A button in a proactive message ("@bimtek:5"): open that step with its argument."""
         name, _, argument = option_id[len(DEEP_LINK_PREFIX) :].partition(":")
         if name in self.registry.actions:
@@ -425,7 +421,7 @@ class Engine:
         return self._enter(ctx, state, target, argument=argument)
 
     def _enter(
-        self, ctx: Context, state: ConversationState, target: str, argument: str | None = None
+        self, ctx: Context, state: Conversation, target: str, argument: str | None = None
     ) -> list[Reply]:
         refused = self._move_to(ctx, state, target, argument, offer_resume=True)
         return refused if refused is not None else self._prompt(ctx, state.step)
@@ -433,7 +429,7 @@ class Engine:
     def _move_to(
         self,
         ctx: Context,
-        state: ConversationState,
+        state: Conversation,
         target: str,
         argument: str | None = None,
         *,
@@ -464,7 +460,7 @@ class Engine:
         return None
 
     async def _command_with_text(
-        self, ctx: Context, state: ConversationState, target: str, incoming: Incoming, rest: str
+        self, ctx: Context, state: Conversation, target: str, incoming: Incoming, rest: str
     ) -> list[Reply]:
         """ "/kebutuhan 5000 pasang ...": enter the command's step and answer it with the rest."""
         refused = self._move_to(ctx, state, target)
@@ -476,7 +472,7 @@ class Engine:
         outcome = await step.handle(ctx, replace(incoming, text=rest))
         return self._apply(ctx, state, outcome)
 
-    def _set_aside_in(self, state: ConversationState, flow_name: str) -> bool:
+    def _set_aside_in(self, state: Conversation, flow_name: str) -> bool:
         """A form of `flow_name` was set aside, and the person is not in that flow now."""
         suspended = (state.suspended or {}).get("step") or ""
         here = (state.step or "").partition(".")[0]
@@ -486,7 +482,7 @@ class Engine:
             and here != flow_name
         )
 
-    def _suspend_if_started(self, state: ConversationState) -> None:
+    def _suspend_if_started(self, state: Conversation) -> None:
         """Keep a half-answered form aside so "Lanjutkan" in the menu can bring it back."""
         # Only answers typed into a form are worth keeping; an id remembered while browsing
         # ("arg") is not, and must not push aside a form kept earlier.
@@ -494,7 +490,7 @@ class Engine:
             return
         state.suspended = {"step": state.step, "data": dict(state.data)}
 
-    def _resume(self, ctx: Context, state: ConversationState) -> list[Reply]:
+    def _resume(self, ctx: Context, state: Conversation) -> list[Reply]:
         suspended = state.suspended
         if not suspended:
             return self._enter(ctx, state, HOME)
@@ -510,11 +506,11 @@ class Engine:
         state.step = suspended["step"]
         return self._prompt(ctx, state.step)
 
-    def _at_rest(self, ctx: Context, state: ConversationState) -> bool:
+    def _at_rest(self, ctx: Context, state: Conversation) -> bool:
         """Nothing pending that a cancel word would cancel (the registry's judgement)."""
         return self.registry.at_rest(ctx, state.step, state.updated_at)
 
-    def _cancel(self, ctx: Context, state: ConversationState) -> list[Reply]:
+    def _cancel(self, ctx: Context, state: Conversation) -> list[Reply]:
         """Stop the current step; answers already typed into a form are set aside for
         "Lanjutkan yang tadi", never lost."""
         kept = state.step is not None and _has_answers(state.data)
@@ -527,7 +523,7 @@ class Engine:
         state.step = None
         return [Reply(ctx.t(key)), *self._enter(ctx, state, HOME)]
 
-    def _clear(self, ctx: Context, state: ConversationState, keep_suspended: bool = False) -> None:
+    def _clear(self, ctx: Context, state: Conversation, keep_suspended: bool = False) -> None:
         state.data = {}
         ctx.data = state.data
         if not keep_suspended:
@@ -538,7 +534,7 @@ class Engine:
         _, step = self.registry.resolve(qualified)
         return as_replies(step.prompt(ctx))
 
-    def _prompt_if_any(self, ctx: Context, state: ConversationState) -> list[Reply]:
+    def _prompt_if_any(self, ctx: Context, state: Conversation) -> list[Reply]:
         if state.step is None:
             return []
         try:
@@ -558,7 +554,7 @@ def _command_word(text: str) -> str | None:
     return normalise(word) or None
 
 
-def _resolve_option(incoming: Incoming, state: ConversationState) -> Incoming:
+def _resolve_option(incoming: Incoming, state: Conversation) -> Incoming:
     """An option by its position ("#3"), or a typed answer equal to an option's label."""
     option_id = incoming.option_id
     if option_id and option_id.startswith(OPTION_INDEX_PREFIX):

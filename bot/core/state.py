@@ -1,12 +1,16 @@
 """Loading and saving a person's conversation state (one database row per person).
 
 The row is read and written with two prebuilt statements rather than through the ORM's
-unit of work: this runs for every message, and the upsert is one round trip.
+unit of work: this runs for every message, and the upsert is one round trip. They go
+straight to the session's connection (the same transaction): the ORM's execute adds about
+twice the statement's own cost, for nothing a plain row needs.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -19,6 +23,7 @@ _LOAD = select(
     ConversationState.data,
     ConversationState.options,
     ConversationState.suspended,
+    ConversationState.updated_at,
 ).where(ConversationState.person_id == sa.bindparam("person_id"))
 
 _SAVE = sa.text(
@@ -35,22 +40,39 @@ _SAVE = sa.text(
 )
 
 
-def load_state(session: Session, person_id: int) -> ConversationState:
+@dataclass
+class Conversation:
+    """A person's conversation state as the engine works on it during one message: the
+    `conversation_state` row's values, read by `load_state` and written by `save_state`.
+
+    A plain object rather than the table model: building a SQLModel instance validated
+    every field and cost more than reading the row."""
+
+    person_id: int
+    step: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    options: list[list[str]] = field(default_factory=list)
+    suspended: dict[str, Any] | None = None
+    updated_at: datetime | None = None  # when the person last answered (None: never)
+
+
+def load_state(session: Session, person_id: int) -> Conversation:
     """The person's state, detached from the session: `save_state` writes it back."""
-    row = session.execute(_LOAD, {"person_id": person_id}).first()
+    row = session.connection().execute(_LOAD, {"person_id": person_id}).first()
     if row is None:
-        return ConversationState(person_id=person_id, step=None, data={}, options=[])
-    return ConversationState(
+        return Conversation(person_id=person_id)
+    return Conversation(
         person_id=person_id,
         step=row.step,
         data=row.data or {},
         options=row.options or [],
         suspended=row.suspended,
+        updated_at=row.updated_at,
     )
 
 
-def save_state(session: Session, state: ConversationState, now: datetime) -> None:
-    session.execute(
+def save_state(session: Session, state: Conversation, now: datetime) -> None:
+    session.connection().execute(
         _SAVE,
         {
             "person_id": state.person_id,
@@ -63,7 +85,7 @@ def save_state(session: Session, state: ConversationState, now: datetime) -> Non
     )
 
 
-def remember_options(state: ConversationState, replies: list[Reply]) -> None:
+def remember_options(state: Conversation, replies: list[Reply]) -> None:
     """Keep the options of the last reply that had any, so typed labels can be matched."""
     for reply in reversed(replies):
         if reply.options:

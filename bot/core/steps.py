@@ -75,6 +75,15 @@ def remembered_id(ctx: Context) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def once_per_message(ctx: Context, key: str, build: Callable[[], Any]) -> Any:
+    """What `build` gives, built once for this message: a question's options are read by the
+    engine (to understand typed text) and again by the step's handler, and building them
+    may query the database."""
+    if key not in ctx.memo:
+        ctx.memo[key] = build()
+    return ctx.memo[key]
+
+
 def skip_option(ctx: Context) -> Option:
     return Option(SKIP, ctx.t("common.skip"))
 
@@ -119,11 +128,12 @@ def field_step(
         return Reply(text, options=tuple(choices(ctx)), accepts_text=True)
 
     def expect(ctx: Context) -> Expect:
+        shown = tuple(choices(ctx))
         return Expect(
             kind if read_as else Kind.TEXT,
-            options=tuple(choices(ctx)),
+            options=shown,
             skippable=skippable,
-            aliases=_aliases(ctx, aliases, choices(ctx)),
+            aliases=_aliases(ctx, aliases, shown),
             limit=limit,
         )
 
@@ -207,8 +217,11 @@ def choice_step(
     picks the option `yes`, a no-word ("ga", "tdk") the option `no`.
     """
 
+    def shown_now(ctx: Context) -> tuple[Option, ...]:
+        return once_per_message(ctx, f"options of {name}", lambda: tuple(options(ctx)))
+
     def expect(ctx: Context) -> Expect:
-        shown = tuple(options(ctx))
+        shown = shown_now(ctx)
         return Expect(
             Kind.CHOICE,
             options=shown,
@@ -228,7 +241,7 @@ def choice_step(
         )
 
     async def handle(ctx: Context, incoming: Incoming) -> Outcome:
-        valid = {option.id for option in options(ctx)}
+        valid = {option.id for option in shown_now(ctx)}
         chosen = incoming.option_id if incoming.option_id in valid else None
         if chosen is None and match_text is not None and incoming.clean_text:
             chosen = match_text(ctx, incoming.clean_text)

@@ -23,6 +23,8 @@ _DROPPED_CATEGORIES = frozenset({"Cc", "Cs"})
 def normalise_text(text: str) -> str:
     """`text` without control characters (newline and tab kept), bidi overrides or lone
     surrogates, in NFC. Idempotent."""
+    if text.isascii() and text.isprintable():
+        return text  # nothing to drop and already NFC: most messages, checked at C speed
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     kept = "".join(char for char in text if _is_kept(char))
     return unicodedata.normalize("NFC", kept)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -49,6 +50,21 @@ def normalise(text: str) -> str:
     """Casefold, strip accents and punctuation, collapse spaces: ``Kec. Sétu `` -> ``kec setu``."""
     if not isinstance(text, str):
         return ""
+    return _remembered(text) if len(text) <= _REMEMBERED_LENGTH else _normalised(text)
+
+
+# Every typed answer is compared with the same few hundred labels, names and words: each is
+# folded once (character by character, the costliest part of reading an answer), not per
+# message. Only short texts are kept, so the memory it takes stays small (about 1 MB).
+_REMEMBERED_LENGTH = 60
+
+
+@lru_cache(maxsize=16384)
+def _remembered(text: str) -> str:
+    return _normalised(text)
+
+
+def _normalised(text: str) -> str:
     # Casefolding can produce new decomposable characters, so decompose on both sides of it.
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     kept = (
