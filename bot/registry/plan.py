@@ -226,7 +226,9 @@ def _load_index(session: Session) -> _Index:
             RegistryRecord.phone_alt,
             RegistryRecord.business_name,
             RegistryRecord.desa,
-        ).order_by(RegistryRecord.id)
+        )
+        .order_by(RegistryRecord.id)
+        .execution_options(yield_per=_LOAD_CHUNK)  # streamed, not 100,000 rows at once
     )
     for record_id, nib, phone, phone_alt, business_name, desa in records:
         known = _Known(record_id, nib)
