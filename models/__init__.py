@@ -36,6 +36,7 @@ from models.procurement import (
     VerificationDecision,
 )
 from models.registry import OptOut, RegistryRecord
+from models.registry_import import RegistryImport
 
 __all__ = [
     "Announcement",
@@ -75,6 +76,7 @@ __all__ = [
     "ProductFields",
     "ProductKeyword",
     "RegistrationStatus",
+    "RegistryImport",
     "RegistryRecord",
     "VerificationDecision",
 ]

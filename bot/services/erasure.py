@@ -74,6 +74,7 @@ TABLES: dict[str, str] = {
     "export_log": "kept (what left the system, and when); the officer and their phone cut",
     "registry_record": "the records holding their number deleted (the Dinas's data about them)",
     "opt_out": "kept: a number's hash only, so that the opt-out is honoured after erasure",
+    "registry_import": "kept: files imported (hash, name, counts), nothing about a person",
 }
 
 # Shorter names are matched only as a whole value: as a part they would hit ordinary words.
