@@ -8,6 +8,6 @@ under `console.<group>.*`. Importing a module registers nothing: only this list 
 
 from __future__ import annotations
 
-from bot.console.pages import access, overview
+from bot.console.pages import access, companies, exports, ikm, overview
 
-PAGE_MODULES = (access, overview)
+PAGE_MODULES = (access, overview, ikm, companies, exports)

@@ -44,7 +44,7 @@ def figures(overview: stats.Overview) -> list[Figure]:
     """The overview's figures in the chat's order; links to pages that other modules own
     (needs, ledger, bimtek) are shown only once those pages are registered."""
     return [
-        Figure("registered", overview.ikm_registered, "/ikm"),
+        Figure("registered", overview.ikm_registered, "/ikm?claimed=yes"),
         Figure("claimed", overview.ikm_claimed, "/ikm?claimed=yes"),
         Figure("active", overview.ikm_active, "/ikm?active=yes"),
         Figure("verified", overview.companies_verified, "/perusahaan?status=verified"),
