@@ -258,7 +258,8 @@ def test_the_export_is_for_officers_and_logged(site: Site, officer: httpx.Client
 
 
 async def test_a_chart_draws_a_company_s_name_as_text(settings, clock) -> None:
-    """The charts are inline SVG: a company named like a script is drawn, not run."""
+    """The charts are SVG, inline on a chart's page: a company named like a script is drawn,
+    not run."""
     with running_site(settings, clock, demo=False) as site:
         seed_history(site.app.database)
         with transaction(site.app.database) as session:
@@ -274,7 +275,23 @@ async def test_a_chart_draws_a_company_s_name_as_text(settings, clock) -> None:
             )
         with site.client() as officer:
             sign_in(officer, await site.link())
-            for path in ("/dinas/", "/dinas/grafik/partnerships_by_company"):
+            for path in (
+                "/dinas/grafik/partnerships_by_company",
+                "/dinas/grafik/partnerships_by_company.svg",
+            ):
                 page = officer.get(path).text
                 assert "<script>" not in page
                 assert "&lt;script&gt;alert(1)&lt;/script&gt;</text>" in page  # drawn text
+
+
+def test_the_overview_shows_each_chart_as_its_own_svg(site: Site, officer: httpx.Client):
+    page = officer.get("/dinas/").text
+    pictures = re.findall(r'<img src="(/dinas/grafik/[a-z_]+\.svg)"', page)
+    assert len(pictures) == 5
+    for picture in pictures:
+        answer = officer.get(picture)
+        assert answer.headers["content-type"].startswith("image/svg+xml")
+        assert answer.text.startswith("<svg")
+    assert officer.get("/dinas/grafik/nothing.svg").status_code == 404
+    with site.client() as stranger:
+        assert stranger.get(pictures[0]).status_code == 303
