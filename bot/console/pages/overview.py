@@ -10,6 +10,7 @@ shows it inline."""
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +30,7 @@ from bot.core.i18n import Translator
 from bot.services import stats
 from bot.stat_charts import CHARTS, chart_spec
 
+_DRAWING = threading.Lock()
 DRAWINGS_KEPT = 64  # a few languages times five charts, with room for figures that change
 
 
@@ -71,8 +73,11 @@ def figures(overview: stats.Overview) -> list[Figure]:
 @functools.lru_cache(maxsize=DRAWINGS_KEPT)
 def drawn(spec: ChartSpec) -> str:
     """The SVG of a chart definition; its text escaped by matplotlib (a business named
-    "<script>" is drawn as those characters)."""
-    return to_svg(spec)
+    "<script>" is drawn as those characters). One drawing at a time: matplotlib does not
+    promise that its font and text caches are safe across threads, and the overview's five
+    pictures are asked for at once (drawing holds the GIL anyway)."""
+    with _DRAWING:
+        return to_svg(spec)
 
 
 def svg_markup(svg: str) -> Markup:
