@@ -18,6 +18,7 @@ from pathlib import Path
 
 import uvicorn
 from sqlalchemy.engine import make_url
+from starlette.types import ASGIApp
 
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel
@@ -31,6 +32,7 @@ from bot.config import (
     Settings,
     secret,
 )
+from bot.console.app import build_console
 from bot.metrics import Metrics, instrument
 from bot.sending import OutboxSender, RateLimit, SenderSettings, Transport
 from bot.web import build_web_app
@@ -257,7 +259,7 @@ async def serve(
     taken); until then a failing part is restarted, and the others go on.
     """
     if needs_channels(roles):
-        if not enabled_channels(settings):
+        if not enabled_channels(settings) and not (Role.WEB in roles and settings.console.enabled):
             raise NoChannelEnabled()
         check_secrets(settings)  # one clear line before anything starts
     stop = stop or asyncio.Event()
@@ -379,7 +381,7 @@ def _channel_parts(app: App, channels: Channels, runtime: Runtime) -> list[Part]
         parts.append(
             Part("whatsapp worker", lambda stop: _whatsapp_worker(whatsapp, wake_whatsapp, stop))
         )
-    if telegram_webhook or channels.whatsapp is not None:
+    if telegram_webhook or channels.whatsapp is not None or settings.console.enabled:
         parts.append(
             Part(
                 "web server",
@@ -448,6 +450,7 @@ async def _serve_web(
         max_body_bytes=settings.server.max_body_bytes,
         health=runtime.metrics.health,
         metrics=runtime.metrics.exposition,
+        console=web_console(app),
     )
     # log_config=None: uvicorn's lines go through the root handlers, where secrets are masked.
     config = uvicorn.Config(
@@ -479,6 +482,18 @@ async def _serve_web(
     server.should_exit = True
     with contextlib.suppress(asyncio.CancelledError):
         await serving
+
+
+def web_console(app: App) -> ASGIApp | None:
+    """The Dinas's web console over this app's database, when config.toml has it on."""
+    if not app.settings.console.enabled:
+        return None
+    return build_console(
+        database=app.database,
+        settings=app.settings,
+        catalog=app.catalog,
+        clock=app.engine.clock,
+    )
 
 
 async def _listen(server: uvicorn.Server) -> bool:

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp import WhatsAppChannel
@@ -54,9 +55,11 @@ def build_web_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     health: Callable[[], Health] | None = None,
     metrics: Callable[[], bytes] | None = None,
+    console: ASGIApp | None = None,
 ) -> Starlette:
     """Routes for the channels that are on; each webhook refuses unsigned requests, and
-    bodies over `max_body_bytes` (413) before reading them whole.
+    bodies over `max_body_bytes` (413) before reading them whole. `console` (the Dinas's web
+    console, bot/console) is served under /dinas.
 
     `health` and `metrics` read the database: they run in a worker thread, so a slow
     database never holds up the webhooks served beside them.
@@ -121,4 +124,6 @@ def build_web_app(
         routes.append(Route("/webhooks/whatsapp", whatsapp_webhook, methods=["POST"]))
     if telegram is not None:
         routes.append(Route("/webhooks/telegram", telegram_webhook, methods=["POST"]))
+    if console is not None:
+        routes.append(Mount("/dinas", app=console))
     return Starlette(routes=routes)

@@ -21,6 +21,7 @@ from handlers.claim import CLAIM
 from handlers.common import MENU, consent_gate, help_reply, home, refusal
 from handlers.company import COMPANY
 from handlers.company_needs import COMPANY_NEEDS
+from handlers.dashboard import DASHBOARD
 from handlers.ikm import IKM
 from handlers.invitations import INVITATIONS
 from handlers.need_posting import POST, verified_guard
@@ -51,6 +52,7 @@ FLOWS: tuple[Flow, ...] = (
     VERIFICATION,
     STATS,
     INVITATIONS,
+    DASHBOARD,
 )
 
 
@@ -94,6 +96,8 @@ COMMANDS = {
     "stats": "statistik.ringkasan",
     "ekspor": "statistik.ekspor",
     "export": "statistik.ekspor",
+    "dasbor": "dasbor.tautan",
+    "dashboard": "dasbor.tautan",
     "hapus data": "akun.hapus",
     "data saya": "akun.hapus",
     "my data": "akun.hapus",
