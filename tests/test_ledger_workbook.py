@@ -91,8 +91,8 @@ def test_the_workbook_holds_the_period_and_estate_asked(app) -> None:
 
 def test_filters_that_cannot_be_read_are_named_and_left_out() -> None:
     filters = read_filters({"from": "kemarin", "to": "2026-01-01", "estate": "<b>"})
-    assert filters.errors == ("ledger.error.from", "ledger.error.estate")
+    assert filters.errors == ("console.ledger.error.from", "console.ledger.error.estate")
     assert filters.query == ledger.LedgerQuery(end=date(2026, 1, 1))
     swapped = read_filters({"from": "2026-03-01", "to": "2026-01-01"})
-    assert swapped.errors == ("ledger.error.order",)
+    assert swapped.errors == ("console.ledger.error.order",)
     assert swapped.query == ledger.LedgerQuery(start=date(2026, 1, 1), end=date(2026, 3, 1))

@@ -35,14 +35,14 @@ def read_filters(params: dict[str, str]) -> Filters:
     """`from`, `to` (YYYY-MM-DD, WIB days), `estate` (a key), `company` (an id); a value
     that cannot be read is left out and named in `errors`."""
     errors: list[str] = []
-    start = _day(params.get("from", ""), "ledger.error.from", errors)
-    end = _day(params.get("to", ""), "ledger.error.to", errors)
+    start = _day(params.get("from", ""), "console.ledger.error.from", errors)
+    end = _day(params.get("to", ""), "console.ledger.error.to", errors)
     if start and end and end < start:
-        errors.append("ledger.error.order")
+        errors.append("console.ledger.error.order")
         start, end = end, start
     estate = params.get("estate", "").strip()
     if estate and load_reference().estate(estate) is None:
-        errors.append("ledger.error.estate")
+        errors.append("console.ledger.error.estate")
         estate = ""
     company = params.get("company", "").strip()
     company_id = int(company) if company.isdigit() else None
@@ -83,9 +83,13 @@ def estate_choices() -> list[tuple[str, str]]:
 def period_text(query: LedgerQuery, t: Translator) -> str:
     """ "1 Desember 2025 – 30 November 2026", open ends named as such."""
     if query.start is None and query.end is None:
-        return t("ledger.period_all")
-    start = _long_date(query.start, t.language) if query.start else t("ledger.period_open_start")
-    end = _long_date(query.end, t.language) if query.end else t("ledger.period_open_end")
+        return t("console.ledger.period_all")
+    start = (
+        _long_date(query.start, t.language)
+        if query.start
+        else t("console.ledger.period_open_start")
+    )
+    end = _long_date(query.end, t.language) if query.end else t("console.ledger.period_open_end")
     return f"{start} – {end}"
 
 
@@ -94,7 +98,7 @@ def _long_date(day: date, language: str) -> str:
 
 
 def estate_text(query: LedgerQuery, t: Translator) -> str:
-    return estate_label(query.estate) if query.estate else t("ledger.estate_all")
+    return estate_label(query.estate) if query.estate else t("console.ledger.estate_all")
 
 
 def labels(t: Translator) -> erasure.Labels:
@@ -106,8 +110,8 @@ def ledger_workbook(ledger: Ledger, *, t: Translator, tz: ZoneInfo, now: datetim
     """The ledger as XLSX: every partnership, the totals per company, and what was asked."""
     return workbook_bytes(
         [_rows_table(ledger), _totals_table(ledger, t), _about_table(ledger, t, now)],
-        sheet_title=lambda name: t(f"ledger.sheet.{name}"),
-        header=lambda column: t(f"ledger.column.{column}"),
+        sheet_title=lambda name: t(f"console.ledger.sheet.{name}"),
+        header=lambda column: t(f"console.ledger.column.{column}"),
         tz=tz,
         number_formats=dict.fromkeys(MONEY_COLUMNS, RUPIAH_FORMAT),
     )
@@ -165,17 +169,17 @@ def _totals_table(ledger: Ledger, t: Translator) -> Table:
         for company in ledger.companies
     ]
     total = ledger.totals
-    rows.append((t("ledger.total"), "", total.partnerships, total.ikm, total.value))
+    rows.append((t("console.ledger.total"), "", total.partnerships, total.ikm, total.value))
     return Table("companies", columns, rows)
 
 
 def _about_table(ledger: Ledger, t: Translator, now: datetime) -> Table:
     rows = [
-        (t("ledger.about.office"), t("ledger.office")),
-        (t("ledger.about.period"), period_text(ledger.query, t)),
-        (t("ledger.about.estate"), estate_text(ledger.query, t)),
+        (t("console.ledger.about.office"), t("console.ledger.office")),
+        (t("console.ledger.about.period"), period_text(ledger.query, t)),
+        (t("console.ledger.about.estate"), estate_text(ledger.query, t)),
     ]
     if ledger.query.company_id is not None and ledger.companies:
-        rows.append((t("ledger.about.company"), ledger.companies[0].company_name))
-    rows.append((t("ledger.about.generated"), now))
+        rows.append((t("console.ledger.about.company"), ledger.companies[0].company_name))
+    rows.append((t("console.ledger.about.generated"), now))
     return Table("about", ("field", "detail"), rows)
