@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from bot.parsing.identity import parse_phone
 
@@ -21,6 +21,7 @@ TELEGRAM_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
 WHATSAPP_TOKEN_ENV = "WHATSAPP_ACCESS_TOKEN"
 WHATSAPP_SECRET_ENV = "WHATSAPP_APP_SECRET"
 WHATSAPP_VERIFY_ENV = "WHATSAPP_VERIFY_TOKEN"
+CONSOLE_SECRET_ENV = "SINERGI_CONSOLE_SECRET"
 
 
 class MissingSecret(Exception):
@@ -252,6 +253,28 @@ class StatsSettings(BaseModel):
     active_days: int = Field(default=60, ge=1, le=366)  # an IKM heard from within: active
 
 
+class ConsoleSettings(BaseModel):
+    """The Dinas's web console at /dinas; its signing key comes from $SINERGI_CONSOLE_SECRET."""
+
+    # Served by `run` on [server] host:port, with or without webhooks; off unless configured.
+    enabled: bool = False
+    # The address officers open; the chat's sign-in links start with it.
+    public_url: str = "http://127.0.0.1:8080"
+    secret: SecretStr | None = Field(default=None, exclude=True)  # never from the file
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("console public_url must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def secure(self) -> bool:
+        """Behind HTTPS the session cookie is Secure."""
+        return self.public_url.startswith("https://")
+
+
 class Settings(BaseModel):
     """Everything the bot reads from configuration."""
 
@@ -264,6 +287,7 @@ class Settings(BaseModel):
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
     procurement: ProcurementSettings = Field(default_factory=ProcurementSettings)
     stats: StatsSettings = Field(default_factory=StatsSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -291,6 +315,9 @@ def load_settings(
         raise ConfigError(f"{config_path}: file not found")
     if env.get(DATABASE_URL_ENV):
         raw.setdefault("database", {})["url"] = env[DATABASE_URL_ENV]
+    raw.setdefault("console", {}).pop("secret", None)  # a secret in the file is ignored
+    if env.get(CONSOLE_SECRET_ENV, "").strip():
+        raw["console"]["secret"] = env[CONSOLE_SECRET_ENV].strip()
     try:
         settings = Settings.model_validate(raw)
     except ValueError as exc:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import uvicorn
 from sqlalchemy.engine import make_url
+from starlette.types import ASGIApp
 
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel
@@ -30,6 +31,7 @@ from bot.config import (
     Settings,
     secret,
 )
+from bot.console.app import build_console
 from bot.sending import OutboxSender, RateLimit, SenderSettings, Transport
 from bot.web import build_web_app
 from scheduler.runner import build_scheduler
@@ -223,7 +225,7 @@ async def serve(
     NothingLeftToServe when every channel has ended by itself (a refused token, a port
     taken); until then a failing part is restarted, and the others go on.
     """
-    if not enabled_channels(settings):
+    if not enabled_channels(settings) and not settings.console.enabled:
         raise NoChannelEnabled()
     check_secrets(settings)  # one clear line before anything starts
     stop = stop or asyncio.Event()
@@ -300,7 +302,7 @@ def _parts(app: App, channels: Channels) -> list[Part]:
         parts.append(
             Part("whatsapp worker", lambda stop: _whatsapp_worker(whatsapp, wake_whatsapp, stop))
         )
-    if telegram_webhook or channels.whatsapp is not None:
+    if telegram_webhook or channels.whatsapp is not None or settings.console.enabled:
         parts.append(
             Part(
                 "web server",
@@ -352,6 +354,7 @@ async def _serve_web(app: App, channels: Channels, on_whatsapp_event, stop: asyn
         whatsapp=channels.whatsapp,
         on_whatsapp_event=on_whatsapp_event,
         max_body_bytes=settings.server.max_body_bytes,
+        console=web_console(app),
     )
     # log_config=None: uvicorn's lines go through the root handlers, where secrets are masked.
     config = uvicorn.Config(
@@ -383,6 +386,18 @@ async def _serve_web(app: App, channels: Channels, on_whatsapp_event, stop: asyn
     server.should_exit = True
     with contextlib.suppress(asyncio.CancelledError):
         await serving
+
+
+def web_console(app: App) -> ASGIApp | None:
+    """The Dinas's web console over this app's database, when config.toml has it on."""
+    if not app.settings.console.enabled:
+        return None
+    return build_console(
+        database=app.database,
+        settings=app.settings,
+        catalog=app.catalog,
+        clock=app.engine.clock,
+    )
 
 
 async def _listen(server: uvicorn.Server) -> bool:

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp import WhatsAppChannel
@@ -50,9 +51,11 @@ def build_web_app(
     whatsapp: WhatsAppChannel | None = None,
     on_whatsapp_event: Callable[[], None] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    console: ASGIApp | None = None,
 ) -> Starlette:
     """Routes for the channels that are on; each webhook refuses unsigned requests, and
-    bodies over `max_body_bytes` (413) before reading them whole."""
+    bodies over `max_body_bytes` (413) before reading them whole. `console` (the Dinas's web
+    console, bot/console) is served under /dinas."""
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -104,4 +107,6 @@ def build_web_app(
         routes.append(Route("/webhooks/whatsapp", whatsapp_webhook, methods=["POST"]))
     if telegram is not None:
         routes.append(Route("/webhooks/telegram", telegram_webhook, methods=["POST"]))
+    if console is not None:
+        routes.append(Mount("/dinas", app=console))
     return Starlette(routes=routes)

@@ -20,6 +20,7 @@ from handlers.calls import ANSWER, CALLS, OFFER, entry_for_decline, entry_for_of
 from handlers.common import MENU, consent_gate, help_reply, home, refusal
 from handlers.company import COMPANY
 from handlers.company_needs import COMPANY_NEEDS
+from handlers.dashboard import DASHBOARD
 from handlers.ikm import IKM
 from handlers.need_posting import POST, verified_guard
 from handlers.onboarding import ONBOARDING
@@ -46,6 +47,7 @@ FLOWS: tuple[Flow, ...] = (
     ANSWER,
     VERIFICATION,
     STATS,
+    DASHBOARD,
 )
 
 
@@ -89,6 +91,8 @@ COMMANDS = {
     "stats": "statistik.ringkasan",
     "ekspor": "statistik.ekspor",
     "export": "statistik.ekspor",
+    "dasbor": "dasbor.tautan",
+    "dashboard": "dasbor.tautan",
     "hapus data": "akun.hapus",
     "data saya": "akun.hapus",
     "my data": "akun.hapus",

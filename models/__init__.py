@@ -12,6 +12,7 @@ from models.bimtek import (
     RegistrationStatus,
 )
 from models.company import Company, CompanyFields, CompanyStatus
+from models.console import ConsoleKey, ConsoleLinkUse, ConsoleSession
 from models.conversation import (
     ConversationState,
     DeliveryStatus,
@@ -50,6 +51,9 @@ __all__ = [
     "CompanyFields",
     "CompanyStatus",
     "Consent",
+    "ConsoleKey",
+    "ConsoleLinkUse",
+    "ConsoleSession",
     "ConversationState",
     "DeliveryStatus",
     "ExportLog",
