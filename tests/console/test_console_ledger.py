@@ -78,7 +78,8 @@ def test_each_company_with_its_total_and_each_figure_opens_its_rows(site, signed
             section = by_id(page, f"company-{company_id}")
             assert COMPANIES[number - 1][0] in section.words
             shown_value = next(
-                e for e in with_data(page, "company-value")
+                e
+                for e in with_data(page, "company-value")
                 if e.attrs["data-company-value"] == str(company_id)
             )
             assert shown_value.words == format_rupiah(sum(a.value for a in own))

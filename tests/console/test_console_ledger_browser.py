@@ -67,7 +67,9 @@ async def test_the_ledger_and_its_pages_in_a_browser(site: Site, browser, tmp_pa
 
     browser.get(f"{site.url}/dinas/kemitraan?{YEAR}&estate=jababeka")
     browser.find_element(By.ID, "ledger-xlsx").click()
-    workbook = openpyxl.load_workbook(io.BytesIO(_downloaded(browser.downloads, ".xlsx").read_bytes()))
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(_downloaded(browser.downloads, ".xlsx").read_bytes())
+    )
     read = list(workbook["Kemitraan"].iter_rows(min_row=2, values_only=True))
     assert {row[1] for row in read} == {"Jababeka"}
     assert {name for name, estate in COMPANIES if estate == "jababeka"} <= {row[0] for row in read}

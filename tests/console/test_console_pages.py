@@ -148,7 +148,10 @@ def test_an_announcement_with_its_progress_stopped_by_a_form(site, history) -> N
         ]
         page = browser.get(f"/dinas/pengumuman/{announcement_id}").text
         assert "<script>alert(1)" not in page
-        assert "Pameran <script>alert(1)</script> di Jababeka" in by_id(page, "announcement-text").words
+        assert (
+            "Pameran <script>alert(1)</script> di Jababeka"
+            in by_id(page, "announcement-text").words
+        )
         states = {cell.attrs["data-state"]: int(cell.words) for cell in with_data(page, "state")}
         assert states["total"] == recipients
         # The demo IKM chat on the console: their messages wait in its inbox until they write.
@@ -162,6 +165,12 @@ def test_an_announcement_with_its_progress_stopped_by_a_form(site, history) -> N
     assert "Dihentikan" in by_id(stopped, "announcement-progress").words
     with transaction(site.app.database) as session:
         assert session.get(Announcement, announcement_id).status == "stopped"
-        states_stored = {message.state for message in session.exec(select(OutboxMessage).where(
-            OutboxMessage.batch == f"announcement:{announcement_id}"))}
+        states_stored = {
+            message.state
+            for message in session.exec(
+                select(OutboxMessage).where(
+                    OutboxMessage.batch == f"announcement:{announcement_id}"
+                )
+            )
+        }
         assert states_stored == {"cancelled"}

@@ -88,9 +88,7 @@ async def stop(request: Request, officer: Officer, form: FormData) -> Response:
     )
     if line is None:
         return render(request, "not_found.html", officer=officer, status_code=404)
-    return render(
-        request, "announcements/detail.html", officer=officer, line=line, stopped=stopped
-    )
+    return render(request, "announcements/detail.html", officer=officer, line=line, stopped=stopped)
 
 
 ROUTES = [

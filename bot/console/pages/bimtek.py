@@ -61,9 +61,7 @@ def list_sessions(*, session: Session, held_only: bool, now: datetime) -> list[S
         )
     sessions = list(session.exec(query))
     counts = _counts(session, [bimtek.id for bimtek in sessions])
-    return [
-        SessionLine(bimtek, *counts.get(bimtek.id, (0, 0, 0))) for bimtek in sessions
-    ]
+    return [SessionLine(bimtek, *counts.get(bimtek.id, (0, 0, 0))) for bimtek in sessions]
 
 
 def _counts(session: Session, ids: list[int]) -> dict[int, tuple[int, int, int]]:
@@ -81,7 +79,9 @@ def _counts(session: Session, ids: list[int]) -> dict[int, tuple[int, int, int]]
         .where(col(BimtekRegistration.session_id).in_(ids))
         .group_by(BimtekRegistration.session_id)
     )
-    return {session_id: (registered, waiting, came) for session_id, registered, waiting, came in rows}
+    return {
+        session_id: (registered, waiting, came) for session_id, registered, waiting, came in rows
+    }
 
 
 def session_page(*, session: Session, bimtek_id: int, t: Translator) -> SessionPage | None:

@@ -41,12 +41,8 @@ def _shown(request: Request, officer: Officer) -> tuple[presenting.Filters, Tran
     return presenting.read_filters(dict(request.query_params)), t
 
 
-def _read(
-    *, session: Session, filters: presenting.Filters, t: Translator
-) -> ledger_service.Ledger:
-    return ledger_service.ledger(
-        session=session, query=filters.query, labels=presenting.labels(t)
-    )
+def _read(*, session: Session, filters: presenting.Filters, t: Translator) -> ledger_service.Ledger:
+    return ledger_service.ledger(session=session, query=filters.query, labels=presenting.labels(t))
 
 
 async def _ledger(request: Request, officer: Officer) -> Shown:

@@ -97,7 +97,11 @@ def list_needs(
     conditions = _conditions(chosen, now, tz)
     total = session.exec(select(sa.func.count(Need.id)).where(*conditions)).one()
     awards = (
-        select(Partnership.need_id, sa.func.count().label("n"), sa.func.sum(Partnership.value).label("v"))
+        select(
+            Partnership.need_id,
+            sa.func.count().label("n"),
+            sa.func.sum(Partnership.value).label("v"),
+        )
         .group_by(Partnership.need_id)
         .subquery()
     )
