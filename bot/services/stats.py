@@ -219,6 +219,12 @@ def active_ikm(*, session: Session, now: datetime, days: int = DEFAULT_ACTIVE_DA
     return _scalar(session, select(sa.func.count(sa.distinct(activity.c.ikm_id))))
 
 
+def active_ikm_ids(*, now: datetime, days: int = DEFAULT_ACTIVE_DAYS) -> sa.Select:
+    """The ids of the IKM `active_ikm` counts, as a query to filter lists by."""
+    activity = _activity(now - timedelta(days=days), now)
+    return select(activity.c.ikm_id).distinct()
+
+
 def month_starts(now: datetime, months: int, tz: ZoneInfo = WIB) -> list[datetime]:
     """The first moments (as UTC) of the last `months` calendar months in `tz`, oldest first."""
     local = now.astimezone(tz)

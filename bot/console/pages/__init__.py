@@ -8,6 +8,16 @@ under `console.<group>.*`. Importing a module registers nothing: only this list 
 
 from __future__ import annotations
 
-from bot.console.pages import access, announcements, bimtek, ledger, needs, overview
+from bot.console.pages import (
+    access,
+    announcements,
+    bimtek,
+    companies,
+    exports,
+    ikm,
+    ledger,
+    needs,
+    overview,
+)
 
-PAGE_MODULES = (access, overview, ledger, needs, bimtek, announcements)
+PAGE_MODULES = (access, overview, ikm, companies, ledger, needs, bimtek, announcements, exports)

@@ -1,8 +1,15 @@
 """The overview: the figures of the chat's `statistik`, each a link to the rows it counts, and
-the chat's charts drawn as inline SVG from the same chart definitions."""
+the chat's charts drawn as SVG from the same chart definitions.
+
+Drawing a chart takes matplotlib 0.2-0.5 s, far more than its figures' queries, so a drawing
+is kept per chart definition (`ChartSpec`, figures included): the same figures are never
+drawn twice, and changed figures are drawn anew. The overview shows each chart as its own
+SVG request, so that the page's figures do not wait for five drawings; a chart's own page
+shows it inline."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.charts import to_svg
+from bot.charts import ChartSpec, to_svg
 from bot.config import Settings
 from bot.console.context import console_context, in_transaction
 from bot.console.guard import officer_page
@@ -21,6 +28,8 @@ from bot.console.views import NavItem, render
 from bot.core.i18n import Translator
 from bot.services import stats
 from bot.stat_charts import CHARTS, chart_spec
+
+DRAWINGS_KEPT = 64  # a few languages times five charts, with room for figures that change
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,7 @@ def figures(overview: stats.Overview) -> list[Figure]:
     """The overview's figures in the chat's order; links to pages that other modules own
     (needs, ledger, bimtek) are shown only once those pages are registered."""
     return [
-        Figure("registered", overview.ikm_registered, "/ikm"),
+        Figure("registered", overview.ikm_registered, "/ikm?claimed=yes"),
         Figure("claimed", overview.ikm_claimed, "/ikm?claimed=yes"),
         Figure("active", overview.ikm_active, "/ikm?active=yes"),
         Figure("verified", overview.companies_verified, "/perusahaan?status=verified"),
@@ -59,9 +68,15 @@ def figures(overview: stats.Overview) -> list[Figure]:
     ]
 
 
+@functools.lru_cache(maxsize=DRAWINGS_KEPT)
+def drawn(spec: ChartSpec) -> str:
+    """The SVG of a chart definition; its text escaped by matplotlib (a business named
+    "<script>" is drawn as those characters)."""
+    return to_svg(spec)
+
+
 def svg_markup(svg: str) -> Markup:
-    """matplotlib's SVG without its XML prologue, to sit inside the page. Its text is
-    escaped by matplotlib (a business named "<script>" is drawn as those characters)."""
+    """matplotlib's SVG without its XML prologue, to sit inside the page."""
     return Markup(svg[svg.index("<svg") :])
 
 
@@ -69,46 +84,37 @@ def chart(
     name: str, *, session: Session, now: datetime, t: Translator, settings: Settings
 ) -> Chart:
     spec = chart_spec(name, session=session, now=now, t=t, tz=settings.tz)
-    return Chart(name, spec.title, svg_markup(to_svg(spec)))
+    return Chart(name, spec.title, svg_markup(drawn(spec)))
 
 
-def _overview(
-    *, session: Session, now: datetime, t: Translator, settings: Settings
-) -> tuple[list[Figure], list[Chart]]:
+def _overview(*, session: Session, now: datetime, settings: Settings) -> list[Figure]:
     overview = stats.overview(
         session=session, now=now, active_days=settings.stats.active_days, tz=settings.tz
     )
-    charts = [chart(name, session=session, now=now, t=t, settings=settings) for name in CHARTS]
-    return figures(overview), charts
+    return figures(overview)
 
 
 @officer_page
 async def overview_page(request: Request, officer: Officer) -> Response:
     context = console_context(request)
-    shown, charts = await in_transaction(
-        request,
-        _overview,
-        now=context.now(),
-        t=context.catalog.translator(officer.language),
-        settings=context.settings,
-    )
+    shown = await in_transaction(request, _overview, now=context.now(), settings=context.settings)
+    translate = context.catalog.translator(officer.language)
     return render(
         request,
         "overview.html",
         officer=officer,
         figures=shown,
-        charts=charts,
+        charts=[(name, translate(f"stats.chart.{name}")) for name in CHARTS],
         active_days=context.settings.stats.active_days,
     )
 
 
-@officer_page
-async def chart_page(request: Request, officer: Officer) -> Response:
+async def _chart(request: Request, officer: Officer) -> Chart | None:
     name = request.path_params["name"]
     if name not in CHARTS:
-        return render(request, "not_found.html", officer=officer, status_code=404)
+        return None
     context = console_context(request)
-    shown = await in_transaction(
+    return await in_transaction(
         request,
         chart,
         name=name,
@@ -116,11 +122,28 @@ async def chart_page(request: Request, officer: Officer) -> Response:
         t=context.catalog.translator(officer.language),
         settings=context.settings,
     )
+
+
+@officer_page
+async def chart_page(request: Request, officer: Officer) -> Response:
+    shown = await _chart(request, officer)
+    if shown is None:
+        return render(request, "not_found.html", officer=officer, status_code=404)
     return render(request, "chart.html", officer=officer, chart=shown)
+
+
+@officer_page
+async def chart_svg(request: Request, officer: Officer) -> Response:
+    """The chart alone, as an SVG document (the overview's pictures)."""
+    shown = await _chart(request, officer)
+    if shown is None:
+        return Response(status_code=404)
+    return Response(str(shown.svg), media_type="image/svg+xml")
 
 
 ROUTES = [
     Route("/", overview_page, methods=["GET"]),
+    Route("/grafik/{name}.svg", chart_svg, methods=["GET"]),
     Route("/grafik/{name}", chart_page, methods=["GET"]),
 ]
 NAV = [NavItem("/", "console.nav.overview")]
