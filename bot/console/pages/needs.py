@@ -90,12 +90,21 @@ def _conditions(chosen: NeedFilter, now: datetime, tz: ZoneInfo) -> list[sa.Colu
     return conditions
 
 
-def list_needs(
-    *, session: Session, chosen: NeedFilter, now: datetime, tz: ZoneInfo
-) -> tuple[list[NeedLine], int]:
-    """One page of the needs `chosen` selects, newest first, and how many there are in all."""
+@dataclass(frozen=True)
+class NeedList:
+    lines: list[NeedLine]  # one page
+    total: int  # needs chosen, on every page
+    offers_total: int  # their offers (not withdrawn), what the overview's "offers" counts
+
+
+def list_needs(*, session: Session, chosen: NeedFilter, now: datetime, tz: ZoneInfo) -> NeedList:
+    """One page of the needs `chosen` selects, newest first, and the totals of all pages."""
     conditions = _conditions(chosen, now, tz)
-    total = session.exec(select(sa.func.count(Need.id)).where(*conditions)).one()
+    total, offers_total = session.exec(
+        select(sa.func.count(Need.id), sa.func.coalesce(sa.func.sum(_offers_count()), 0)).where(
+            *conditions
+        )
+    ).one()
     awards = (
         select(
             Partnership.need_id,
@@ -118,7 +127,7 @@ def list_needs(
         NeedLine(need, name, offers or 0, count or 0, int(value or 0))
         for need, name, offers, count, value in rows
     ]
-    return lines, total
+    return NeedList(lines, total, int(offers_total))
 
 
 def need_page(*, session: Session, need_id: int) -> NeedPage | None:
@@ -165,16 +174,17 @@ def _page_link(chosen: NeedFilter, page: int) -> str:
 async def needs_list(request: Request, officer: Officer) -> Response:
     context = console_context(request)
     chosen = NeedFilter.read(dict(request.query_params))
-    lines, total = await in_transaction(
+    found = await in_transaction(
         request, list_needs, chosen=chosen, now=context.now(), tz=context.settings.tz
     )
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    pages = max((found.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render(
         request,
         "needs/list.html",
         officer=officer,
-        lines=lines,
-        total=total,
+        lines=found.lines,
+        total=found.total,
+        offers_total=found.offers_total,
         chosen=chosen,
         statuses=STATUSES,
         pages=pages,
