@@ -16,7 +16,7 @@ from bot.app import build_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.clock import SystemClock
 from bot.parsing.identity import format_phone, parse_phone
-from models.db import transaction, upgrade
+from models.db import make_engine, transaction, upgrade
 
 app = typer.Typer(
     help="Sinergi IKM: chatbot IKM Kabupaten Bekasi.",
@@ -27,9 +27,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 admin_app = typer.Typer(help="Admin tasks.", no_args_is_help=True)
 outbox_app = typer.Typer(help="The outbox of proactive messages.", no_args_is_help=True)
+import_app = typer.Typer(help="Import the Dinas's lists.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(import_app, name="import")
 
 err = Console(stderr=True)
 DEMO_PHONE = "+6281234567890"
@@ -327,6 +329,199 @@ async def _broadcast_progress(bot, announcement_id: int) -> None:  # noqa: ANN00
         f"Terkirim {state.sent} dari {state.total}, {state.blocked} memblokir bot, "
         f"{state.failed} gagal, {state.waiting} menunggu di kotak masuk (konsol)."
     )
+
+
+# --- import ikm ---------------------------------------------------------------------------
+
+REASONS = {
+    "no_phone": "Tidak ada nomor HP",
+    "invalid_phone": "Nomor HP tidak valid",
+    "duplicate_row": "Duplikat baris lain di berkas",
+    "duplicate_ikm": "Sudah terdaftar lewat chat",
+    "duplicate_record": "Nomor HP milik data lain (NIB berbeda)",
+    "unknown_kecamatan": "Kecamatan tidak dikenal",
+    "name_match": "Cocok nama usaha dan desa saja: perlu konfirmasi",
+    "no_name": "Tidak ada nama usaha",
+}
+REPORT_COLUMNS = ("baris", "nama_usaha", "alasan", "keterangan", "kode")
+
+
+@import_app.command("ikm")
+def import_ikm(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The Dinas's list: .xlsx or .csv.")],
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help='A heading the list uses for a field: "Kolom Saya=phone".'),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would change.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Import without asking.")] = False,
+    report: Annotated[
+        Path | None, typer.Option(help="Where to write the report (default: beside FILE).")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Where the data came from, as told to the owners.")
+    ] = None,
+    accept_name_matches: Annotated[
+        bool, typer.Option(help="Also apply rows matched only by business name and desa.")
+    ] = False,
+) -> None:
+    """Import the Dinas's registry of IKM (a dry run first for a file never imported)."""
+    from bot import registry
+
+    settings = _settings(ctx)
+    if not file.is_file():
+        raise _fail(f"Berkas {file} tidak ada.")
+    try:
+        columns = registry.parse_mapping(mapping or [], registry.load_header_words())
+    except registry.UnknownField as unknown:
+        known = ", ".join(registry.load_header_words().fields)
+        raise _fail(f"--map {unknown} tidak dikenal. Bidang yang bisa dipakai: {known}.") from None
+    sheet = _read_registry(file, columns)
+    upgrade(settings.database.url)
+    database = make_engine(settings.database.url)
+    try:
+        _plan_and_import(
+            database,
+            file,
+            sheet,
+            report=report or file.with_name(f"{file.stem}-laporan.csv"),
+            source=source or f"Data IKM Dinas Perindustrian Kabupaten Bekasi ({file.name})",
+            dry_run=dry_run,
+            yes=yes,
+            accept_name_matches=accept_name_matches,
+        )
+    finally:
+        database.dispose()
+
+
+def _read_registry(file: Path, columns: dict[str, str]):
+    from rich.progress import Progress
+
+    from bot import registry
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("Membaca", total=None)
+        try:
+            return registry.read_registry(
+                file, mapping=columns, progress=lambda done: bar.update(task, completed=done)
+            )
+        except registry.UnreadableFile:
+            raise _fail(f"{file.name}: bukan berkas .xlsx atau .csv yang bisa dibaca.") from None
+        except registry.NoTable:
+            raise _fail(
+                f"{file.name}: baris judul kolom tidak ditemukan (misalnya Nama Usaha, No. HP, "
+                'Kecamatan). Pakai --map "Judul Kolom=phone" untuk judul lain.'
+            ) from None
+
+
+def _plan_and_import(
+    database,  # noqa: ANN001 - an Engine
+    file: Path,
+    sheet,  # noqa: ANN001 - a registry.Sheet
+    *,
+    report: Path,
+    source: str,
+    dry_run: bool,
+    yes: bool,
+    accept_name_matches: bool,
+) -> None:
+    from bot import registry
+
+    with transaction(database) as session:
+        plan = registry.plan_import(
+            session, sheet.rows, ignored=sheet.ignored, accept_name_matches=accept_name_matches
+        )
+        imported_before = registry.was_imported(session, registry.file_hash(file))
+    _print_summary(plan)
+    _write_report(report, plan)
+    err.print(f"Laporan: {report} ({len(plan.attention())} baris perlu perhatian).")
+    if dry_run:
+        err.print("Uji coba (--dry-run): tidak ada yang disimpan.")
+        return
+    if not yes and not imported_before:
+        err.print(
+            "Berkas ini belum pernah diimpor, jadi ini uji coba: tidak ada yang disimpan. "
+            "Periksa laporannya, lalu jalankan lagi dengan --yes untuk mengimpor."
+        )
+        return
+    changes = len(plan.to_apply())
+    if not changes:
+        err.print("Tidak ada yang berubah: data registri sudah sama dengan berkas ini.")
+        return
+    if not yes and not typer.confirm(f"Simpan {changes} baris baru/berubah?", err=True):
+        err.print("Tidak jadi: tidak ada yang disimpan.")
+        return
+    applied = _apply_with_progress(database, file, plan, source, changes)
+    err.print(
+        f"Selesai: {applied.created} baru, {applied.updated} diperbarui. "
+        f"{applied.kept} isian tidak ditimpa karena sudah diubah sejak impor terakhir."
+    )
+
+
+def _apply_with_progress(database, file: Path, plan, source: str, total: int):  # noqa: ANN001
+    from rich.progress import Progress
+
+    from bot import registry
+
+    imported = registry.ImportFile(registry.file_hash(file), file.name, source)
+    with Progress(console=err) as bar:
+        task = bar.add_task("Menyimpan", total=total)
+        return registry.apply_plan(
+            database,
+            plan,
+            file=imported,
+            now=SystemClock().now(),
+            progress=lambda done: bar.update(task, completed=done),
+        )
+
+
+def _print_summary(plan) -> None:  # noqa: ANN001 - a registry.Plan
+    from rich.table import Table
+
+    from bot.registry import Action
+
+    table = Table(title="Ringkasan impor", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("", justify="right")
+    table.add_row("Baris dibaca", str(len(plan.rows)))
+    table.add_row("Baru", str(plan.count(Action.NEW)))
+    table.add_row("Diperbarui", str(plan.count(Action.UPDATE)))
+    table.add_row("Tidak berubah", str(plan.count(Action.UNCHANGED)))
+    table.add_row("Perlu konfirmasi (cocok nama saja)", str(plan.count(Action.CONFIRM)))
+    table.add_row("Dilewati", str(plan.count(Action.SKIP)))
+    table.add_row("Perlu perhatian", str(len(plan.attention())))
+    for reason, count in sorted(plan.reasons().items()):
+        table.add_row(f"  {REASONS.get(reason, reason)}", str(count))
+    Console(stderr=True, width=100).print(table)
+
+
+def _write_report(path: Path, plan) -> None:  # noqa: ANN001 - a registry.Plan
+    """One line per row needing attention, for the Dinas to open in Excel."""
+    import csv
+
+    from bot.parsing.identity import format_phone
+
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REPORT_COLUMNS)
+        for row in plan.attention():
+            reasons = "; ".join(REASONS.get(p.reason, p.reason) for p in row.problems)
+            details = "; ".join(_detail(p, format_phone) for p in row.problems if p.detail)
+            codes = ";".join(problem.reason for problem in row.problems)
+            writer.writerow([row.row, row.business_name or "", reasons, details, codes])
+
+
+def _detail(problem, format_phone) -> str:  # noqa: ANN001 - a registry.Problem, a formatter
+    if problem.reason == "duplicate_row":
+        return f"sama dengan baris {problem.detail}"
+    if problem.reason == "name_match":
+        return f"data registri no. {problem.detail}"
+    if problem.reason == "duplicate_ikm" and problem.detail.startswith("+"):
+        return format_phone(problem.detail)
+    return problem.detail
 
 
 def main() -> None:

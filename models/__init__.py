@@ -37,6 +37,7 @@ from models.procurement import (
     VerificationDecision,
 )
 from models.registry import OptOut, RegistryRecord
+from models.registry_import import RegistryImport
 
 __all__ = [
     "Announcement",
@@ -79,6 +80,7 @@ __all__ = [
     "ProductFields",
     "ProductKeyword",
     "RegistrationStatus",
+    "RegistryImport",
     "RegistryRecord",
     "VerificationDecision",
 ]

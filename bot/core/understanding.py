@@ -409,7 +409,7 @@ class _Reader:
         core = self._strip(core, self.words.fillers) or core
         if not core or any(c.isdigit() for c in core):
             return UNCLEAR
-        if core in self.words.outside_places:
+        if self._outside(core):
             return UNCLEAR
         reference = self.reference
         named = reference.kecamatan_named(core)
@@ -425,6 +425,13 @@ class _Reader:
         if len(partial) == 1:
             return Reading(Sense.VALUE, partial[0], ALIAS)
         return self._fuzzy_place(core)
+
+    def _outside(self, core: str) -> bool:
+        """A place outside the regency, or in one ("Karawang Barat" is close enough to
+        "Cikarang Barat" for the fuzzy match, but lies in Karawang)."""
+        return any(
+            core == place or core.startswith(f"{place} ") for place in self.words.outside_places
+        )
 
     def _fuzzy_place(self, core: str) -> Reading:
         reference = self.reference

@@ -33,6 +33,7 @@ from models import (
     Partnership,
     Person,
     RegistrationStatus,
+    RegistryRecord,
 )
 
 DEFAULT_ACTIVE_DAYS = 60
@@ -146,16 +147,27 @@ def overview(
 
 
 def _claimed_clause() -> sa.ColumnElement[bool]:
-    """Registered through the chat. Until the registry import exists every IKM profile was
-    made in the chat; when `IkmProfile` gains its source/claimed field, this is the one
-    place that names it."""
+    """Which IKM profiles are "claimed": every one. A profile exists only because its owner
+    registered in the chat, from nothing or by confirming the Dinas's record ("Benar"),
+    so "claimed" means "on the bot", whichever way it came."""
     return sa.true()
 
 
+def _unclaimed_registry_clause() -> sa.ColumnElement[bool]:
+    """Registry records still waiting for their owner: not claimed, and not flagged by the
+    number's owner as "not my business" (the Dinas has to look at those first)."""
+    return sa.and_(col(RegistryRecord.ikm_id).is_(None), col(RegistryRecord.flag).is_(None))
+
+
 def _ikm_counts(session: Session) -> tuple[int, int]:
+    """(registered, claimed): registered is every IKM profile plus the registry's records
+    still unclaimed (the Dinas's 1,400), claimed the profiles."""
     claimed = sa.func.count(sa.case((_claimed_clause(), IkmProfile.id)))
-    registered, claimed_count = session.exec(select(sa.func.count(IkmProfile.id), claimed)).one()
-    return registered, claimed_count
+    profiles, claimed_count = session.exec(select(sa.func.count(IkmProfile.id), claimed)).one()
+    unclaimed = _scalar(
+        session, select(sa.func.count(RegistryRecord.id)).where(_unclaimed_registry_clause())
+    )
+    return profiles + unclaimed, claimed_count
 
 
 def _count_by(session: Session, column: sa.ColumnElement) -> dict[str, int]:
