@@ -18,6 +18,18 @@ from bot.console.pages import (
     ledger,
     needs,
     overview,
+    registry,
 )
 
-PAGE_MODULES = (access, overview, ikm, companies, ledger, needs, bimtek, announcements, exports)
+PAGE_MODULES = (
+    access,
+    overview,
+    ikm,
+    companies,
+    ledger,
+    needs,
+    bimtek,
+    announcements,
+    registry,
+    exports,
+)
