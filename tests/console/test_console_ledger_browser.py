@@ -89,6 +89,7 @@ async def test_the_ledger_and_its_pages_in_a_browser(site: Site, browser, tmp_pa
         ("/dinas/bimtek", "[data-bimtek]"),
         (f"/dinas/bimtek/{bimtek_id}", "#checkin-form"),
         ("/dinas/pengumuman", "h1"),
+        ("/dinas/registri", "#registry-upload"),
     ):
         browser.get(f"{site.url}{path}")
         assert browser.find_elements(By.CSS_SELECTOR, marker), path
