@@ -6,7 +6,6 @@ import functools
 import hmac
 from collections.abc import Awaitable, Callable
 
-from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -28,11 +27,7 @@ async def current_officer(request: Request) -> Officer | None:
     if not token:
         return None
     now = console_context(request).now()
-    return await in_transaction(request, _officer, token=token, now=now)
-
-
-def _officer(*, session: Session, token: str, now: object) -> Officer | None:
-    return officer_of(session, token=token, now=now)
+    return await in_transaction(request, officer_of, token=token, now=now)
 
 
 def officer_page(page: Page) -> Callable[[Request], Awaitable[Response]]:

@@ -19,6 +19,7 @@ from models.base import as_utc, utc_now
 DINAS = "dinas"
 LINK_LIFETIME = timedelta(minutes=10)
 SESSION_LIFETIME = timedelta(hours=8)
+USED_LINKS_KEPT = timedelta(days=1)
 LINK_PATH = "/dinas/masuk/"
 # Signed values of one purpose never pass as another's (itsdangerous "salt").
 LINK_SALT = "sinergi.console.link"
@@ -81,7 +82,11 @@ def redeem_link(
 
 
 def _mark_used(session: Session, *, nonce: str, person_id: int, now: datetime) -> bool:
-    """Store the link's id; False when it was stored before (here or by a racing request)."""
+    """Store the link's id; False when it was stored before (here or by a racing request).
+
+    Ids used a day ago belong to links long expired, refused anyway: they go. (A day, not
+    ten minutes: the chat's and the web's clocks may differ on two machines.)"""
+    session.execute(sa.delete(ConsoleLinkUse).where(ConsoleLinkUse.used_at < now - USED_LINKS_KEPT))
     if session.get(ConsoleLinkUse, nonce) is not None:
         return False
     try:
@@ -93,7 +98,9 @@ def _mark_used(session: Session, *, nonce: str, person_id: int, now: datetime) -
 
 
 def open_session(session: Session, *, person: Person, now: datetime) -> str:
-    """A new session for `person`; the token for the cookie (only its hash is stored)."""
+    """A new session for `person`; the token for the cookie (only its hash is stored).
+    Sessions past their end are removed on the way."""
+    session.execute(sa.delete(ConsoleSession).where(ConsoleSession.expires_at <= now))
     token = secrets.token_urlsafe(32)
     session.add(
         ConsoleSession(

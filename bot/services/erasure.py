@@ -74,6 +74,9 @@ TABLES: dict[str, str] = {
     "export_log": "kept (what left the system, and when); the officer and their phone cut",
     "registry_record": "the records holding their number deleted (the Dinas's data about them)",
     "opt_out": "kept: a number's hash only, so that the opt-out is honoured after erasure",
+    "console_session": "deleted with the person (foreign key CASCADE): signed out",
+    "console_link_use": "kept: a used link's random id and when, the person cut (SET NULL)",
+    "console_key": "kept: the console's signing key, nothing personal",
 }
 
 # Shorter names are matched only as a whole value: as a part they would hit ordinary words.

@@ -42,6 +42,7 @@ def browser(tmp_path: Path) -> Iterator[object]:
     )
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.downloads = downloads  # where the tests look for what was downloaded
+    driver.implicitly_wait(10)  # an element of a page still loading is waited for, bounded
     try:
         yield driver
     finally:

@@ -107,7 +107,12 @@ async def test_an_officer_works_through_every_page_in_a_browser(
 
         browser.find_element(By.CSS_SELECTOR, "#chart-ikm_by_kecamatan figcaption a").click()
         _wait(browser, expected_conditions.url_contains("/dinas/grafik/ikm_by_kecamatan"))
-        assert "IKM per kecamatan" in browser.find_element(By.TAG_NAME, "svg").text
+        _wait(
+            browser,
+            expected_conditions.text_to_be_present_in_element(
+                (By.CSS_SELECTOR, "figure.single svg"), "IKM per kecamatan"
+            ),
+        )
         screenshots(browser, shots, "chart")
 
         browser.find_element(By.LINK_TEXT, "IKM").click()

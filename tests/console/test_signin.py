@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from bot.demo import DINAS_OFFICER
@@ -152,3 +153,12 @@ def test_link_in_finds_the_link() -> None:
     from bot.core.messages import Reply
 
     assert link_in([Reply("a\nhttp://x/dinas/masuk/abc.def\nb")]) == "http://x/dinas/masuk/abc.def"
+
+
+async def test_an_officer_erased_is_signed_out(site: Site) -> None:
+    with site.client() as officer:
+        sign_in(officer, await site.link())
+        with transaction(site.app.database) as session:
+            person = session.exec(select(Person).where(Person.phone == DINAS_OFFICER)).one()
+            session.execute(sa.delete(Person).where(Person.id == person.id))
+        assert officer.get("/dinas/").status_code == 303
