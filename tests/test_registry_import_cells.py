@@ -136,6 +136,19 @@ def test_total_row_is_not_a_business() -> None:
     assert not is_total_row((12, "Jumlah Rasa Catering", "Setu"), WORDS)
 
 
+def test_rows_numbered_in_advance_and_left_empty_are_blank() -> None:
+    rows = [
+        ("No", "Nama Usaha", "No. HP", "Kecamatan"),
+        (1, "Boneka Berkah", "081234567890", "Sukawangi"),
+        (2, None, None, "  "),
+        (3,),
+        ("JUMLAH", None, None, None),
+    ]
+    sheet = read_sheet(rows)
+    assert [row.row for row in sheet.rows] == [2]
+    assert sheet.ignored == 3
+
+
 # --- whatever a spreadsheet holds --------------------------------------------------------------
 
 _cells = st.one_of(

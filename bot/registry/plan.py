@@ -108,14 +108,16 @@ def plan_import(
         if not isinstance(decision, RowPlan) or decision.action is not Action.SKIP:
             for key in _keys(row, decision):
                 first_row.setdefault(key, row.row)
-    imported = _imported_values(
-        session, {d[1].record.id for d in decided if not isinstance(d, RowPlan)}
-    )
-    plans = [
-        d if isinstance(d, RowPlan) else _against(d[0], d[1], imported, accept_name_matches)
-        for d in decided
-    ]
-    return Plan(tuple(plans), ignored)
+    plans: list[RowPlan | None] = [d if isinstance(d, RowPlan) else None for d in decided]
+    matched = [(position, d) for position, d in enumerate(decided) if not isinstance(d, RowPlan)]
+    # Compared a chunk at a time: 100,000 records' imported values at once would not fit
+    # the memory an import may take.
+    for start in range(0, len(matched), _LOAD_CHUNK):
+        chunk = matched[start : start + _LOAD_CHUNK]
+        imported = _imported_values(session, {match.record.id for _, (_, match) in chunk})
+        for position, (row, match) in chunk:
+            plans[position] = _against(row, match, imported, accept_name_matches)
+    return Plan(tuple(plan for plan in plans if plan is not None), ignored)
 
 
 def _decide(
@@ -224,7 +226,9 @@ def _load_index(session: Session) -> _Index:
             RegistryRecord.phone_alt,
             RegistryRecord.business_name,
             RegistryRecord.desa,
-        ).order_by(RegistryRecord.id)
+        )
+        .order_by(RegistryRecord.id)
+        .execution_options(yield_per=_LOAD_CHUNK)  # streamed, not 100,000 rows at once
     )
     for record_id, nib, phone, phone_alt, business_name, desa in records:
         known = _Known(record_id, nib)
@@ -249,14 +253,9 @@ def _load_index(session: Session) -> _Index:
 
 
 def _imported_values(session: Session, ids: set[int]) -> dict[int, Mapping[str, object]]:
-    ordered = sorted(ids)
-    found: dict[int, Mapping[str, object]] = {}
-    for start in range(0, len(ordered), _LOAD_CHUNK):
-        chunk = ordered[start : start + _LOAD_CHUNK]
-        rows = session.exec(
-            select(RegistryRecord.id, RegistryRecord.imported_values).where(
-                col(RegistryRecord.id).in_(chunk)
-            )
+    rows = session.exec(
+        select(RegistryRecord.id, RegistryRecord.imported_values).where(
+            col(RegistryRecord.id).in_(sorted(ids))
         )
-        found.update({record_id: values or {} for record_id, values in rows})
-    return found
+    )
+    return {record_id: values or {} for record_id, values in rows}

@@ -56,7 +56,7 @@ def read_sheet(
     ignored = 0
     below = chain(top[table.header_index + 1 :], iterator)
     for number, cells in enumerate(below, start=table.header_index + 2):
-        if _blank(cells) or is_total_row(cells, words):
+        if _blank(cells, table.columns.values()) or is_total_row(cells, words):
             ignored += 1
             continue
         parsed.append(parse_row(number, cells, table.columns))
@@ -66,5 +66,7 @@ def read_sheet(
     return Sheet(tuple(parsed), table.columns, headings, ignored)
 
 
-def _blank(cells: Sequence[object]) -> bool:
-    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+def _blank(cells: Sequence[object], columns: Iterable[int]) -> bool:
+    """Nothing in the registry's columns: a row numbered in advance ("No" only) is blank too."""
+    kept = (cells[column] for column in columns if column < len(cells))
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in kept)
