@@ -4,13 +4,14 @@ column widths set, datetimes shown in local time (Excel has no time zones)."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.services.exports import Table
 
@@ -18,6 +19,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MIN_WIDTH = 8
 MAX_WIDTH = 50
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+RUPIAH_FORMAT = '"Rp "#,##0'  # a number still (sums and sorts work), shown as rupiah
 
 
 def workbook_bytes(
@@ -26,8 +28,10 @@ def workbook_bytes(
     sheet_title: Callable[[str], str],
     header: Callable[[str], str],
     tz: ZoneInfo,
+    number_formats: Mapping[str, str] | None = None,
 ) -> bytes:
-    """The tables as one workbook; `sheet_title` and `header` translate their keys."""
+    """The tables as one workbook; `sheet_title` and `header` translate their keys;
+    `number_formats` gives a column key its Excel format (`RUPIAH_FORMAT` for money)."""
     book = Workbook()
     book.remove(book.active)
     for table in tables:
@@ -39,11 +43,14 @@ def workbook_bytes(
         for row in table.rows:
             sheet.append([_cell(value, tz) for value in row])
         sheet.freeze_panes = "A2"
-        _set_widths(sheet, headers, table.rows)
+        formats = [(number_formats or {}).get(column) for column in table.columns]
+        _set_widths(sheet, headers, table.rows, formats)
         for cells in sheet.iter_rows(min_row=2):
-            for cell in cells:
+            for cell, number_format in zip(cells, formats, strict=False):
                 if isinstance(cell.value, datetime):
                     cell.number_format = DATETIME_FORMAT
+                elif number_format and isinstance(cell.value, int | float):
+                    cell.number_format = number_format
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -58,14 +65,19 @@ def _cell(value: object, tz: ZoneInfo) -> object:
     return value
 
 
-def _set_widths(sheet, headers: list[str], rows: list[tuple]) -> None:  # noqa: ANN001
+def _set_widths(
+    sheet: Worksheet, headers: list[str], rows: list[tuple], formats: list[str | None]
+) -> None:
     for index, title in enumerate(headers):
-        longest = max([len(title), *(len(_shown(row[index])) for row in rows[:500])])
+        shown = (_shown(row[index], formats[index]) for row in rows[:500])
+        longest = max([len(title), *(len(text) for text in shown)])
         width = min(max(longest + 2, MIN_WIDTH), MAX_WIDTH)
         sheet.column_dimensions[get_column_letter(index + 1)].width = width
 
 
-def _shown(value: object) -> str:
+def _shown(value: object, number_format: str | None = None) -> str:
     if isinstance(value, datetime):
         return "yyyy-mm-dd hh:mm"
+    if number_format and isinstance(value, int):
+        return f"Rp {value:,}"  # as wide as the formatted money
     return "" if value is None else str(value)

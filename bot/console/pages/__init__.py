@@ -8,6 +8,28 @@ under `console.<group>.*`. Importing a module registers nothing: only this list 
 
 from __future__ import annotations
 
-from bot.console.pages import access, companies, exports, ikm, overview
+from bot.console.pages import (
+    access,
+    announcements,
+    bimtek,
+    companies,
+    exports,
+    ikm,
+    ledger,
+    needs,
+    overview,
+    registry,
+)
 
-PAGE_MODULES = (access, overview, ikm, companies, exports)
+PAGE_MODULES = (
+    access,
+    overview,
+    ikm,
+    companies,
+    ledger,
+    needs,
+    bimtek,
+    announcements,
+    registry,
+    exports,
+)
