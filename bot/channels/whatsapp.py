@@ -15,15 +15,17 @@ client would have to be talked out of its hard-coded host and template model.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from bot.channels.lanes import Lanes
 from bot.channels.render import split_text, whatsapp_label, whatsapp_literal
 from bot.channels.shapes import as_dict, as_dicts, as_float, as_id, as_int, as_list, as_text
 from bot.config import WhatsAppSettings, WhatsAppTemplate
@@ -385,6 +387,15 @@ def template_text(value: str) -> str:
     return whatsapp_label(value, TEMPLATE_PARAM_LIMIT) or "-"  # shorten folds white space
 
 
+@dataclass
+class _Body:
+    """A stored webhook body on its way: statuses to record, messages in their lanes."""
+
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[tuple[str, asyncio.Task]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
 class GraphError(Exception):
     def __init__(self, status: int, code: int | None, title: str) -> None:
         super().__init__(f"{status} {code} {title}")
@@ -408,9 +419,11 @@ class WhatsAppChannel:
         app_secret: str,
         verify_token: str,
         http: httpx.AsyncClient | None = None,
+        lanes: Lanes | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
+        self.lanes = lanes or Lanes(engine.settings.concurrency.people)
         self.catalog = catalog
         self.app_secret = app_secret
         self.verify_token = verify_token
@@ -436,38 +449,51 @@ class WhatsAppChannel:
             return 200, params.get("hub.challenge", "")
         return 403, ""
 
-    def accept(self, raw_body: bytes, signature: str | None, payload: dict) -> bool:
+    async def accept(self, raw_body: bytes, signature: str | None, payload: dict) -> bool:
         """Keep a signed body for processing; False (and nothing kept) when unsigned."""
         if not signature_valid(self.app_secret, raw_body, signature):
             return False
-        self.engine.store_inbound(channel=CHANNEL, payload=payload)
+        await self.engine.store_inbound(channel=CHANNEL, payload=payload)
         return True
 
     async def process_pending(self) -> int:
-        """Process stored webhook bodies, oldest first (also what a stopped process left).
+        """Process stored webhook bodies, oldest first (also what a stopped process left);
+        the number of bodies this process took.
 
+        Bodies are claimed first, so with several processes on one database each body is
+        processed by one of them (a claim whose process died is taken over after its
+        lease). Messages of different people are answered at once, one person's in order.
         Each body is passed over once per call: one that fails waits for the next call
         while the bodies after it go on, and is set aside after a few failed passes."""
         done = 0
         last_id = 0
-        while events := self.engine.unprocessed_inbound(channel=CHANNEL, after_id=last_id):
-            for event_id, payload in events:
-                last_id = event_id
-                await self._process_event(event_id, payload)
-                done += 1
+        while events := await self.engine.claim_inbound(channel=CHANNEL, after_id=last_id):
+            last_id = events[-1][0]
+            # Every message is queued before any is awaited: one person's stay in order.
+            started = [(event_id, self._start(payload)) for event_id, payload in events]
+            await asyncio.gather(*(self._finish(event_id, body) for event_id, body in started))
+            done += len(events)
         return done
 
-    async def _process_event(self, event_id: int, payload: dict[str, Any]) -> None:
+    def _start(self, payload: dict[str, Any]) -> _Body:
+        """A body's statuses to record, and its messages queued in their people's lanes."""
         try:
-            failures = await self.process_payload(payload)
-        except Exception as error:  # the guards below should leave nothing to come here
-            log.debug("body %s failed", event_id, exc_info=True)
-            failures = [f"body: {error!r}"]
+            messages = incoming_messages(payload)
+            body = _Body(statuses=statuses(payload))
+        except Exception as error:  # the readers are total: this should never come
+            return _Body(failures=[f"body: {error!r}"])
+        for incoming in messages:
+            task = self.lanes.submit(incoming.account_id, lambda i=incoming: self._answer(i))
+            body.messages.append((incoming.message_id or "", task))
+        return body
+
+    async def _finish(self, event_id: int, body: _Body) -> None:
+        failures = await self._settle(body)
         if not failures:
-            self.engine.mark_inbound_processed(event_id)
+            await self.engine.mark_inbound_processed(event_id)
             return
         log.warning("WhatsApp webhook body %s: %s; it is tried again", event_id, failures[0])
-        if self.engine.inbound_failed(event_id, "; ".join(failures)):
+        if await self.engine.inbound_failed(event_id, "; ".join(failures)):
             log.error(
                 "WhatsApp webhook body %s quarantined (it failed on every pass): %s",
                 event_id,
@@ -479,22 +505,25 @@ class WhatsAppChannel:
 
         Passing over a body again redoes nothing that succeeded: the engine drops message
         ids it has handled, and a status already recorded is recorded again unchanged."""
-        failures = []
-        for status in statuses(payload):
+        return await self._settle(self._start(payload))
+
+    async def _settle(self, body: _Body) -> list[str]:
+        failures = list(body.failures)
+        for status in body.statuses:
             try:
-                self._record_status(status)
+                await self._record_status(status)
             except Exception as error:
                 log.debug("status %r failed", status, exc_info=True)
                 failures.append(f"status {as_id(status.get('id'))}: {error!r}"[:200])
-        for incoming in incoming_messages(payload):
+        for message_id, task in body.messages:
             try:
-                await self._answer(incoming)
+                await task
             except Exception as error:
-                log.debug("message %s failed", incoming.message_id, exc_info=True)
-                failures.append(f"message {incoming.message_id}: {error!r}"[:200])
+                log.debug("message %s failed", message_id, exc_info=True)
+                failures.append(f"message {message_id}: {error!r}"[:200])
         return failures
 
-    def _record_status(self, status: dict[str, Any]) -> None:
+    async def _record_status(self, status: dict[str, Any]) -> None:
         platform_message_id = as_id(status.get("id"))
         state = as_text(status.get("status"))
         if not platform_message_id or state not in KNOWN_STATUSES:
@@ -505,7 +534,7 @@ class WhatsAppChannel:
         code = as_int(error.get("code"))
         title = as_text(error.get("title"))
         recipient = as_text(status.get("recipient_id")) or ""
-        self.engine.record_status(
+        await self.engine.record_status(
             channel=CHANNEL,
             platform_message_id=platform_message_id,
             recipient=recipient[:ACCOUNT_ID_LIMIT],
@@ -517,10 +546,12 @@ class WhatsAppChannel:
             return
         recipient = recipient or as_text(status.get("recipient_user_id")) or ""
         if code in UNDELIVERABLE_CODES and recipient:
-            self.engine.set_blocked(channel=CHANNEL, account_id=recipient, blocked=True)
+            await self.engine.set_blocked(channel=CHANNEL, account_id=recipient, blocked=True)
         elif code in OUTSIDE_WINDOW_CODES:
             # Accepted, then refused by webhook: the message waits for the person's next word.
-            self.engine.requeue_waiting(channel=CHANNEL, platform_message_id=platform_message_id)
+            await self.engine.requeue_waiting(
+                channel=CHANNEL, platform_message_id=platform_message_id
+            )
 
     async def _answer(self, incoming: Incoming) -> None:
         if incoming.option_id and incoming.option_id.startswith(MORE_PREFIX):
@@ -536,8 +567,8 @@ class WhatsAppChannel:
     async def _next_page(self, incoming: Incoming) -> None:
         """The "Lainnya" row: the same options again, from where the last page ended. A
         forged or stale row gets the first page, or a sentence when no list is open."""
-        options = self.engine.shown_options(channel=CHANNEL, account_id=incoming.account_id)
-        language = self.engine.language_of(channel=CHANNEL, account_id=incoming.account_id)
+        options = await self.engine.shown_options(channel=CHANNEL, account_id=incoming.account_id)
+        language = await self.engine.language_of(channel=CHANNEL, account_id=incoming.account_id)
         if not options:
             expired = Reply(self.catalog.get(language, "inbound.list_expired"))
             await self.send(incoming.account_id, expired)
@@ -552,7 +583,7 @@ class WhatsAppChannel:
         """A reply inside the person's window (an answer to their message)."""
         if reply.picture is not None or reply.document is not None:
             return await self._send_with_files(to, reply, offset=offset)
-        language = self.engine.language_of(channel=CHANNEL, account_id=to)
+        language = await self.engine.language_of(channel=CHANNEL, account_id=to)
         bodies = render_payloads(
             reply,
             choose=self.catalog.get(language, "whatsapp.choose"),
@@ -602,7 +633,7 @@ class WhatsAppChannel:
 
     async def deliver(self, message: Outgoing) -> Delivery:
         """An outbox message: free-form inside the 24-hour window, else a template or wait."""
-        last = self.engine.last_inbound(channel=CHANNEL, account_id=message.account_id)
+        last = await self.engine.last_inbound(channel=CHANNEL, account_id=message.account_id)
         inside = last is not None and self.engine.clock.now() - last < WINDOW
         if inside:
             delivery = await self.send(message.account_id, message.reply)
