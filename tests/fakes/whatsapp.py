@@ -91,7 +91,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.common import ManualClock, TokenBucket
+from tests.fakes.common import InFlight, ManualClock, TokenBucket
 from tests.fakes.telegram import LoopbackServer
 
 __all__ = [
@@ -781,7 +781,10 @@ class FakeWhatsApp:
         webhook_retry_delay: float = 0.05,
         webhook_timeout: float = 5.0,
         server_timeout: float = 5.0,
+        latency: float = 0.0,
     ) -> None:
+        # Calls in progress by endpoint (`in_flight.most`); each answered after `latency` s.
+        self.in_flight = InFlight(latency)
         assert window_error in ("webhook", "response"), "window_error: 'webhook' or 'response'"
         self.phone_number_id = str(phone_number_id)
         self.access_token = access_token
@@ -1129,6 +1132,12 @@ class FakeWhatsApp:
         request: Request,
         handler: Callable[[Any], Any],
         body_json: Any = None,
+    ) -> Response:
+        async with self.in_flight.call(request.url.path.rstrip("/").rsplit("/", 1)[-1]):
+            return await self._answer_now(request, handler, body_json)
+
+    async def _answer_now(
+        self, request: Request, handler: Callable[[Any], Any], body_json: Any
     ) -> Response:
         status = 200
         payload: Any
