@@ -19,6 +19,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -42,6 +43,7 @@ from bot.core.messages import (
     SharedContact,
 )
 from bot.sending import Delivery, Outgoing
+from bot.services.inbound import StatusReport
 
 log = logging.getLogger(__name__)
 
@@ -387,6 +389,64 @@ def template_text(value: str) -> str:
     return whatsapp_label(value, TEMPLATE_PARAM_LIMIT) or "-"  # shorten folds white space
 
 
+def status_report(status: dict[str, Any]) -> StatusReport | None:
+    """A webhook's status as a report to record; None for one without an id or a known state."""
+    platform_message_id = as_id(status.get("id"))
+    state = as_text(status.get("status"))
+    if not platform_message_id or state not in KNOWN_STATUSES:
+        log.info("ignoring a WhatsApp status without an id or a known state")
+        return None
+    errors = as_dicts(status.get("errors"))
+    error = errors[0] if errors else {}
+    code = as_int(error.get("code"))
+    title = as_text(error.get("title"))
+    recipient = as_text(status.get("recipient_id")) or ""
+    unreachable = recipient or as_text(status.get("recipient_user_id")) or ""
+    failed = state == "failed"
+    return StatusReport(
+        channel=CHANNEL,
+        platform_message_id=platform_message_id,
+        recipient=recipient[:ACCOUNT_ID_LIMIT],
+        status=state,
+        error_code=code,
+        error_title=title[:200] if title else None,
+        block_account=unreachable if failed and code in UNDELIVERABLE_CODES else None,
+        # Accepted, then refused by webhook: the message waits for the person's next word.
+        requeue=failed and code in OUTSIDE_WINDOW_CODES,
+    )
+
+
+class _Arrivals:
+    """Webhook bodies stored together: those that arrive while one transaction is writing
+    go in the next one, each answered 200 only once it is committed (a group commit)."""
+
+    def __init__(self, store: Callable[[list[dict]], Awaitable[list[int]]]) -> None:
+        self._store = store
+        self._waiting: list[tuple[dict, asyncio.Future]] = []
+        self._writing: asyncio.Task | None = None
+
+    async def keep(self, payload: dict) -> None:
+        kept = asyncio.get_running_loop().create_future()
+        self._waiting.append((payload, kept))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._write_all())
+        await kept
+
+    async def _write_all(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            try:
+                await self._store([payload for payload, _ in group])
+            except Exception as error:
+                for _, kept in group:
+                    if not kept.done():  # its request may have gone away meanwhile
+                        kept.set_exception(error)
+                continue
+            for _, kept in group:
+                if not kept.done():
+                    kept.set_result(None)
+
+
 @dataclass
 class _Body:
     """A stored webhook body on its way: statuses to record, messages in their lanes."""
@@ -424,6 +484,9 @@ class WhatsAppChannel:
         self.settings = settings
         self.engine = engine
         self.lanes = lanes or Lanes(engine.settings.concurrency.people)
+        self._arrivals = _Arrivals(
+            lambda payloads: engine.store_inbound(channel=CHANNEL, payloads=payloads)
+        )
         self.catalog = catalog
         self.app_secret = app_secret
         self.verify_token = verify_token
@@ -453,7 +516,7 @@ class WhatsAppChannel:
         """Keep a signed body for processing; False (and nothing kept) when unsigned."""
         if not signature_valid(self.app_secret, raw_body, signature):
             return False
-        await self.engine.store_inbound(channel=CHANNEL, payload=payload)
+        await self._arrivals.keep(payload)
         return True
 
     async def process_pending(self) -> int:
@@ -471,7 +534,10 @@ class WhatsAppChannel:
             last_id = events[-1][0]
             # Every message is queued before any is awaited: one person's stay in order.
             started = [(event_id, self._start(payload)) for event_id, payload in events]
-            await asyncio.gather(*(self._finish(event_id, body) for event_id, body in started))
+            await self._record_statuses([body for _, body in started])
+            settled = await asyncio.gather(*(self._finish(*body) for body in started))
+            if finished := [event_id for event_id, ok in settled if ok]:
+                await self.engine.mark_inbound_processed(finished)
             done += len(events)
         return done
 
@@ -487,11 +553,11 @@ class WhatsAppChannel:
             body.messages.append((incoming.message_id or "", task))
         return body
 
-    async def _finish(self, event_id: int, body: _Body) -> None:
+    async def _finish(self, event_id: int, body: _Body) -> tuple[int, bool]:
+        """The body's id, and whether all of it went well (failures are counted here)."""
         failures = await self._settle(body)
         if not failures:
-            await self.engine.mark_inbound_processed(event_id)
-            return
+            return event_id, True
         log.warning("WhatsApp webhook body %s: %s; it is tried again", event_id, failures[0])
         if await self.engine.inbound_failed(event_id, "; ".join(failures)):
             log.error(
@@ -499,22 +565,19 @@ class WhatsAppChannel:
                 event_id,
                 failures[0],
             )
+        return event_id, False
 
     async def process_payload(self, payload: dict[str, Any]) -> list[str]:
         """Every status and message of a body, each in its own guard; what failed, in words.
 
         Passing over a body again redoes nothing that succeeded: the engine drops message
         ids it has handled, and a status already recorded is recorded again unchanged."""
-        return await self._settle(self._start(payload))
+        body = self._start(payload)
+        await self._record_statuses([body])
+        return await self._settle(body)
 
     async def _settle(self, body: _Body) -> list[str]:
         failures = list(body.failures)
-        for status in body.statuses:
-            try:
-                await self._record_status(status)
-            except Exception as error:
-                log.debug("status %r failed", status, exc_info=True)
-                failures.append(f"status {as_id(status.get('id'))}: {error!r}"[:200])
         for message_id, task in body.messages:
             try:
                 await task
@@ -523,43 +586,36 @@ class WhatsAppChannel:
                 failures.append(f"message {message_id}: {error!r}"[:200])
         return failures
 
-    async def _record_status(self, status: dict[str, Any]) -> None:
-        platform_message_id = as_id(status.get("id"))
-        state = as_text(status.get("status"))
-        if not platform_message_id or state not in KNOWN_STATUSES:
-            log.info("ignoring a WhatsApp status without an id or a known state")
+    async def _record_statuses(self, bodies: list[_Body]) -> None:
+        """Every status of these bodies in one transaction; a failed one fails its body."""
+        reports = [
+            (body, status, report)
+            for body in bodies
+            for status in body.statuses
+            if (report := status_report(status)) is not None
+        ]
+        if not reports:
             return
-        errors = as_dicts(status.get("errors"))
-        error = errors[0] if errors else {}
-        code = as_int(error.get("code"))
-        title = as_text(error.get("title"))
-        recipient = as_text(status.get("recipient_id")) or ""
-        await self.engine.record_status(
-            channel=CHANNEL,
-            platform_message_id=platform_message_id,
-            recipient=recipient[:ACCOUNT_ID_LIMIT],
-            status=state,
-            error_code=code,
-            error_title=title[:200] if title else None,
-        )
-        if state != "failed":
-            return
-        recipient = recipient or as_text(status.get("recipient_user_id")) or ""
-        if code in UNDELIVERABLE_CODES and recipient:
-            await self.engine.set_blocked(channel=CHANNEL, account_id=recipient, blocked=True)
-        elif code in OUTSIDE_WINDOW_CODES:
-            # Accepted, then refused by webhook: the message waits for the person's next word.
-            await self.engine.requeue_waiting(
-                channel=CHANNEL, platform_message_id=platform_message_id
-            )
+        try:
+            errors = await self.engine.record_statuses([report for _, _, report in reports])
+        except Exception as error:
+            log.debug("statuses failed", exc_info=True)
+            errors = [repr(error)] * len(reports)
+        for (body, status, _), error in zip(reports, errors, strict=True):
+            if error is not None:
+                body.failures.append(f"status {as_id(status.get('id'))}: {error}"[:200])
 
     async def _answer(self, incoming: Incoming) -> None:
         if incoming.option_id and incoming.option_id.startswith(MORE_PREFIX):
             await self._next_page(incoming)
             return
         replies = await self.engine.handle(incoming)
+        if not replies:
+            return
+        # Read once after the message: it may have just switched the person's language.
+        language = await self.engine.language_of(channel=CHANNEL, account_id=incoming.account_id)
         for reply in replies:
-            delivery = await self.send(incoming.account_id, reply)
+            delivery = await self.send(incoming.account_id, reply, language=language)
             if delivery.outcome != "sent":
                 log.warning("reply to %s not sent: %s", incoming.account_id, delivery.error)
                 return
@@ -571,19 +627,21 @@ class WhatsAppChannel:
         language = await self.engine.language_of(channel=CHANNEL, account_id=incoming.account_id)
         if not options:
             expired = Reply(self.catalog.get(language, "inbound.list_expired"))
-            await self.send(incoming.account_id, expired)
+            await self.send(incoming.account_id, expired, language=language)
             return
         offset = page_offset(incoming.option_id or "", len(options))
         page = Reply(self.catalog.get(language, "whatsapp.more_text"), options=tuple(options))
-        await self.send(incoming.account_id, page, offset=offset)
+        await self.send(incoming.account_id, page, offset=offset, language=language)
 
     # --- sending -----------------------------------------------------------------------
 
-    async def send(self, to: str, reply: Reply, *, offset: int = 0) -> Delivery:
+    async def send(
+        self, to: str, reply: Reply, *, offset: int = 0, language: str | None = None
+    ) -> Delivery:
         """A reply inside the person's window (an answer to their message)."""
         if reply.picture is not None or reply.document is not None:
-            return await self._send_with_files(to, reply, offset=offset)
-        language = await self.engine.language_of(channel=CHANNEL, account_id=to)
+            return await self._send_with_files(to, reply, offset=offset, language=language)
+        language = language or await self.engine.language_of(channel=CHANNEL, account_id=to)
         bodies = render_payloads(
             reply,
             choose=self.catalog.get(language, "whatsapp.choose"),
@@ -597,7 +655,9 @@ class WhatsAppChannel:
                 return delivery
         return delivery
 
-    async def _send_with_files(self, to: str, reply: Reply, *, offset: int) -> Delivery:
+    async def _send_with_files(
+        self, to: str, reply: Reply, *, offset: int, language: str | None
+    ) -> Delivery:
         """Files the bot made are uploaded to /media first, then sent by the id Meta gives."""
         picture, document = reply.picture, reply.document
         if picture is not None:
@@ -605,7 +665,9 @@ class WhatsAppChannel:
             if isinstance(uploaded, Delivery):
                 return uploaded
             reply = replace(reply, image=MediaRef(CHANNEL, uploaded), picture=None)
-        delivery = await self.send(to, replace(reply, document=None), offset=offset)
+        delivery = await self.send(
+            to, replace(reply, document=None), offset=offset, language=language
+        )
         if document is None or delivery.outcome != "sent":
             return delivery
         uploaded = await self._upload(document)

@@ -179,11 +179,13 @@ class Engine:
 
         return await self.boundary.run_sync(run)
 
-    async def store_inbound(self, *, channel: str, payload: dict) -> int:
+    async def store_inbound(self, *, channel: str, payloads: list[dict]) -> list[int]:
+        """Webhook bodies kept in one transaction (those that arrived together)."""
         return await self._transact(
-            lambda session: inbound.store(
-                session, channel=channel, payload=payload, now=self.clock.now()
-            )
+            lambda session: [
+                inbound.store(session, channel=channel, payload=payload, now=self.clock.now())
+                for payload in payloads
+            ]
         )
 
     async def claim_inbound(
@@ -218,22 +220,53 @@ class Engine:
             )
         )
 
-    async def mark_inbound_processed(self, event_id: int) -> None:
+    async def mark_inbound_processed(self, event_ids: list[int]) -> None:
+        """Bodies done with, in one transaction."""
         await self._transact(
-            lambda session: inbound.mark_processed(session, event_id=event_id, now=self.clock.now())
-        )
-
-    async def record_status(self, **status: object) -> None:
-        await self._transact(
-            lambda session: inbound.record_status(session, now=self.clock.now(), **status)
-        )
-
-    async def requeue_waiting(self, *, channel: str, platform_message_id: str) -> None:
-        await self._transact(
-            lambda session: outbox.requeue_waiting(
-                session, channel=channel, platform_message_id=platform_message_id
+            lambda session: inbound.mark_processed(
+                session, event_ids=event_ids, now=self.clock.now()
             )
         )
+
+    async def record_statuses(self, reports: list[inbound.StatusReport]) -> list[str | None]:
+        """Delivery statuses in one transaction, each in its own savepoint; what failed of
+        each, in words (None where it was recorded)."""
+
+        def record(session: Session) -> list[str | None]:
+            return [self._record_status(session, report) for report in reports]
+
+        return await self._transact(record)
+
+    def _record_status(self, session: Session, report: inbound.StatusReport) -> str | None:
+        try:
+            with session.begin_nested():
+                inbound.record_status(
+                    session,
+                    channel=report.channel,
+                    platform_message_id=report.platform_message_id,
+                    recipient=report.recipient,
+                    status=report.status,
+                    error_code=report.error_code,
+                    error_title=report.error_title,
+                    now=self.clock.now(),
+                )
+                if report.block_account:
+                    accounts.set_blocked(
+                        session,
+                        channel=report.channel,
+                        external_id=report.block_account,
+                        blocked=True,
+                    )
+                if report.requeue:
+                    outbox.requeue_waiting(
+                        session,
+                        channel=report.channel,
+                        platform_message_id=report.platform_message_id,
+                    )
+        except Exception as error:
+            log.debug("status %s failed", report.platform_message_id, exc_info=True)
+            return repr(error)
+        return None
 
     async def last_inbound(self, *, channel: str, account_id: str) -> datetime | None:
         return await self._transact(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -64,9 +65,12 @@ def claim(
     return sorted(((row.id, row.payload) for row in rows), key=lambda row: row[0])
 
 
-def mark_processed(session: Session, *, event_id: int, now: datetime) -> None:
+def mark_processed(
+    session: Session, *, event_id: int | None = None, event_ids: list[int] = (), now: datetime
+) -> None:
+    ids = [*event_ids, *([event_id] if event_id is not None else [])]
     session.execute(
-        sa.update(InboundEvent).where(InboundEvent.id == event_id).values(processed_at=now)
+        sa.update(InboundEvent).where(InboundEvent.id.in_(ids)).values(processed_at=now)
     )
 
 
@@ -110,6 +114,20 @@ def quarantined_counts(session: Session) -> dict[str, int]:
         .group_by(InboundEvent.channel)
     )
     return {channel: count for channel, count in rows}
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """A delivery status as a platform reported it, and what it means for the recipient."""
+
+    channel: str
+    platform_message_id: str
+    recipient: str
+    status: str
+    error_code: int | None = None
+    error_title: str | None = None
+    block_account: str | None = None  # this account cannot be reached any more
+    requeue: bool = False  # refused as outside the window: the message waits again
 
 
 _STATUS_ORDER = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}

@@ -1467,6 +1467,8 @@ class FakeTelegram:
     # -- HTTP -----------------------------------------------------------------------------------
 
     async def _endpoint(self, request: Request) -> Response:
+        # Read whole before the latency: a client may give up meanwhile (a poll cut short).
+        await request.body()
         entry = self._handlers.get(request.path_params["method"].lower())
         async with self.in_flight.call(entry[0] if entry else request.path_params["method"]):
             return await self._answer_call(request)
