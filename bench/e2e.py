@@ -38,7 +38,7 @@ from tests.fakes.whatsapp import FakeWhatsApp
 SCRIPT = ["halo", "bantuan", "batal", "menu", "halo", "bantuan"]
 TOKEN = "123456:BENCH-token"
 SECRET, VERIFY = "bench-secret", "bench-verify"
-PATIENCE = 30.0  # seconds a round may take before the run is called failed
+PATIENCE = 120.0  # seconds a round may take before the run is called failed
 
 
 @dataclass

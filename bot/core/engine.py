@@ -77,7 +77,7 @@ class Engine:
         boundary: Boundary | None = None,
     ) -> None:
         self.database = database
-        self.boundary = boundary or Boundary(settings.concurrency.database_threads)
+        self.boundary = boundary or Boundary(_threads_for(database, settings))
         self.registry = registry
         self.catalog = catalog
         self.settings = settings
@@ -619,6 +619,15 @@ class Engine:
             return self._prompt(ctx, state.step)
         except UnknownStep:
             return []
+
+
+def _threads_for(database: sa.Engine, settings: Settings) -> int:
+    """SQLite lets one writer in at a time (every transaction begins IMMEDIATE): one thread
+    queues them fairly, where several would wait in SQLite's busy loop, unfairly and for
+    up to its timeout under load."""
+    if database.dialect.name == "sqlite":
+        return 1
+    return settings.concurrency.database_threads
 
 
 def _command_word(text: str) -> str | None:
