@@ -310,7 +310,12 @@ class TelegramChannel:
             token,
             base_url=settings.base_url,
             base_file_url=settings.base_file_url,
-            request=KeepAliveRequest(connection_pool_size=16),
+            # A connection for every reply and outbox send that may be under way at once: a
+            # call waiting for one longer than the pool timeout (1 s) would fail.
+            request=KeepAliveRequest(
+                connection_pool_size=engine.settings.concurrency.people
+                + engine.settings.outbox.concurrency
+            ),
             get_updates_request=HTTPXRequest(),
         )
         return cls(bot=bot, engine=engine, catalog=catalog, settings=settings)
