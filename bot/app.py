@@ -22,6 +22,7 @@ class App:
     catalog: Catalog
 
     def close(self) -> None:
+        self.engine.boundary.close()
         self.database.dispose()
 
 

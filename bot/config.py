@@ -102,6 +102,13 @@ class OutboxSettings(BaseModel):
     lease_seconds: int = Field(default=60, ge=5)
 
 
+class ConcurrencySettings(BaseModel):
+    """How much one process does at once (see bot/core/boundary.py and bot/channels/lanes.py)."""
+
+    people: int = Field(default=32, ge=1, le=1000)  # different people's messages at once
+    database_threads: int = Field(default=8, ge=1, le=64)  # transactions at once
+
+
 class ServerSettings(BaseModel):
     """Where the ASGI app (webhooks, /healthz) listens."""
 
@@ -287,6 +294,7 @@ class Settings(BaseModel):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    concurrency: ConcurrencySettings = Field(default_factory=ConcurrencySettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
     procurement: ProcurementSettings = Field(default_factory=ProcurementSettings)

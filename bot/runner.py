@@ -165,6 +165,7 @@ def build_sender(app: App, transports: dict[str, Transport]) -> OutboxSender:
         limits={channel: limits[channel] for channel in transports},
         render=app.engine.render,
         clock=app.engine.clock,
+        boundary=app.engine.boundary,
         settings=SenderSettings(
             batch_size=pace.batch_size,
             concurrency=pace.concurrency,

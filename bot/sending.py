@@ -20,6 +20,7 @@ from typing import Literal, Protocol
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from bot.core.boundary import Boundary
 from bot.core.clock import Clock
 from bot.core.messages import Reply
 from bot.services import accounts
@@ -147,8 +148,11 @@ class OutboxSender:
         render: Callable[[dict, str], Reply],
         clock: Clock,
         settings: SenderSettings | None = None,
+        boundary: Boundary | None = None,
     ) -> None:
         self.database = database
+        # Claims and outcomes are written in worker threads: a send never waits on them.
+        self.boundary = boundary or Boundary(threads=2)
         self.render = render
         self.transports = transports
         self.clock = clock
@@ -164,11 +168,11 @@ class OutboxSender:
         if not self.transports:
             return outcomes
         self._blocked.clear()  # a person who wrote again since is reachable again
-        while batch := self._claim():
+        while batch := await self.boundary.run_sync(self._claim):
             try:
                 await self._send_batch(batch, outcomes)
             finally:  # what went out is recorded, also when stopped midway
-                self._write_outcomes()
+                await self._write_outcomes()
         return outcomes
 
     def _claim(self) -> list[_Claimed]:
@@ -202,7 +206,7 @@ class OutboxSender:
             }
             while workers:
                 _, workers = await asyncio.wait(workers, timeout=self.settings.record_interval)
-                self._write_outcomes()
+                await self._write_outcomes()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drain continuously until `stop` is set."""
@@ -220,7 +224,7 @@ class OutboxSender:
         channel, account_id = message.channel, message.account_id
         if (channel, account_id) in self._blocked:
             delivery = Delivery("blocked", "blocked earlier in this run")
-            self._done(message, delivery)
+            await self._done(message, delivery)
             return delivery.outcome
         limiter = self.limiters[channel]
         await limiter.wait_turn(account_id)
@@ -240,19 +244,21 @@ class OutboxSender:
             limiter.hold_off(delivery.retry_after)
         if delivery.outcome == "blocked":
             self._blocked.add((channel, account_id))
-        self._done(message, delivery)
+        await self._done(message, delivery)
         return delivery.outcome
 
-    def _done(self, message: _Claimed, delivery: Delivery) -> None:
+    async def _done(self, message: _Claimed, delivery: Delivery) -> None:
         self._unwritten.append(_Outcome(message, delivery, self.clock.now()))
         if len(self._unwritten) >= self.settings.record_group:
-            self._write_outcomes()
+            await self._write_outcomes()
 
-    def _write_outcomes(self) -> None:
-        """Write the outcomes gathered so far in one transaction."""
+    async def _write_outcomes(self) -> None:
+        """Write the outcomes gathered so far in one transaction (in a worker thread)."""
         outcomes, self._unwritten = self._unwritten, []
-        if not outcomes:
-            return
+        if outcomes:
+            await self.boundary.run_sync(self._write, outcomes)
+
+    def _write(self, outcomes: list[_Outcome]) -> None:
         with transaction(self.database) as session:
             sent = [o for o in outcomes if o.delivery.outcome == "sent"]
             outbox_service.mark_sent(

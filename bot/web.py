@@ -109,7 +109,7 @@ def build_web_app(
             payload = json.loads(raw)
         except ValueError:
             payload = None
-        if not isinstance(payload, dict) or not whatsapp.accept(raw, signature, payload):
+        if not isinstance(payload, dict) or not await whatsapp.accept(raw, signature, payload):
             log.warning("refused a WhatsApp webhook call: bad signature or body")
             return Response(status_code=403)
         if on_whatsapp_event is not None:

@@ -12,7 +12,7 @@ def _ask_phone(ctx: Context) -> Reply:
     return Reply(ctx.t("admin.phone.ask"), accepts_text=True)
 
 
-async def _grant_dinas(ctx: Context, incoming: Incoming) -> Outcome:
+def _grant_dinas(ctx: Context, incoming: Incoming) -> Outcome:
     """The officer's phone number; they get the Dinas role (created if they never wrote)."""
     phone = parse_phone(incoming.clean_text)
     if phone is None:

@@ -32,7 +32,7 @@ def _photo_prompt(ctx: Context) -> Reply:
     return Reply(ctx.t("dinas.announce.photo"), options=(skip_option(ctx),), accepts_text=True)
 
 
-async def _take_photo(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_photo(ctx: Context, incoming: Incoming) -> Outcome:
     """An optional picture for the announcement."""
     if incoming.photo is not None:
         ctx.section(SECTION)["image_ref"] = incoming.photo.as_stored()
@@ -114,7 +114,7 @@ def _preview_prompt(ctx: Context) -> list[Reply]:
     ]
 
 
-async def _on_preview(ctx: Context, incoming: Incoming) -> Outcome:
+def _on_preview(ctx: Context, incoming: Incoming) -> Outcome:
     """Send it to the audience, or go back to the text."""
     if incoming.option_id == "edit":
         return Goto("pengumuman.teks")

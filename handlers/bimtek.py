@@ -242,7 +242,7 @@ def _ask_code(ctx: Context) -> Reply:
     return Reply(ctx.t("bimtek.checkin_ask"), accepts_text=True)
 
 
-async def _take_code(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_code(ctx: Context, incoming: Incoming) -> Outcome:
     """The IKM's own attendance code or the venue code: attendance, marked as self check-in."""
     try:
         bimtek, _ = bimtek_service.self_check_in(

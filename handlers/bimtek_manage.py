@@ -140,7 +140,7 @@ def _checkin_prompt(ctx: Context) -> Reply:
     )
 
 
-async def _take_checkin_codes(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_checkin_codes(ctx: Context, incoming: Incoming) -> Outcome:
     """Participants' codes, one or several at once; each is answered by name."""
     bimtek = _managed(ctx)
     if incoming.option_id == BACK or bimtek is None:
@@ -162,7 +162,7 @@ def _check_in(ctx: Context, bimtek: BimtekSession, code: str) -> str:
     return ctx.t("dinas.checkin_ok", code=registration.checkin_code)
 
 
-async def _take_new_deadline(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_new_deadline(ctx: Context, incoming: Incoming) -> Outcome:
     """The new registration deadline; registrants are told and reminders follow."""
     bimtek = _managed(ctx)
     if bimtek is None:

@@ -260,10 +260,10 @@ def _offer_field(name: str, field: str, ask, parse, next_step: str, **extra) -> 
         need = _open_need_or_none(ctx)
         return _closed_reply(ctx) if need is None else inner.prompt(ctx)
 
-    async def handle(ctx: Context, incoming: Incoming) -> Outcome:
+    def handle(ctx: Context, incoming: Incoming) -> Outcome:
         if _open_need_or_none(ctx) is None:
             return Finish(say=(Reply(ctx.t("call.gone")),))
-        return await inner.handle(ctx, incoming)
+        return inner.handle(ctx, incoming)
 
     def expect(ctx: Context) -> Expect:
         # The field's own, so typed answers are read as for any field ("-" skips the note).
@@ -359,7 +359,7 @@ def _photo_prompt(ctx: Context) -> Reply:
     return Reply(ctx.t("offer.photo.ask"), options=(skip_option(ctx),), accepts_text=True)
 
 
-async def _take_photo(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_photo(ctx: Context, incoming: Incoming) -> Outcome:
     if _open_need_or_none(ctx) is None:
         return Finish(say=(Reply(ctx.t("call.gone")),))
     if incoming.photo is not None:
@@ -528,7 +528,7 @@ def _answer_prompt(ctx: Context) -> Reply:
     return Reply(ctx.t("answer.ask", question=question.question), accepts_text=True)
 
 
-async def _take_answer(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_answer(ctx: Context, incoming: Incoming) -> Outcome:
     question = _question(ctx)
     if question is None or question.answer is not None or incoming.option_id == MENU:
         return Finish()

@@ -110,13 +110,13 @@ def _fill_expect(ctx: Context) -> Expect:
     return Expect(Kind.CHOICE, options=_summary(ctx).options, yes=SAVE)
 
 
-async def _fill(ctx: Context, incoming: Incoming) -> Outcome:
+def _fill(ctx: Context, incoming: Incoming) -> Outcome:
     """The IKM form's step for the first missing field answers; then the next, or save."""
     field = _missing_field(ctx)
     if field is None:
         return _save(ctx) if incoming.option_id == SAVE else Goto("klaim.ubah")
     ctx.data["_return"] = AFTER_FIELD  # the form's step goes on to here, not its own next
-    outcome = await field.step.handle(ctx, incoming)
+    outcome = field.step.handle(ctx, incoming)
     if not (isinstance(outcome, Goto) and outcome.to == AFTER_FIELD):
         return outcome  # a re-ask, or a question of its own (a KBLI version, "maksudnya ...?")
     return _save(ctx) if _missing_field(ctx) is None else Again()

@@ -128,7 +128,7 @@ def _deadline_prompt(ctx: Context) -> Reply:
     )
 
 
-async def _take_new_deadline(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_new_deadline(ctx: Context, incoming: Incoming) -> Outcome:
     need = _chosen_need(ctx)
     if incoming.option_id == BACK or need is None:
         return Goto("kebutuhanku.detail")
@@ -281,7 +281,7 @@ def _offer_prompt(ctx: Context) -> Reply:
     return Reply("\n".join(lines), title=title, options=tuple(options), image=image)
 
 
-async def _on_offer(ctx: Context, incoming: Incoming) -> Outcome:
+def _on_offer(ctx: Context, incoming: Incoming) -> Outcome:
     _need, view = _chosen_offer(ctx)
     chosen = incoming.option_id
     if view is None or chosen == BACK:
@@ -302,7 +302,7 @@ def _question_prompt(ctx: Context) -> Reply:
     )
 
 
-async def _take_question(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_question(ctx: Context, incoming: Incoming) -> Outcome:
     _, view = _chosen_offer(ctx)
     if view is None or incoming.option_id == BACK:
         return Goto("kebutuhanku.tawaran")
@@ -333,7 +333,7 @@ def _award_prompt(ctx: Context) -> Reply:
     return Reply(text, options=options, accepts_text=True)
 
 
-async def _take_award(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_award(ctx: Context, incoming: Incoming) -> Outcome:
     need, view = _chosen_offer(ctx)
     if view is None or incoming.option_id == BACK:
         return Goto("kebutuhanku.tawaran")

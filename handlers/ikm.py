@@ -71,7 +71,7 @@ def _sector_prompt(ctx: Context) -> Reply:
     return Reply(ctx.t("ikm.sector.ask"), options=tuple(_sector_options(ctx)), accepts_text=True)
 
 
-async def _take_sector(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_sector(ctx: Context, incoming: Incoming) -> Outcome:
     """A tapped sector, a division number or name, or a 5-digit KBLI code from the NIB."""
     if incoming.option_id and incoming.option_id.startswith("s:"):
         sector = load_reference().sector(option_value(incoming.option_id))
@@ -132,7 +132,7 @@ def _kecamatan_expect(ctx: Context) -> Expect:
     return Expect(Kind.PLACE, options=tuple(_kecamatan_options(ctx)))
 
 
-async def _take_kecamatan(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_kecamatan(ctx: Context, incoming: Incoming) -> Outcome:
     """Tapped, or typed like `cikarang utr` or as a desa (whose kecamatan is then known);
     a doubtful spelling offers the closest names."""
     name = _kecamatan_by_option(incoming.option_id)

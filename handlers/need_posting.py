@@ -210,7 +210,7 @@ def _sectors_of(ctx: Context, title: str) -> list[str] | None:
     return None
 
 
-async def _take_quick(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_quick(ctx: Context, incoming: Incoming) -> Outcome:
     read = parse_need_text(incoming.clean_text, ctx.now)
     draft = ctx.section(SECTION)
     if read.title:

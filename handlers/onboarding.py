@@ -63,7 +63,7 @@ def _contact_prompt(ctx: Context) -> Reply:
     return Reply(ctx.t("onboarding.contact.ask"), contact_button=ctx.t("onboarding.contact.button"))
 
 
-async def _take_contact(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_contact(ctx: Context, incoming: Incoming) -> Outcome:
     """The person's phone number: on Telegram their own contact card, shared with the
     button (it proves the number); elsewhere typed."""
     if ctx.channel not in CONTACT_CARD_CHANNELS:

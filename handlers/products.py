@@ -166,7 +166,7 @@ def _photo_prompt(ctx: Context) -> Reply:
     return Reply(ctx.t("product.photo.ask"), options=(skip_option(ctx),), accepts_text=True)
 
 
-async def _take_photo(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_photo(ctx: Context, incoming: Incoming) -> Outcome:
     """A photo of the product, kept as the platform's file reference; or skipped."""
     if incoming.photo is not None:
         ctx.section(SECTION)["photo_ref"] = incoming.photo.as_stored()

@@ -119,7 +119,7 @@ def _reason_prompt(ctx: Context) -> Reply:
     )
 
 
-async def _take_reason(ctx: Context, incoming: Incoming) -> Outcome:
+def _take_reason(ctx: Context, incoming: Incoming) -> Outcome:
     company = _company(ctx)
     if incoming.option_id == BACK or company is None:
         return Goto("verifikasi.detail")

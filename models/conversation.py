@@ -58,6 +58,9 @@ class InboundEvent(SQLModel, table=True):
         default=None, sa_type=sa.DateTime(timezone=True), index=True
     )
     last_error: str | None = Field(default=None, max_length=200)
+    # When a worker took the body to process it: no other process takes it until the
+    # lease runs out (then its holder is taken for dead and another takes it over).
+    claimed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 class DeliveryStatus(SQLModel, table=True):

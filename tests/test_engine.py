@@ -178,7 +178,7 @@ async def test_a_failing_step_answers_politely_and_loses_nothing(app, chat_as, m
     await start_ikm_registration(chat)
     flow, step = app.engine.registry.resolve("ikm.sektor")
 
-    async def broken(ctx, incoming):
+    def broken(ctx, incoming):
         raise RuntimeError("database hiccup")
 
     monkeypatch.setitem(flow._by_name, "sektor", type(step)("sektor", step.prompt, broken))
@@ -200,7 +200,7 @@ async def test_the_apology_comes_in_the_persons_language(app, chat_as, monkeypat
     await chat.tap("I am an IKM")
     flow, step = app.engine.registry.resolve("ikm.nama")
 
-    async def broken(ctx, incoming):
+    def broken(ctx, incoming):
         raise RuntimeError("database hiccup")
 
     monkeypatch.setitem(flow._by_name, "nama", type(step)("nama", step.prompt, broken))

@@ -39,7 +39,7 @@ class ConsoleConversation:
 
     async def open(self) -> list[Reply]:
         """What arrived while the console was closed, then the question the person was at."""
-        inbox = self.engine.take_inbox(channel=CHANNEL, account_id=self.phone)
+        inbox = await self.engine.take_inbox(channel=CHANNEL, account_id=self.phone)
         replies = [*inbox, *await self.engine.current_prompt(self._incoming(text=None))]
         self._remember(replies)
         return replies

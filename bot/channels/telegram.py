@@ -42,6 +42,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
+from bot.channels.lanes import Lanes
 from bot.channels.render import split_text
 from bot.channels.shapes import as_dict, as_int, as_list, as_text
 from bot.channels.telegram_http import KeepAliveRequest
@@ -69,6 +70,9 @@ CALLBACK_DATA_LIMIT = 64
 # taps, a callback query answered before Telegram re-sent its update.
 EXPECTED_REFUSALS = ("message is not modified", "query is too old")
 UNREADABLE = "sinergi_unreadable"  # api_kwargs key of an update kept whole, unparsed
+# While updates are in progress, polling asks again this often for the ones after them
+# (without waiting: Telegram answers at once while some are unconfirmed).
+IN_FLIGHT_POLL_SECONDS = 0.1
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 UNSUPPORTED_KINDS = (
     "sticker",
@@ -202,6 +206,16 @@ def salvage_incoming(raw: dict[str, Any]) -> Incoming | None:
     return None
 
 
+def lane_key(update: Update) -> str:
+    """Whose update this is: one person's updates are handled in order, others' at once."""
+    raw = update.api_kwargs.get(UNREADABLE)
+    if raw is not None:
+        salvaged = salvage_incoming(raw)
+        return salvaged.account_id if salvaged else f"update:{update.update_id}"
+    user = update.effective_user
+    return str(user.id) if user is not None else f"update:{update.update_id}"
+
+
 class TolerantBot(Bot):
     """A Bot whose getUpdates survives an update it cannot parse: python-telegram-bot
     refuses the whole batch for one, and Telegram would send that batch again forever."""
@@ -278,9 +292,11 @@ class TelegramChannel:
         catalog: Catalog,
         settings: TelegramSettings,
         sleep: Sleep = asyncio.sleep,
+        lanes: Lanes | None = None,
     ) -> None:
         self.bot = bot
         self.engine = engine
+        self.lanes = lanes or Lanes(engine.settings.concurrency.people)
         self.catalog = catalog
         self.settings = settings
         self._sleep = sleep
@@ -294,7 +310,12 @@ class TelegramChannel:
             token,
             base_url=settings.base_url,
             base_file_url=settings.base_file_url,
-            request=KeepAliveRequest(connection_pool_size=16),
+            # A connection for every reply and outbox send that may be under way at once: a
+            # call waiting for one longer than the pool timeout (1 s) would fail.
+            request=KeepAliveRequest(
+                connection_pool_size=engine.settings.concurrency.people
+                + engine.settings.outbox.concurrency
+            ),
             get_updates_request=HTTPXRequest(),
         )
         return cls(bot=bot, engine=engine, catalog=catalog, settings=settings)
@@ -330,36 +351,39 @@ class TelegramChannel:
         growing pause, said once in the log when they start and once when they are over.
         """
         await self._call(lambda: self.bot.delete_webhook(), what="deleteWebhook")
-        offset: int | None = None
+        polled = _Polled()
         trouble = _PollTrouble(first_wait=self.settings.poll_retry_seconds)
-        while not stop.is_set():
-            try:
-                updates = await _unless_stopped(
-                    self.bot.get_updates(
-                        offset=offset,
-                        timeout=self.settings.poll_timeout,
-                        allowed_updates=ALLOWED_UPDATES,
-                    ),
-                    stop,
-                )
-            except RetryAfter as error:
-                await _rest(_seconds(error.retry_after), stop)
-                continue
-            except InvalidToken:
-                log.error("[telegram] the bot token was refused (401/404): polling stops")
-                return
-            except Conflict as error:
-                await _rest(trouble.failed("conflict", _CONFLICT_LINE, error), stop)
-                continue
-            except NetworkError as error:
-                await _rest(trouble.failed("network", _NETWORK_LINE, error), stop)
-                continue
-            if updates is None:  # stopped while waiting
-                return
-            trouble.succeeded()
-            for update in updates:
-                offset = update.update_id + 1
-                await self.process_update(update)
+        try:
+            while not stop.is_set():
+                await polled.some_progress()
+                try:
+                    updates = await _unless_stopped(
+                        self.bot.get_updates(
+                            offset=polled.offset(),
+                            timeout=0 if polled.in_flight else self.settings.poll_timeout,
+                            allowed_updates=ALLOWED_UPDATES,
+                        ),
+                        stop,
+                    )
+                except RetryAfter as error:
+                    await _rest(_seconds(error.retry_after), stop)
+                    continue
+                except InvalidToken:
+                    log.error("[telegram] the bot token was refused (401/404): polling stops")
+                    return
+                except Conflict as error:
+                    await _rest(trouble.failed("conflict", _CONFLICT_LINE, error), stop)
+                    continue
+                except NetworkError as error:
+                    await _rest(trouble.failed("network", _NETWORK_LINE, error), stop)
+                    continue
+                if updates is None:  # stopped while waiting
+                    return
+                trouble.succeeded()
+                for update in polled.new(updates):
+                    polled.started(update.update_id, self._submit(update))
+        finally:
+            await polled.finish()
 
     async def set_webhook(self, url: str, secret_token: str) -> None:
         await self._call(
@@ -370,12 +394,18 @@ class TelegramChannel:
         )
 
     async def process_json(self, data: dict[str, Any]) -> None:
-        """A webhook body. Malformed updates are answered where possible, never raised."""
+        """A webhook body, answered when it is handled (Telegram sends the next ones
+        meanwhile, up to its max_connections). Malformed updates are answered where
+        possible, never raised."""
         update = parse_update(data, self.bot)
         if update is None:
             log.warning("ignoring a Telegram update without an update_id")
             return
-        await self.process_update(update)
+        await self._submit(update)
+
+    def _submit(self, update: Update) -> asyncio.Task[None]:
+        """Handle `update` after its sender's earlier ones, alongside other people's."""
+        return self.lanes.submit(lane_key(update), lambda: self.process_update(update))
 
     async def process_update(self, update: Update) -> None:
         """One update inside its own guard: what fails is kept aside and the rest go on.
@@ -390,10 +420,10 @@ class TelegramChannel:
             raise
         except Exception as error:
             log.debug("update %s failed", update.update_id, exc_info=True)
-            self._quarantine(update, unreadable, f"{error!r}")
+            await self._quarantine(update, unreadable, f"{error!r}")
 
     async def _answer_unreadable(self, update_id: int, raw: dict[str, Any]) -> None:
-        self._quarantine_raw(update_id, raw, "unreadable update")
+        await self._quarantine_raw(update_id, raw, "unreadable update")
         incoming = salvage_incoming(raw)
         if incoming is None:
             return
@@ -401,16 +431,18 @@ class TelegramChannel:
             if not await self.send(int(incoming.account_id), reply):
                 break
 
-    def _quarantine(self, update: Update, raw: dict[str, Any] | None, error: str) -> None:
+    async def _quarantine(self, update: Update, raw: dict[str, Any] | None, error: str) -> None:
         try:
             body = raw if raw is not None else update.to_dict()
         except Exception:
             body = {"update_id": update.update_id}
-        self._quarantine_raw(update.update_id, body, error)
+        await self._quarantine_raw(update.update_id, body, error)
 
-    def _quarantine_raw(self, update_id: int, body: dict[str, Any], error: str) -> None:
+    async def _quarantine_raw(self, update_id: int, body: dict[str, Any], error: str) -> None:
         try:
-            event_id = self.engine.quarantine_inbound(channel=CHANNEL, payload=body, error=error)
+            event_id = await self.engine.quarantine_inbound(
+                channel=CHANNEL, payload=body, error=error
+            )
         except Exception:
             log.exception("could not keep Telegram update %s aside", update_id)
             return
@@ -418,7 +450,7 @@ class TelegramChannel:
 
     async def _process(self, update: Update) -> None:
         if update.my_chat_member is not None:
-            self._record_membership(update)
+            await self._record_membership(update)
             return
         if update.callback_query is not None:
             await self._acknowledge(update)
@@ -435,13 +467,13 @@ class TelegramChannel:
                 break
             remove_contact_keyboard = remove_contact_keyboard and bool(reply.options)
 
-    def _record_membership(self, update: Update) -> None:
+    async def _record_membership(self, update: Update) -> None:
         member = update.my_chat_member
         if member.chat.type != ChatType.PRIVATE:
             return
         status = member.new_chat_member.status
         blocked = status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-        self.engine.set_blocked(
+        await self.engine.set_blocked(
             channel=CHANNEL, account_id=str(member.from_user.id), blocked=blocked
         )
 
@@ -560,7 +592,9 @@ class TelegramChannel:
             except Forbidden as error:
                 log.info("%s: chat %s cannot be reached (%s)", what, chat_id, error.message)
                 if chat_id is not None:
-                    self.engine.set_blocked(channel=CHANNEL, account_id=str(chat_id), blocked=True)
+                    await self.engine.set_blocked(
+                        channel=CHANNEL, account_id=str(chat_id), blocked=True
+                    )
                 return None
             except InvalidToken:
                 self._stopped = True
@@ -657,6 +691,46 @@ class _PollTrouble:
             log.info("[telegram] getUpdates works again after %d failure(s)", self.failures)
         self._announced = False
         self.failures = 0
+
+
+class _Polled:
+    """Updates taken from getUpdates and still in progress. Only those before the first
+    unfinished one are confirmed to Telegram (the offset), so a process that stops
+    midway gets the rest again (the engine drops what it had already handled)."""
+
+    def __init__(self) -> None:
+        self.in_flight: dict[int, asyncio.Task] = {}
+        self._last_seen: int | None = None
+
+    def offset(self) -> int | None:
+        if self.in_flight:
+            return min(self.in_flight)
+        return None if self._last_seen is None else self._last_seen + 1
+
+    def new(self, updates: tuple[Update, ...]) -> list[Update]:
+        """Those not seen before (unconfirmed ones come back while in progress)."""
+        fresh = [u for u in updates if self._last_seen is None or u.update_id > self._last_seen]
+        if fresh:
+            self._last_seen = fresh[-1].update_id
+        return fresh
+
+    def started(self, update_id: int, task: asyncio.Task) -> None:
+        self.in_flight[update_id] = task
+        task.add_done_callback(lambda _: self.in_flight.pop(update_id, None))
+
+    async def some_progress(self) -> None:
+        """With updates in progress: until one ends, or a moment for new updates to come."""
+        if self.in_flight:
+            await asyncio.wait(
+                set(self.in_flight.values()),
+                timeout=IN_FLIGHT_POLL_SECONDS,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+
+    async def finish(self) -> None:
+        """The updates in progress end as they would have (nothing is cut midway)."""
+        if self.in_flight:
+            await asyncio.wait(set(self.in_flight.values()))
 
 
 async def _unless_stopped(call: Awaitable[T], stop: asyncio.Event) -> T | None:

@@ -15,15 +15,18 @@ client would have to be talked out of its hard-coded host and template model.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from bot.channels.lanes import Lanes
 from bot.channels.render import split_text, whatsapp_label, whatsapp_literal
 from bot.channels.shapes import as_dict, as_dicts, as_float, as_id, as_int, as_list, as_text
 from bot.config import WhatsAppSettings, WhatsAppTemplate
@@ -40,6 +43,7 @@ from bot.core.messages import (
     SharedContact,
 )
 from bot.sending import Delivery, Outgoing
+from bot.services.inbound import StatusReport
 
 log = logging.getLogger(__name__)
 
@@ -392,6 +396,73 @@ def template_text(value: str) -> str:
     return whatsapp_label(value, TEMPLATE_PARAM_LIMIT) or "-"  # shorten folds white space
 
 
+def status_report(status: dict[str, Any]) -> StatusReport | None:
+    """A webhook's status as a report to record; None for one without an id or a known state."""
+    platform_message_id = as_id(status.get("id"))
+    state = as_text(status.get("status"))
+    if not platform_message_id or state not in KNOWN_STATUSES:
+        log.info("ignoring a WhatsApp status without an id or a known state")
+        return None
+    errors = as_dicts(status.get("errors"))
+    error = errors[0] if errors else {}
+    code = as_int(error.get("code"))
+    title = as_text(error.get("title"))
+    recipient = as_text(status.get("recipient_id")) or ""
+    unreachable = recipient or as_text(status.get("recipient_user_id")) or ""
+    failed = state == "failed"
+    return StatusReport(
+        channel=CHANNEL,
+        platform_message_id=platform_message_id,
+        recipient=recipient[:ACCOUNT_ID_LIMIT],
+        status=state,
+        error_code=code,
+        error_title=title[:200] if title else None,
+        block_account=unreachable if failed and code in UNDELIVERABLE_CODES else None,
+        # Accepted, then refused by webhook: the message waits for the person's next word.
+        requeue=failed and code in OUTSIDE_WINDOW_CODES,
+    )
+
+
+class _Arrivals:
+    """Webhook bodies stored together: those that arrive while one transaction is writing
+    go in the next one, each answered 200 only once it is committed (a group commit)."""
+
+    def __init__(self, store: Callable[[list[dict]], Awaitable[list[int]]]) -> None:
+        self._store = store
+        self._waiting: list[tuple[dict, asyncio.Future]] = []
+        self._writing: asyncio.Task | None = None
+
+    async def keep(self, payload: dict) -> None:
+        kept = asyncio.get_running_loop().create_future()
+        self._waiting.append((payload, kept))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._write_all())
+        await kept
+
+    async def _write_all(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            try:
+                await self._store([payload for payload, _ in group])
+            except Exception as error:
+                for _, kept in group:
+                    if not kept.done():  # its request may have gone away meanwhile
+                        kept.set_exception(error)
+                continue
+            for _, kept in group:
+                if not kept.done():
+                    kept.set_result(None)
+
+
+@dataclass
+class _Body:
+    """A stored webhook body on its way: statuses to record, messages in their lanes."""
+
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[tuple[str, asyncio.Task]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
 class GraphError(Exception):
     def __init__(self, status: int, code: int | None, title: str) -> None:
         super().__init__(f"{status} {code} {title}")
@@ -415,9 +486,14 @@ class WhatsAppChannel:
         app_secret: str,
         verify_token: str,
         http: httpx.AsyncClient | None = None,
+        lanes: Lanes | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
+        self.lanes = lanes or Lanes(engine.settings.concurrency.people)
+        self._arrivals = _Arrivals(
+            lambda payloads: engine.store_inbound(channel=CHANNEL, payloads=payloads)
+        )
         self.catalog = catalog
         self.app_secret = app_secret
         self.verify_token = verify_token
@@ -443,99 +519,110 @@ class WhatsAppChannel:
             return 200, params.get("hub.challenge", "")
         return 403, ""
 
-    def accept(self, raw_body: bytes, signature: str | None, payload: dict) -> bool:
+    async def accept(self, raw_body: bytes, signature: str | None, payload: dict) -> bool:
         """Keep a signed body for processing; False (and nothing kept) when unsigned."""
         if not signature_valid(self.app_secret, raw_body, signature):
             return False
-        self.engine.store_inbound(channel=CHANNEL, payload=payload)
+        await self._arrivals.keep(payload)
         return True
 
     async def process_pending(self) -> int:
-        """Process stored webhook bodies, oldest first (also what a stopped process left).
+        """Process stored webhook bodies, oldest first (also what a stopped process left);
+        the number of bodies this process took.
 
+        Bodies are claimed first, so with several processes on one database each body is
+        processed by one of them (a claim whose process died is taken over after its
+        lease). Messages of different people are answered at once, one person's in order.
         Each body is passed over once per call: one that fails waits for the next call
         while the bodies after it go on, and is set aside after a few failed passes."""
         done = 0
         last_id = 0
-        while events := self.engine.unprocessed_inbound(channel=CHANNEL, after_id=last_id):
-            for event_id, payload in events:
-                last_id = event_id
-                await self._process_event(event_id, payload)
-                done += 1
+        while events := await self.engine.claim_inbound(channel=CHANNEL, after_id=last_id):
+            last_id = events[-1][0]
+            # Every message is queued before any is awaited: one person's stay in order.
+            started = [(event_id, self._start(payload)) for event_id, payload in events]
+            await self._record_statuses([body for _, body in started])
+            settled = await asyncio.gather(*(self._finish(*body) for body in started))
+            if finished := [event_id for event_id, ok in settled if ok]:
+                await self.engine.mark_inbound_processed(finished)
+            done += len(events)
         return done
 
-    async def _process_event(self, event_id: int, payload: dict[str, Any]) -> None:
+    def _start(self, payload: dict[str, Any]) -> _Body:
+        """A body's statuses to record, and its messages queued in their people's lanes."""
         try:
-            failures = await self.process_payload(payload)
-        except Exception as error:  # the guards below should leave nothing to come here
-            log.debug("body %s failed", event_id, exc_info=True)
-            failures = [f"body: {error!r}"]
+            messages = incoming_messages(payload)
+            body = _Body(statuses=statuses(payload))
+        except Exception as error:  # the readers are total: this should never come
+            return _Body(failures=[f"body: {error!r}"])
+        for incoming in messages:
+            task = self.lanes.submit(incoming.account_id, lambda i=incoming: self._answer(i))
+            body.messages.append((incoming.message_id or "", task))
+        return body
+
+    async def _finish(self, event_id: int, body: _Body) -> tuple[int, bool]:
+        """The body's id, and whether all of it went well (failures are counted here)."""
+        failures = await self._settle(body)
         if not failures:
-            self.engine.mark_inbound_processed(event_id)
-            return
+            return event_id, True
         log.warning("WhatsApp webhook body %s: %s; it is tried again", event_id, failures[0])
-        if self.engine.inbound_failed(event_id, "; ".join(failures)):
+        if await self.engine.inbound_failed(event_id, "; ".join(failures)):
             log.error(
                 "WhatsApp webhook body %s quarantined (it failed on every pass): %s",
                 event_id,
                 failures[0],
             )
+        return event_id, False
 
     async def process_payload(self, payload: dict[str, Any]) -> list[str]:
         """Every status and message of a body, each in its own guard; what failed, in words.
 
         Passing over a body again redoes nothing that succeeded: the engine drops message
         ids it has handled, and a status already recorded is recorded again unchanged."""
-        failures = []
-        for status in statuses(payload):
+        body = self._start(payload)
+        await self._record_statuses([body])
+        return await self._settle(body)
+
+    async def _settle(self, body: _Body) -> list[str]:
+        failures = list(body.failures)
+        for message_id, task in body.messages:
             try:
-                self._record_status(status)
+                await task
             except Exception as error:
-                log.debug("status %r failed", status, exc_info=True)
-                failures.append(f"status {as_id(status.get('id'))}: {error!r}"[:200])
-        for incoming in incoming_messages(payload):
-            try:
-                await self._answer(incoming)
-            except Exception as error:
-                log.debug("message %s failed", incoming.message_id, exc_info=True)
-                failures.append(f"message {incoming.message_id}: {error!r}"[:200])
+                log.debug("message %s failed", message_id, exc_info=True)
+                failures.append(f"message {message_id}: {error!r}"[:200])
         return failures
 
-    def _record_status(self, status: dict[str, Any]) -> None:
-        platform_message_id = as_id(status.get("id"))
-        state = as_text(status.get("status"))
-        if not platform_message_id or state not in KNOWN_STATUSES:
-            log.info("ignoring a WhatsApp status without an id or a known state")
+    async def _record_statuses(self, bodies: list[_Body]) -> None:
+        """Every status of these bodies in one transaction; a failed one fails its body."""
+        reports = [
+            (body, status, report)
+            for body in bodies
+            for status in body.statuses
+            if (report := status_report(status)) is not None
+        ]
+        if not reports:
             return
-        errors = as_dicts(status.get("errors"))
-        error = errors[0] if errors else {}
-        code = as_int(error.get("code"))
-        title = as_text(error.get("title"))
-        recipient = as_text(status.get("recipient_id")) or ""
-        self.engine.record_status(
-            channel=CHANNEL,
-            platform_message_id=platform_message_id,
-            recipient=recipient[:ACCOUNT_ID_LIMIT],
-            status=state,
-            error_code=code,
-            error_title=title[:200] if title else None,
-        )
-        if state != "failed":
-            return
-        recipient = recipient or as_text(status.get("recipient_user_id")) or ""
-        if code in UNDELIVERABLE_CODES and recipient:
-            self.engine.set_blocked(channel=CHANNEL, account_id=recipient, blocked=True)
-        elif code in OUTSIDE_WINDOW_CODES:
-            # Accepted, then refused by webhook: the message waits for the person's next word.
-            self.engine.requeue_waiting(channel=CHANNEL, platform_message_id=platform_message_id)
+        try:
+            errors = await self.engine.record_statuses([report for _, _, report in reports])
+        except Exception as error:
+            log.debug("statuses failed", exc_info=True)
+            errors = [repr(error)] * len(reports)
+        for (body, status, _), error in zip(reports, errors, strict=True):
+            if error is not None:
+                body.failures.append(f"status {as_id(status.get('id'))}: {error}"[:200])
 
     async def _answer(self, incoming: Incoming) -> None:
         if incoming.option_id and incoming.option_id.startswith(MORE_PREFIX):
             await self._next_page(incoming)
             return
         replies = await self.engine.handle(incoming)
+        if not replies:
+            return
+        # Read once after the message: it may have just switched the person's language.
+        language = await self.engine.language_of(channel=CHANNEL, account_id=incoming.account_id)
         for reply in replies:
-            delivery = await self.send(incoming.account_id, reply)
+            delivery = await self.send(incoming.account_id, reply, language=language)
             if delivery.outcome != "sent":
                 log.warning("reply to %s not sent: %s", incoming.account_id, delivery.error)
                 return
@@ -543,23 +630,25 @@ class WhatsAppChannel:
     async def _next_page(self, incoming: Incoming) -> None:
         """The "Lainnya" row: the same options again, from where the last page ended. A
         forged or stale row gets the first page, or a sentence when no list is open."""
-        options = self.engine.shown_options(channel=CHANNEL, account_id=incoming.account_id)
-        language = self.engine.language_of(channel=CHANNEL, account_id=incoming.account_id)
+        options = await self.engine.shown_options(channel=CHANNEL, account_id=incoming.account_id)
+        language = await self.engine.language_of(channel=CHANNEL, account_id=incoming.account_id)
         if not options:
             expired = Reply(self.catalog.get(language, "inbound.list_expired"))
-            await self.send(incoming.account_id, expired)
+            await self.send(incoming.account_id, expired, language=language)
             return
         offset = page_offset(incoming.option_id or "", len(options))
         page = Reply(self.catalog.get(language, "whatsapp.more_text"), options=tuple(options))
-        await self.send(incoming.account_id, page, offset=offset)
+        await self.send(incoming.account_id, page, offset=offset, language=language)
 
     # --- sending -----------------------------------------------------------------------
 
-    async def send(self, to: str, reply: Reply, *, offset: int = 0) -> Delivery:
+    async def send(
+        self, to: str, reply: Reply, *, offset: int = 0, language: str | None = None
+    ) -> Delivery:
         """A reply inside the person's window (an answer to their message)."""
         if reply.picture is not None or reply.document is not None:
-            return await self._send_with_files(to, reply, offset=offset)
-        language = self.engine.language_of(channel=CHANNEL, account_id=to)
+            return await self._send_with_files(to, reply, offset=offset, language=language)
+        language = language or await self.engine.language_of(channel=CHANNEL, account_id=to)
         bodies = render_payloads(
             reply,
             choose=self.catalog.get(language, "whatsapp.choose"),
@@ -573,7 +662,9 @@ class WhatsAppChannel:
                 return delivery
         return delivery
 
-    async def _send_with_files(self, to: str, reply: Reply, *, offset: int) -> Delivery:
+    async def _send_with_files(
+        self, to: str, reply: Reply, *, offset: int, language: str | None
+    ) -> Delivery:
         """Files the bot made are uploaded to /media first, then sent by the id Meta gives."""
         picture, document = reply.picture, reply.document
         if picture is not None:
@@ -581,7 +672,9 @@ class WhatsAppChannel:
             if isinstance(uploaded, Delivery):
                 return uploaded
             reply = replace(reply, image=MediaRef(CHANNEL, uploaded), picture=None)
-        delivery = await self.send(to, replace(reply, document=None), offset=offset)
+        delivery = await self.send(
+            to, replace(reply, document=None), offset=offset, language=language
+        )
         if document is None or delivery.outcome != "sent":
             return delivery
         uploaded = await self._upload(document)
@@ -609,7 +702,7 @@ class WhatsAppChannel:
 
     async def deliver(self, message: Outgoing) -> Delivery:
         """An outbox message: free-form inside the 24-hour window, else a template or wait."""
-        last = self.engine.last_inbound(channel=CHANNEL, account_id=message.account_id)
+        last = await self.engine.last_inbound(channel=CHANNEL, account_id=message.account_id)
         inside = last is not None and self.engine.clock.now() - last < WINDOW
         if inside:
             delivery = await self.send(message.account_id, message.reply)

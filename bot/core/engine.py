@@ -2,20 +2,25 @@
 
 It finds the person, drops platform messages it has already handled, loads the
 conversation state, runs the current step (or a global word), saves, and returns
-the replies. It never sends: the channel does, after the commit.
+the replies. It never sends: the channel does, after the commit. Every database call goes through
+one boundary (`bot/core/boundary.py`): a message's whole transaction, steps included,
+is one plain call in a worker thread, so the event loop never waits on the database.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.config import Settings
 from bot.core import understanding
+from bot.core.boundary import Boundary
 from bot.core.clock import Clock
 from bot.core.flow import (
     HOME,
@@ -44,6 +49,7 @@ from models import Person
 from models.db import transaction
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_HOPS = 8  # a step that redirects more often than this is a bug, not a conversation
 # Option ids of this form open a step from anywhere: buttons in proactive messages.
@@ -68,8 +74,10 @@ class Engine:
         catalog: Catalog,
         settings: Settings,
         clock: Clock,
+        boundary: Boundary | None = None,
     ) -> None:
         self.database = database
+        self.boundary = boundary or Boundary(_threads_for(database, settings))
         self.registry = registry
         self.catalog = catalog
         self.settings = settings
@@ -82,9 +90,14 @@ class Engine:
         return frozenset(normalise(word) for text in variants for word in text.split("|"))
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        """Answer one message. Never raises: a failure is logged and politely reported."""
+        """Answer one message (its whole transaction in a worker thread). Never raises: a
+        failure is logged and politely reported."""
+        return await self.boundary.run_sync(self.answer, incoming)
+
+    def answer(self, incoming: Incoming) -> list[Reply]:
+        """`handle` on the calling thread: for code already behind the boundary."""
         try:
-            return await self._handle(incoming)
+            return self._handle(incoming)
         except Exception:
             log.exception("could not handle a message on %s", incoming.channel)
             return [
@@ -94,28 +107,31 @@ class Engine:
     def _language_after_error(self, incoming: Incoming) -> str:
         """The person's language if the database still answers, else the default."""
         try:
-            return self.language_of(channel=incoming.channel, account_id=incoming.account_id)
+            with transaction(self.database) as session:
+                return self._language_of(session, incoming.channel, incoming.account_id)
         except Exception:
             log.exception("could not read the language after an error")
             return self.settings.app.default_language
 
     async def current_prompt(self, incoming: Incoming) -> list[Reply]:
         """The question the person is at, asked again (when a console is reopened)."""
-        with transaction(self.database) as session:
-            account, person = self._identify(session, incoming)
-            state = load_state(session, person.id)
-            if state.step is None:
-                return []
-            ctx = self._context(session, person, account, state)
-            try:
-                replies = self._prompt(ctx, state.step)
-            except UnknownStep:
-                return []
-            remember_options(state, replies)
-            save_state(session, state, ctx.now)
-            return replies
+        return await self._transact(lambda session: self._current_prompt(session, incoming))
 
-    async def _handle(self, incoming: Incoming) -> list[Reply]:
+    def _current_prompt(self, session: Session, incoming: Incoming) -> list[Reply]:
+        account, person = self._identify(session, incoming)
+        state = load_state(session, person.id)
+        if state.step is None:
+            return []
+        ctx = self._context(session, person, account, state)
+        try:
+            replies = self._prompt(ctx, state.step)
+        except UnknownStep:
+            return []
+        remember_options(state, replies)
+        save_state(session, state, ctx.now)
+        return replies
+
+    def _handle(self, incoming: Incoming) -> list[Reply]:
         now = self.clock.now()
         with transaction(self.database) as session:
             if incoming.message_id and not accounts.claim_message(
@@ -131,18 +147,19 @@ class Engine:
             state = load_state(session, person.id)
             ctx = self._context(session, person, account, state)
             incoming = _resolve_option(incoming, state)
-            replies = await self._dispatch(ctx, state, incoming)
+            replies = self._dispatch(ctx, state, incoming)
             if sa.inspect(person).persistent:
                 remember_options(state, replies)
                 save_state(session, state, now)
             return replies
 
-    def take_inbox(self, *, channel: str, account_id: str) -> list[Reply]:
+    async def take_inbox(self, *, channel: str, account_id: str) -> list[Reply]:
         """Outbox messages waiting for this account (the console's inbox), oldest first."""
-        with transaction(self.database) as session:
-            waiting = outbox.take_inbox(
+        waiting = await self._transact(
+            lambda session: outbox.take_inbox(
                 session, channel=channel, account_id=account_id, now=self.clock.now()
             )
+        )
         return [self.render(content, language) for content, language in waiting]
 
     def render(self, content: dict, language: str) -> Reply:
@@ -150,74 +167,142 @@ class Engine:
         translator = self.catalog.translator(language)
         return self.registry.render(translator, content["template"], content["params"])
 
-    # --- what channels need from the database, each in its own short transaction -----
+    # --- what channels need from the database, each its own short transaction behind the
+    # boundary ----------------------------------------------------------------------------
 
-    def store_inbound(self, *, channel: str, payload: dict) -> int:
-        with transaction(self.database) as session:
-            return inbound.store(session, channel=channel, payload=payload, now=self.clock.now())
+    async def _transact(self, work: Callable[[Session], T]) -> T:
+        """`work(session)` in one transaction, in a worker thread."""
 
-    def unprocessed_inbound(self, *, channel: str, after_id: int = 0) -> list[tuple[int, dict]]:
-        with transaction(self.database) as session:
-            events = inbound.unprocessed(session, channel=channel, after_id=after_id)
-            return [(e.id, e.payload) for e in events]
+        def run() -> T:
+            with transaction(self.database) as session:
+                return work(session)
 
-    def inbound_failed(self, event_id: int, error: str) -> bool:
+        return await self.boundary.run_sync(run)
+
+    async def store_inbound(self, *, channel: str, payloads: list[dict]) -> list[int]:
+        """Webhook bodies kept in one transaction (those that arrived together)."""
+        return await self._transact(
+            lambda session: [
+                inbound.store(session, channel=channel, payload=payload, now=self.clock.now())
+                for payload in payloads
+            ]
+        )
+
+    async def claim_inbound(
+        self, *, channel: str, after_id: int = 0, lease: timedelta = inbound.LEASE
+    ) -> list[tuple[int, dict]]:
+        """Stored bodies for this process alone: no other process takes them within `lease`."""
+
+        def claim(session: Session) -> list[tuple[int, dict]]:
+            events = inbound.claim(
+                session, channel=channel, after_id=after_id, now=self.clock.now(), lease=lease
+            )
+            return [(event_id, payload) for event_id, payload in events]
+
+        return await self._transact(claim)
+
+    async def inbound_failed(self, event_id: int, error: str) -> bool:
         """Count a failed pass over a stored body; True when it is now quarantined."""
-        with transaction(self.database) as session:
-            return inbound.record_failure(
+        return await self._transact(
+            lambda session: inbound.record_failure(
                 session,
                 event_id=event_id,
                 error=error,
                 max_attempts=inbound.MAX_ATTEMPTS,
                 now=self.clock.now(),
             )
+        )
 
-    def quarantine_inbound(self, *, channel: str, payload: dict, error: str) -> int:
-        with transaction(self.database) as session:
-            return inbound.quarantine(
+    async def quarantine_inbound(self, *, channel: str, payload: dict, error: str) -> int:
+        return await self._transact(
+            lambda session: inbound.quarantine(
                 session, channel=channel, payload=payload, error=error, now=self.clock.now()
             )
+        )
 
-    def mark_inbound_processed(self, event_id: int) -> None:
-        with transaction(self.database) as session:
-            inbound.mark_processed(session, event_id=event_id, now=self.clock.now())
-
-    def record_status(self, **status: object) -> None:
-        with transaction(self.database) as session:
-            inbound.record_status(session, now=self.clock.now(), **status)
-
-    def requeue_waiting(self, *, channel: str, platform_message_id: str) -> None:
-        with transaction(self.database) as session:
-            outbox.requeue_waiting(
-                session, channel=channel, platform_message_id=platform_message_id
+    async def mark_inbound_processed(self, event_ids: list[int]) -> None:
+        """Bodies done with, in one transaction."""
+        await self._transact(
+            lambda session: inbound.mark_processed(
+                session, event_ids=event_ids, now=self.clock.now()
             )
+        )
 
-    def last_inbound(self, *, channel: str, account_id: str) -> datetime | None:
-        with transaction(self.database) as session:
-            return inbound.last_inbound(session, channel=channel, account_id=account_id)
+    async def record_statuses(self, reports: list[inbound.StatusReport]) -> list[str | None]:
+        """Delivery statuses in one transaction, each in its own savepoint; what failed of
+        each, in words (None where it was recorded)."""
 
-    def language_of(self, *, channel: str, account_id: str) -> str:
-        with transaction(self.database) as session:
-            return accounts.language_of(
-                session,
-                channel=channel,
-                external_id=account_id,
-                default=self.settings.app.default_language,
-            )
+        def record(session: Session) -> list[str | None]:
+            return [self._record_status(session, report) for report in reports]
 
-    def shown_options(self, *, channel: str, account_id: str) -> list[Option]:
+        return await self._transact(record)
+
+    def _record_status(self, session: Session, report: inbound.StatusReport) -> str | None:
+        try:
+            with session.begin_nested():
+                inbound.record_status(
+                    session,
+                    channel=report.channel,
+                    platform_message_id=report.platform_message_id,
+                    recipient=report.recipient,
+                    status=report.status,
+                    error_code=report.error_code,
+                    error_title=report.error_title,
+                    now=self.clock.now(),
+                )
+                if report.block_account:
+                    accounts.set_blocked(
+                        session,
+                        channel=report.channel,
+                        external_id=report.block_account,
+                        blocked=True,
+                    )
+                if report.requeue:
+                    outbox.requeue_waiting(
+                        session,
+                        channel=report.channel,
+                        platform_message_id=report.platform_message_id,
+                    )
+        except Exception as error:
+            log.debug("status %s failed", report.platform_message_id, exc_info=True)
+            return repr(error)
+        return None
+
+    async def last_inbound(self, *, channel: str, account_id: str) -> datetime | None:
+        return await self._transact(
+            lambda session: inbound.last_inbound(session, channel=channel, account_id=account_id)
+        )
+
+    async def language_of(self, *, channel: str, account_id: str) -> str:
+        return await self._transact(lambda session: self._language_of(session, channel, account_id))
+
+    def _language_of(self, session: Session, channel: str, account_id: str) -> str:
+        return accounts.language_of(
+            session,
+            channel=channel,
+            external_id=account_id,
+            default=self.settings.app.default_language,
+        )
+
+    async def shown_options(self, *, channel: str, account_id: str) -> list[Option]:
         """The options the person was last shown (for paging long lists on WhatsApp)."""
-        with transaction(self.database) as session:
+
+        def shown(session: Session) -> list[Option]:
             person_id = accounts.person_id_of(session, channel=channel, external_id=account_id)
             if person_id is None:
                 return []
             state = load_state(session, person_id)
             return [Option(option_id, label) for option_id, label in state.options]
 
-    def set_blocked(self, *, channel: str, account_id: str, blocked: bool) -> None:
+        return await self._transact(shown)
+
+    async def set_blocked(self, *, channel: str, account_id: str, blocked: bool) -> None:
         """The person blocked (or unblocked) the bot on this channel."""
-        with transaction(self.database) as session:
-            accounts.set_blocked(session, channel=channel, external_id=account_id, blocked=blocked)
+        await self._transact(
+            lambda session: accounts.set_blocked(
+                session, channel=channel, external_id=account_id, blocked=blocked
+            )
+        )
 
     def _identify(self, session: Session, incoming: Incoming):
         return accounts.find_or_create(
@@ -242,7 +327,7 @@ class Engine:
             suspended_step=(state.suspended or {}).get("step"),
         )
 
-    async def _dispatch(self, ctx: Context, state: Conversation, incoming: Incoming) -> list[Reply]:
+    def _dispatch(self, ctx: Context, state: Conversation, incoming: Incoming) -> list[Reply]:
         if incoming.unsupported:
             return [Reply(ctx.t("errors.unsupported")), *self._prompt_if_any(ctx, state)]
         if incoming.option_id and incoming.option_id.startswith(DEEP_LINK_PREFIX):
@@ -261,7 +346,7 @@ class Engine:
         with_text = self._text_command(incoming, state)
         if with_text is not None:
             target, rest = with_text
-            return await self._command_with_text(ctx, state, target, incoming, rest)
+            return self._command_with_text(ctx, state, target, incoming, rest)
         if state.step is None:
             return self._apply(ctx, state, Enter(HOME))
         try:
@@ -272,7 +357,7 @@ class Engine:
         understood = self._understand(ctx, state, step, incoming)
         if isinstance(understood, list):
             return understood
-        outcome = await step.handle(ctx, understood)
+        outcome = step.handle(ctx, understood)
         return self._apply(ctx, state, outcome)
 
     def _understand(
@@ -459,7 +544,7 @@ class Engine:
         state.step = target
         return None
 
-    async def _command_with_text(
+    def _command_with_text(
         self, ctx: Context, state: Conversation, target: str, incoming: Incoming, rest: str
     ) -> list[Reply]:
         """ "/kebutuhan 5000 pasang ...": enter the command's step and answer it with the rest."""
@@ -469,7 +554,7 @@ class Engine:
         if state.step != target:  # sent through the gate first (e.g. a new consent text)
             return self._prompt(ctx, state.step)
         _, step = self.registry.resolve(target)
-        outcome = await step.handle(ctx, replace(incoming, text=rest))
+        outcome = step.handle(ctx, replace(incoming, text=rest))
         return self._apply(ctx, state, outcome)
 
     def _set_aside_in(self, state: Conversation, flow_name: str) -> bool:
@@ -541,6 +626,15 @@ class Engine:
             return self._prompt(ctx, state.step)
         except UnknownStep:
             return []
+
+
+def _threads_for(database: sa.Engine, settings: Settings) -> int:
+    """SQLite lets one writer in at a time (every transaction begins IMMEDIATE): one thread
+    queues them fairly, where several would wait in SQLite's busy loop, unfairly and for
+    up to its timeout under load."""
+    if database.dialect.name == "sqlite":
+        return 1
+    return settings.concurrency.database_threads
 
 
 def _command_word(text: str) -> str | None:

@@ -6,7 +6,7 @@ A step never sends anything: its handler returns an outcome (`Goto`, `Retry`,
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -101,7 +101,7 @@ class Resume:
 
 Outcome = Goto | Retry | Finish | Enter | Resume | Again
 Prompt = Callable[[Context], Reply | Sequence[Reply]]
-Handler = Callable[[Context, Incoming], Awaitable[Outcome]]
+Handler = Callable[[Context, Incoming], Outcome]
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ def pick_step(
     def expect(ctx: Context) -> Expect:
         return Expect(Kind.CHOICE, options=shown(ctx))
 
-    async def handle(ctx: Context, incoming: Incoming) -> Outcome:
+    def handle(ctx: Context, incoming: Incoming) -> Outcome:
         chosen = incoming.option_id
         if chosen is None or chosen not in {option.id for option in shown(ctx)}:
             return Retry(ctx.t("errors.choose_option"))

@@ -137,7 +137,7 @@ def field_step(
             limit=limit,
         )
 
-    async def handle(ctx: Context, incoming: Incoming) -> Outcome:
+    def handle(ctx: Context, incoming: Incoming) -> Outcome:
         if skippable and incoming.option_id == SKIP:
             ctx.section(section)[field] = None
             return go_on(ctx, next_step)
@@ -240,7 +240,7 @@ def choice_step(
             accepts_text=match_text is not None,
         )
 
-    async def handle(ctx: Context, incoming: Incoming) -> Outcome:
+    def handle(ctx: Context, incoming: Incoming) -> Outcome:
         valid = {option.id for option in shown_now(ctx)}
         chosen = incoming.option_id if incoming.option_id in valid else None
         if chosen is None and match_text is not None and incoming.clean_text:
@@ -292,7 +292,7 @@ def multi_choice_step(
         options.append(Option(DONE, ctx.t(done_key)))
         return Reply(ctx.t(ask), options=tuple(options), accepts_text=True)
 
-    async def handle(ctx: Context, incoming: Incoming) -> Outcome:
+    def handle(ctx: Context, incoming: Incoming) -> Outcome:
         picked = chosen(ctx)
         values = [value for value, _, _ in items(ctx)]
         if incoming.option_id == EVERYTHING and everything_key:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from models import ChannelAccount, DeliveryStatus, InboundEvent
@@ -13,6 +15,9 @@ from models.base import as_utc
 # Passes over a stored body that may fail before it is set aside: enough to ride out a
 # passing fault (the worker passes again a few seconds later), few enough not to dwell.
 MAX_ATTEMPTS = 3
+# A claimed body not finished within this long belonged to a process that died: another
+# takes it over. Processing a body takes well under a second.
+LEASE = timedelta(seconds=60)
 
 
 def store(session: Session, *, channel: str, payload: dict, now: datetime) -> int:
@@ -22,29 +27,50 @@ def store(session: Session, *, channel: str, payload: dict, now: datetime) -> in
     return event.id
 
 
-def unprocessed(
-    session: Session, *, channel: str, after_id: int = 0, limit: int = 50
-) -> list[InboundEvent]:
-    """Oldest first: what was stored but not yet processed (also after a restart), past
-    `after_id`; a quarantined body is never handed out again."""
-    return list(
-        session.exec(
-            select(InboundEvent)
-            .where(
-                InboundEvent.channel == channel,
-                InboundEvent.processed_at.is_(None),
-                InboundEvent.quarantined_at.is_(None),
-                InboundEvent.id > after_id,
-            )
-            .order_by(InboundEvent.id)
-            .limit(limit)
+def claim(
+    session: Session,
+    *,
+    channel: str,
+    now: datetime,
+    after_id: int = 0,
+    limit: int = 50,
+    lease: timedelta = LEASE,
+) -> list[tuple[int, dict]]:
+    """Take up to `limit` stored bodies past `after_id`, oldest first, for this process
+    alone: ones nobody holds, or whose holder's lease ran out. One UPDATE … RETURNING, as
+    outbox rows are claimed: on PostgreSQL its subquery skips rows another process is
+    claiming (SKIP LOCKED); on SQLite the statement holds the write lock from its start."""
+    free = sa.or_(InboundEvent.claimed_at.is_(None), InboundEvent.claimed_at < now - lease)
+    chosen = (
+        select(InboundEvent.id)
+        .where(
+            InboundEvent.channel == channel,
+            InboundEvent.processed_at.is_(None),
+            InboundEvent.quarantined_at.is_(None),
+            InboundEvent.id > after_id,
+            free,
         )
+        .order_by(InboundEvent.id)
+        .limit(limit)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        chosen = chosen.with_for_update(skip_locked=True)
+    taken = (
+        sa.update(InboundEvent)
+        .where(InboundEvent.id.in_(chosen.scalar_subquery()))
+        .values(claimed_at=now)
+        .returning(InboundEvent.id, InboundEvent.payload)
+    )
+    rows = session.execute(taken, execution_options={"synchronize_session": False}).all()
+    return sorted(((row.id, row.payload) for row in rows), key=lambda row: row[0])
 
 
-def mark_processed(session: Session, *, event_id: int, now: datetime) -> None:
+def mark_processed(
+    session: Session, *, event_id: int | None = None, event_ids: list[int] = (), now: datetime
+) -> None:
+    ids = [*event_ids, *([event_id] if event_id is not None else [])]
     session.execute(
-        sa.update(InboundEvent).where(InboundEvent.id == event_id).values(processed_at=now)
+        sa.update(InboundEvent).where(InboundEvent.id.in_(ids)).values(processed_at=now)
     )
 
 
@@ -57,6 +83,7 @@ def record_failure(
         return False
     event.attempts += 1
     event.last_error = error[:200]
+    event.claimed_at = None  # free for the next pass, in this process or another
     if event.attempts >= max_attempts:
         event.quarantined_at = now
     session.flush()
@@ -89,6 +116,20 @@ def quarantined_counts(session: Session) -> dict[str, int]:
     return {channel: count for channel, count in rows}
 
 
+@dataclass(frozen=True)
+class StatusReport:
+    """A delivery status as a platform reported it, and what it means for the recipient."""
+
+    channel: str
+    platform_message_id: str
+    recipient: str
+    status: str
+    error_code: int | None = None
+    error_title: str | None = None
+    block_account: str | None = None  # this account cannot be reached any more
+    requeue: bool = False  # refused as outside the window: the message waits again
+
+
 _STATUS_ORDER = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 
@@ -116,28 +157,36 @@ def record_status(
     )
     if recipient and session.exec(known).first() is None:
         return
-    row = session.exec(
-        select(DeliveryStatus).where(
+    values = {"status": status, "error_code": error_code, "error_title": error_title}
+    # Two statuses of one message may be recorded at once (two bodies, or two processes):
+    # the first INSERT wins, the other becomes an UPDATE, never a duplicate key.
+    first = _insert_ignoring_duplicates(session).values(
+        channel=channel,
+        platform_message_id=platform_message_id,
+        recipient=recipient,
+        updated_at=now,
+        **values,
+    )
+    if session.execute(first).rowcount == 1:
+        return
+    not_further = [name for name, rank in _STATUS_ORDER.items() if rank <= _STATUS_ORDER[status]]
+    session.execute(
+        sa.update(DeliveryStatus)
+        .where(
             DeliveryStatus.channel == channel,
             DeliveryStatus.platform_message_id == platform_message_id,
+            DeliveryStatus.status.in_(not_further),
         )
-    ).first()
-    if row is None:
-        row = DeliveryStatus(
-            channel=channel,
-            platform_message_id=platform_message_id,
-            recipient=recipient,
-            status=status,
-            updated_at=now,
-        )
-        session.add(row)
-    elif _STATUS_ORDER.get(status, 0) < _STATUS_ORDER.get(row.status, 0):
-        return
-    row.status = status
-    row.error_code = error_code
-    row.error_title = error_title
-    row.updated_at = now
-    session.flush()
+        .values(updated_at=now, **values)
+    )
+
+
+def _insert_ignoring_duplicates(session: Session):
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(DeliveryStatus).on_conflict_do_nothing(
+        index_elements=["channel", "platform_message_id"]
+    )
 
 
 def last_inbound(session: Session, *, channel: str, account_id: str) -> datetime | None:

@@ -1,6 +1,35 @@
-"""What the platform fakes share: a clock that moves when told, and a token bucket."""
+"""What the platform fakes share: a clock that moves when told, a token bucket, and the
+calls in progress (each answered after a configurable latency)."""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator
+
+
+class InFlight:
+    """The calls a fake is answering right now, by method, and the most seen at once.
+
+    Every call takes `latency` seconds before it is answered, like a real API's round trip:
+    a client that awaits each call in turn never has more than one in flight."""
+
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency
+        self.now: Counter[str] = Counter()
+        self.most: Counter[str] = Counter()
+
+    @contextlib.asynccontextmanager
+    async def call(self, method: str) -> AsyncIterator[None]:
+        self.now[method] += 1
+        self.most[method] = max(self.most[method], self.now[method])
+        try:
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            yield
+        finally:
+            self.now[method] -= 1
 
 
 class ManualClock:

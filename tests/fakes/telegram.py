@@ -71,7 +71,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.common import ManualClock, TokenBucket
+from tests.fakes.common import InFlight, ManualClock, TokenBucket
 
 __all__ = [
     "FAKE_JPEG",
@@ -1238,8 +1238,11 @@ class FakeTelegram:
         webhook_timeout: float = 5.0,
         strict_ampersand: bool = True,
         server_timeout: float = 5.0,
+        latency: float = 0.0,
     ) -> None:
         self.token = token
+        # Calls in progress by method (`in_flight.most`); each answered after `latency` s.
+        self.in_flight = InFlight(latency)
         head = token.split(":", 1)[0]
         self.bot_id = int(head) if head.isdigit() else 123
         self.bot_user: dict[str, Any] = {
@@ -1464,6 +1467,13 @@ class FakeTelegram:
     # -- HTTP -----------------------------------------------------------------------------------
 
     async def _endpoint(self, request: Request) -> Response:
+        # Read whole before the latency: a client may give up meanwhile (a poll cut short).
+        await request.body()
+        entry = self._handlers.get(request.path_params["method"].lower())
+        async with self.in_flight.call(entry[0] if entry else request.path_params["method"]):
+            return await self._answer_call(request)
+
+    async def _answer_call(self, request: Request) -> Response:
         token = request.path_params["token"]
         requested = request.path_params["method"]
         entry = self._handlers.get(requested.lower())

@@ -91,7 +91,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.common import ManualClock, TokenBucket
+from tests.fakes.common import InFlight, ManualClock, TokenBucket
 from tests.fakes.telegram import LoopbackServer
 
 __all__ = [
@@ -427,7 +427,7 @@ class _Media:
         return base64.b64encode(hashlib.sha256(self.data).digest()).decode()
 
 
-@dataclass
+@dataclass(eq=False)  # each webhook is itself (kept in a set while in flight)
 class _Pending:
     kind: str
     body: bytes
@@ -781,7 +781,15 @@ class FakeWhatsApp:
         webhook_retry_delay: float = 0.05,
         webhook_timeout: float = 5.0,
         server_timeout: float = 5.0,
+        latency: float = 0.0,
+        webhook_connections: int = 1,
     ) -> None:
+        # Webhooks posted at once: Meta uses several connections (order is then not kept);
+        # the default, one at a time in order, keeps conversation tests simple.
+        self.webhook_connections = webhook_connections
+        self._delivering: set[_Pending] = set()
+        # Calls in progress by endpoint (`in_flight.most`); each answered after `latency` s.
+        self.in_flight = InFlight(latency)
         assert window_error in ("webhook", "response"), "window_error: 'webhook' or 'response'"
         self.phone_number_id = str(phone_number_id)
         self.access_token = access_token
@@ -1027,7 +1035,7 @@ class FakeWhatsApp:
     async def idle(self, timeout: float = 5.0) -> None:
         """Wait until every queued webhook (statuses included) has been delivered."""
         await self.wait_until(
-            lambda: self.webhook is not None and not self._queue,
+            lambda: self.webhook is not None and not self._queue and not self._delivering,
             timeout,
             what="the webhook queue to empty",
         )
@@ -1129,6 +1137,12 @@ class FakeWhatsApp:
         request: Request,
         handler: Callable[[Any], Any],
         body_json: Any = None,
+    ) -> Response:
+        async with self.in_flight.call(request.url.path.rstrip("/").rsplit("/", 1)[-1]):
+            return await self._answer_now(request, handler, body_json)
+
+    async def _answer_now(
+        self, request: Request, handler: Callable[[Any], Any], body_json: Any
     ) -> Response:
         status = 200
         payload: Any
@@ -1857,6 +1871,9 @@ class FakeWhatsApp:
         return headers
 
     async def _webhook_worker(self) -> None:
+        if self.webhook_connections > 1:
+            await self._webhook_workers()
+            return
         while not self._closing:
             await self._wakeup.wait()
             self._wakeup.clear()
@@ -1875,6 +1892,42 @@ class FakeWhatsApp:
                     else:
                         pending.future.set_result(delivery)
                 await self._notify()
+
+    async def _webhook_workers(self) -> None:
+        """Up to `webhook_connections` webhooks in flight, taken from the queue in order."""
+        slots = asyncio.Semaphore(self.webhook_connections)
+        tasks: set[asyncio.Task] = set()
+
+        async def post(pending: _Pending, url: str) -> None:
+            try:
+                delivery = await self._deliver(pending, url)
+            except Exception as crash:  # keep the worker alive; the test sees the crash
+                self.crashes.append(crash)
+                delivery = None
+            finally:
+                slots.release()
+                self._delivering.discard(pending)
+            if pending.future is not None and not pending.future.done():
+                if delivery is None:
+                    pending.future.set_exception(RuntimeError("the fake failed to deliver"))
+                else:
+                    pending.future.set_result(delivery)
+            await self._notify()
+
+        try:
+            while not self._closing:
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                while self.webhook is not None and self._queue and not self._closing:
+                    await slots.acquire()
+                    pending = self._queue.pop(0)
+                    self._delivering.add(pending)
+                    task = asyncio.create_task(post(pending, self.webhook["url"]))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+        finally:
+            for task in tasks:
+                task.cancel()
 
     async def _deliver(self, pending: _Pending, url: str) -> WebhookDelivery:
         assert self._http is not None
