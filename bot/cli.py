@@ -162,7 +162,7 @@ def run(
         NoChannelEnabled,
         NothingLeftToServe,
         parse_roles,
-        serve,
+        serve_until_signalled,
         sole_run,
     )
 
@@ -177,7 +177,7 @@ def run(
         with sole_run(settings.database.url):
             if migrate:
                 upgrade(settings.database.url)
-            asyncio.run(serve(settings, roles=roles))
+            asyncio.run(serve_until_signalled(settings, roles=roles))
     except AlreadyRunning as running:
         raise _fail(str(running)) from None
     except MissingSecret as missing:

@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -279,6 +280,21 @@ async def serve(
     finally:
         runtime.lease.dispose()
         app.close()
+
+
+async def serve_until_signalled(settings: Settings, roles: frozenset[Role] = ALL_ROLES) -> None:
+    """`serve` until SIGINT or SIGTERM (Ctrl+C, systemd, docker stop), each of which stops it
+    the same graceful way: through its `stop` event, not a KeyboardInterrupt that could land
+    anywhere (a second one while the parts end changes nothing)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await serve(settings, stop=stop, roles=roles)
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
 
 
 @dataclass(frozen=True)

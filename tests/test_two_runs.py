@@ -92,16 +92,18 @@ async def test_a_second_run_on_one_sqlite_database_refuses_and_the_first_goes_on
 async def test_run_starts_again_once_the_first_has_ended(tmp_path) -> None:
     async with FakeTelegram(token=TOKEN, clock=ManualClock(), user_pause=1.0) as api:
         config = write_config(tmp_path, api)
-        for _ in range(2):  # the lock is released with its process
+        # The lock is released with its process; Ctrl+C and systemd's or docker's SIGTERM
+        # both end it gracefully.
+        for signum in (signal.SIGINT, signal.SIGTERM):
             polls = len(api.calls_to("getUpdates"))
             process = await start_run(config)
             try:
                 await api.wait_until(
                     lambda p=polls: len(api.calls_to("getUpdates")) > p, 60, what="run to poll"
                 )
-                process.send_signal(signal.SIGINT)
-                await ended(process, timeout=30)
-                assert process.returncode == 0
+                process.send_signal(signum)
+                stderr = await ended(process, timeout=30)
+                assert process.returncode == 0, stderr
             finally:
                 if process.returncode is None:
                     process.kill()
