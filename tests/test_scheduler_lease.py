@@ -105,11 +105,14 @@ async def test_the_jobs_run_in_one_process_and_move_when_the_holder_fails(postgr
         other = "b" if first == "a" else "a"
 
         cut_off(postgres, holder_pid(postgres))
-        for _ in range(200):  # bounded: the retry interval is 0.1 s
-            if other in runs:
+        moved = {f"{first} stopped", other}
+        for _ in range(200):  # bounded: the retry and check intervals are 0.1 s
+            if moved <= set(runs):
                 break
             await asyncio.sleep(0.05)
-        assert runs[:3] == [first, f"{first} stopped", other]
+        # The other may take the freed lock just before the cut-off holder's next check
+        # notices (jobs are idempotent): both happen, in either order.
+        assert runs[0] == first and set(runs[1:3]) == moved and len(runs) == 3
         assert current_holder(postgres, None) == leases[other].name
     finally:
         stop.set()
