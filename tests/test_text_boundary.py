@@ -120,6 +120,7 @@ def test_the_whatsapp_literal_form_never_formats(text: str) -> None:
 @given(MARKED, st.lists(MARKED, max_size=14), st.lists(MARKED, max_size=3))
 # Found by this test: a repeated label was numbered after being cut ("-111" → "- 2": a bullet).
 @example(text="", labels=["-111", "-111"], descriptions=[])
+@example(text="", labels=["-", "-"], descriptions=[])
 @example(text="", labels=["..,\t`. b\t~-*~", "..,\t`. b\t~-*~"], descriptions=[])  # never ended
 def test_a_rendered_reply_formats_nothing_but_its_title(
     text: str, labels: list[str], descriptions: list[str]

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from bot.channels.lanes import Lanes
-from bot.channels.render import split_text, whatsapp_label, whatsapp_literal
+from bot.channels.render import shorten, split_text, whatsapp_label, whatsapp_literal
 from bot.channels.shapes import as_dict, as_dicts, as_float, as_id, as_int, as_list, as_text
 from bot.config import WhatsAppSettings, WhatsAppTemplate
 from bot.core.engine import Engine
@@ -352,10 +352,22 @@ def _unique(labels: list[str], limit: int) -> list[str]:
         while title in used:
             number += 1
             suffix = f" {number}"
-            title = f"{whatsapp_label(label, limit - len(suffix))}{suffix}"
+            title = _numbered(label, suffix, limit)
         used.add(title)
         unique.append(title)
     return unique
+
+
+def _numbered(label: str, suffix: str, limit: int) -> str:
+    """`label` cut so that it and its number fit `limit` once made literal as one title
+    (the number is never cut, and "-" with " 2" must not read as a bullet)."""
+    room = limit - len(suffix)
+    while room > 1:
+        title = whatsapp_literal(f"{shorten(label, room)}{suffix}")
+        if len(title) <= limit:
+            return title
+        room -= 1
+    return whatsapp_literal(f"{shorten(label, 1)}{suffix}")
 
 
 def template_body(template: WhatsAppTemplate, reply: Reply) -> dict | None:
