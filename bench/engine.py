@@ -4,7 +4,9 @@ Each simulated user registers as an IKM (the shortest path), adds a second produ
 opens "Produk saya" and the menu a few times. Prints handled messages per second, the
 per-message latency (p50, p99) and the SQL statements per message; then the same script
 through python-telegram-bot's ConversationHandler with PicklePersistence
-(bench/ptb_baseline.py) in the same run, and the ratio of the two rates.
+(bench/ptb_baseline.py) in the same run, and the ratio of the two rates. Last, the same
+script handed to the lanes as a channel does (many people at once, each in order), on a
+fresh database: the rate one process reaches when people write at the same time.
 Targets: >= 1,000 msg/s on one core, p99 < 20 ms, ratio >= 0.5 on SQLite.
 
     .venv/bin/python bench/engine.py --users 300
@@ -19,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout too
@@ -27,6 +30,7 @@ import sqlalchemy as sa
 
 from bench import ptb_baseline
 from bot.app import build_app
+from bot.channels.lanes import Lanes
 from bot.config import Settings
 from bot.core.messages import Incoming
 from models.db import upgrade
@@ -69,6 +73,17 @@ def phone_of(user: int) -> str:
     return f"+62812{user:08d}"
 
 
+def line_of(user: int, step: int, text: str) -> Incoming:
+    """What a simulated user says at a step of the script, with its platform message id."""
+    return Incoming(
+        channel="bench",
+        account_id=str(user),
+        phone=phone_of(user),
+        text=text,
+        message_id=f"{user}-{step}",
+    )
+
+
 async def run(users: int, database_url: str) -> tuple[list[float], float, float, int]:
     """Latencies, seconds, CPU seconds and SQL statements for every user going through SCRIPT."""
     settings = Settings.model_validate({"database": {"url": database_url}})
@@ -85,13 +100,7 @@ async def run(users: int, database_url: str) -> tuple[list[float], float, float,
     # Users take turns, one message each, as concurrent conversations would interleave.
     for step, text in enumerate(SCRIPT):
         for user in range(users):
-            message = Incoming(
-                channel="bench",
-                account_id=str(user),
-                phone=phone_of(user),
-                text=text,
-                message_id=f"{user}-{step}",
-            )
+            message = line_of(user, step, text)
             before = time.perf_counter()
             replies = await app.engine.handle(message)
             latencies.append(time.perf_counter() - before)
@@ -102,6 +111,31 @@ async def run(users: int, database_url: str) -> tuple[list[float], float, float,
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     app.close()
     return latencies, elapsed, cpu, statements
+
+
+async def run_in_lanes(users: int, database_url: str, people: int) -> tuple[int, float, float]:
+    """Messages, seconds and CPU seconds for the same script handed to the lanes as a channel
+    does (`bot/channels/lanes.py`): up to `people` at once, each person's lines in order."""
+    settings = Settings.model_validate({"database": {"url": database_url}})
+    app = build_app(settings)
+    lanes = Lanes(people)
+
+    def answer(user: int, step: int, text: str) -> Callable[[], Awaitable[list]]:
+        message = line_of(user, step, text)
+        return lambda: app.engine.handle(message)
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    tasks = [
+        lanes.submit(str(user), answer(user, step, text))
+        for step, text in enumerate(SCRIPT)
+        for user in range(users)
+    ]
+    replies = await asyncio.gather(*tasks)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    app.close()
+    if not all(replies):
+        raise SystemExit("a message through the lanes got no reply")
+    return len(tasks), elapsed, cpu
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -121,6 +155,7 @@ def empty_postgres(url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--people", type=int, default=32, help="at once through the lanes")
     parser.add_argument(
         "--database-url", help="a throwaway PostgreSQL database (emptied!); default SQLite"
     )
@@ -131,6 +166,13 @@ def main() -> None:
             empty_postgres(url)
         upgrade(url)
         latencies, elapsed, cpu, statements = asyncio.run(run(args.users, url))
+        if args.database_url:
+            empty_postgres(url)
+            lanes_url = url
+        else:
+            lanes_url = f"sqlite:///{Path(folder) / 'lanes.db'}"
+        upgrade(lanes_url)
+        in_lanes = asyncio.run(run_in_lanes(args.users, lanes_url, args.people))
         baseline_count, baseline_elapsed, baseline_cpu = asyncio.run(
             ptb_baseline.run(SCRIPT, args.users, Path(folder) / "ptb.pickle")
         )
@@ -145,6 +187,12 @@ def main() -> None:
         f"mean {statistics.fmean(latencies) * 1000:.2f} ms"
     )
     print(f"SQL statements: {statements / count:.2f} per message (SQLite's BEGIN counted)")
+    lanes_count, lanes_elapsed, lanes_cpu = in_lanes
+    print(
+        f"through the lanes, {args.people} people at once: "
+        f"{lanes_count / lanes_elapsed:,.0f} messages/s, "
+        f"CPU {lanes_cpu / lanes_count * 1000:.3f} ms per message"
+    )
     print(
         f"python-telegram-bot ConversationHandler + PicklePersistence: "
         f"{baseline_rate:,.0f} messages/s"

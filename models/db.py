@@ -22,7 +22,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         sa.event.listen(engine, "connect", _configure_sqlite)
         sa.event.listen(engine, "begin", _begin_immediate)
         return engine
-    return sa.create_engine(url, echo=echo, pool_pre_ping=True)
+    # No ping before each checkout (a round trip per transaction): a connection that died
+    # in the pool fails its first statement, SQLAlchemy then replaces every pooled
+    # connection, and the engine handles that message again (`Engine.answer`).
+    return sa.create_engine(url, echo=echo, pool_pre_ping=False)
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI objects

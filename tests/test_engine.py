@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.app import build_app
 from bot.core.messages import Incoming
 from models import ConversationState, IkmProfile, Person, Product
+from scheduler.lease import is_postgres
 from tests.chat import register_company, register_ikm
 from tests.conftest import ADMIN_PHONE
 
@@ -273,3 +276,40 @@ async def test_a_new_consent_text_is_asked_before_any_flow_and_declining_keeps_d
     await chat.tap("Setuju")
     await chat.say("produk")
     assert "Boneka karakter" in chat.text
+
+
+def _drop_every_connection_of(app) -> int:
+    """The database restarts, as far as the bot's pooled connections can tell."""
+    outside = sa.create_engine(app.database.url, poolclass=sa.pool.NullPool)
+    with outside.connect() as connection:
+        dropped = connection.execute(
+            sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+        connection.commit()
+    outside.dispose()
+    return dropped
+
+
+async def test_messages_after_the_database_dropped_its_connections_are_answered(
+    app, chat_as
+) -> None:
+    """Pooled connections are not pinged before use: the first message on a dead one is
+    handled again on a fresh connection, not answered with an apology."""
+    if not is_postgres(app.database):
+        pytest.skip("PostgreSQL only: SQLite has no connections to drop")
+    chat = chat_as(PHONE)
+    await start_ikm_registration(chat)
+    assert _drop_every_connection_of(app) >= 1
+    await chat.tap("Makanan")
+    assert "gangguan" not in chat.text
+    other = chat_as("+6281299990000")
+    await other.say("halo")
+    assert "Selamat datang" in other.text
+    with Session(app.database) as session:
+        states = session.exec(select(ConversationState)).all()
+    (registering,) = [state for state in states if "ikm" in state.data]
+    assert registering.data["ikm"]["business_name"] == "Boneka Berkah"
+    assert registering.step != "ikm.sektor"

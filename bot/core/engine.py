@@ -39,13 +39,19 @@ from bot.core.flow import (
 )
 from bot.core.i18n import Catalog
 from bot.core.messages import OPTION_INDEX_PREFIX, Incoming, Option, Reply
-from bot.core.state import Conversation, load_state, remember_options, save_state
+from bot.core.state import (
+    Conversation,
+    load_account_and_state,
+    load_state,
+    remember_options,
+    save_state,
+)
 from bot.core.steps import SKIP
 from bot.core.understanding import Expect, Kind, Sense
 from bot.parsing.fuzzy import normalise
 from bot.parsing.numbers import format_number, format_rupiah
 from bot.services import accounts, inbound, outbox
-from models import Person
+from models import ChannelAccount, Person
 from models.db import transaction
 
 log = logging.getLogger(__name__)
@@ -97,12 +103,25 @@ class Engine:
     def answer(self, incoming: Incoming) -> list[Reply]:
         """`handle` on the calling thread: for code already behind the boundary."""
         try:
-            return self._handle(incoming)
+            return self._handle_reconnecting(incoming)
         except Exception:
             log.exception("could not handle a message on %s", incoming.channel)
             return [
                 Reply(self.catalog.get(self._language_after_error(incoming), "errors.internal"))
             ]
+
+    def _handle_reconnecting(self, incoming: Incoming) -> list[Reply]:
+        """`_handle`, once more on a fresh connection when the pooled one had died (the
+        database restarted): pooled connections are not pinged before use, a round trip
+        saved on every message. Safe to repeat: the failed transaction was rolled back, and
+        a commit that did land had claimed the message id, so the repeat answers nothing."""
+        try:
+            return self._handle(incoming)
+        except sa.exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            log.warning("the database connection had dropped; handling the message again")
+            return self._handle(incoming)
 
     def _language_after_error(self, incoming: Incoming) -> str:
         """The person's language if the database still answers, else the default."""
@@ -134,17 +153,19 @@ class Engine:
     def _handle(self, incoming: Incoming) -> list[Reply]:
         now = self.clock.now()
         with transaction(self.database) as session:
-            if incoming.message_id and not accounts.claim_message(
-                session, channel=incoming.channel, message_id=incoming.message_id, now=now
+            if not accounts.claim_and_hold(
+                session,
+                channel=incoming.channel,
+                external_id=incoming.account_id,
+                message_id=incoming.message_id,
+                now=now,
             ):
                 log.info("ignoring redelivered message %s", incoming.message_id)
                 return []
-            account, person = self._identify(session, incoming)
-            accounts.lock_person(session, person.id)
+            account, person, state = self._arrival(session, incoming, now)
             outbox.release_waiting(
                 session, channel=incoming.channel, account_id=incoming.account_id
             )
-            state = load_state(session, person.id)
             ctx = self._context(session, person, account, state)
             incoming = _resolve_option(incoming, state)
             replies = self._dispatch(ctx, state, incoming)
@@ -152,6 +173,32 @@ class Engine:
                 remember_options(state, replies)
                 save_state(session, state, now)
             return replies
+
+    def _arrival(
+        self, session: Session, incoming: Incoming, now: datetime
+    ) -> tuple[ChannelAccount, Person, Conversation]:
+        """Who wrote, held (`claim_and_hold`), and where their conversation stands: one
+        query for a known account."""
+        known = load_account_and_state(
+            session, channel=incoming.channel, external_id=incoming.account_id
+        )
+        if known is None:
+            account, person = self._identify(session, incoming)
+            accounts.lock_person(session, person.id)
+            return account, person, load_state(session, person.id)
+        account, person, state = known
+        arrived = accounts.note_arrival(
+            session,
+            account,
+            person,
+            phone=incoming.phone,
+            now=now,
+            platform_user_id=incoming.platform_user_id,
+        )
+        if arrived is not person:  # the proven number is someone else's: them, held
+            accounts.lock_person(session, arrived.id)
+            return account, arrived, load_state(session, arrived.id)
+        return account, person, state
 
     async def take_inbox(self, *, channel: str, account_id: str) -> list[Reply]:
         """Outbox messages waiting for this account (the console's inbox), oldest first."""

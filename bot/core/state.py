@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.core.messages import Reply
-from models import ConversationState
+from models import ChannelAccount, ConversationState, Person
 
 _LOAD = select(
     ConversationState.step,
@@ -25,6 +25,27 @@ _LOAD = select(
     ConversationState.suspended,
     ConversationState.updated_at,
 ).where(ConversationState.person_id == sa.bindparam("person_id"))
+
+# Who wrote and where their conversation stands, in one query (the engine's first read of
+# every message): the account and its person as ORM objects, the state's columns beside.
+_ACCOUNT_PERSON_STATE = (
+    select(
+        ChannelAccount,
+        Person,
+        ConversationState.person_id.label("state_of"),
+        ConversationState.step,
+        ConversationState.data,
+        ConversationState.options,
+        ConversationState.suspended,
+        ConversationState.updated_at,
+    )
+    .join(Person, Person.id == ChannelAccount.person_id)
+    .outerjoin(ConversationState, ConversationState.person_id == Person.id)
+    .where(
+        ChannelAccount.channel == sa.bindparam("channel"),
+        ChannelAccount.external_id == sa.bindparam("external_id"),
+    )
+)
 
 _SAVE = sa.text(
     "INSERT INTO conversation_state (person_id, step, data, options, suspended, updated_at)"
@@ -59,6 +80,24 @@ class Conversation:
 def load_state(session: Session, person_id: int) -> Conversation:
     """The person's state, detached from the session: `save_state` writes it back."""
     row = session.connection().execute(_LOAD, {"person_id": person_id}).first()
+    return _conversation(person_id, row)
+
+
+def load_account_and_state(
+    session: Session, *, channel: str, external_id: str
+) -> tuple[ChannelAccount, Person, Conversation] | None:
+    """The account, its person (in the session) and the person's state; None when the
+    account is new."""
+    row = session.execute(
+        _ACCOUNT_PERSON_STATE, {"channel": channel, "external_id": external_id}
+    ).first()
+    if row is None:
+        return None
+    account, person = row[0], row[1]
+    return account, person, _conversation(person.id, row if row.state_of is not None else None)
+
+
+def _conversation(person_id: int, row: sa.Row | None) -> Conversation:
     if row is None:
         return Conversation(person_id=person_id)
     return Conversation(

@@ -34,6 +34,20 @@ _CLAIM_MESSAGE = sa.text(
     " ON CONFLICT (channel, message_id) DO NOTHING"
 ).bindparams(sa.bindparam("handled_at", type_=sa.DateTime(timezone=True)))
 
+# PostgreSQL: the person's transaction lock (see `lock_person`) taken by the statement that
+# claims the message, when it is new; one round trip instead of two.
+_HOLD_PERSON_OF_ACCOUNT = (
+    "SELECT pg_advisory_xact_lock(person_id) FROM channel_account"
+    " WHERE channel = :channel AND external_id = :external_id"
+)
+_CLAIM_AND_HOLD = sa.text(
+    "INSERT INTO handled_message (channel, message_id, handled_at)"
+    " VALUES (:channel, :message_id, :handled_at)"
+    " ON CONFLICT (channel, message_id) DO NOTHING"
+    f" RETURNING ({_HOLD_PERSON_OF_ACCOUNT})"
+).bindparams(sa.bindparam("handled_at", type_=sa.DateTime(timezone=True)))
+_HOLD_ACCOUNT = sa.text(_HOLD_PERSON_OF_ACCOUNT)
+
 _ACCOUNT_WITH_PERSON = (
     select(ChannelAccount, Person)
     .join(Person, Person.id == ChannelAccount.person_id)
@@ -55,6 +69,36 @@ def claim_message(session: Session, *, channel: str, message_id: str, now: datet
         _CLAIM_MESSAGE, {"channel": channel, "message_id": message_id, "handled_at": now}
     )
     return result.rowcount == 1
+
+
+def claim_and_hold(
+    session: Session, *, channel: str, external_id: str, message_id: str | None, now: datetime
+) -> bool:
+    """Claim the message id (False: handled before) and hold the account's person until the
+    transaction ends (see `lock_person`), in one statement on PostgreSQL.
+
+    The person is held before anything about them is read, so what is read next is what
+    the previous message of theirs left. An account not known yet holds no one: the caller
+    holds the person it creates or finds (`lock_person`).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return message_id is None or claim_message(
+            session, channel=channel, message_id=message_id, now=now
+        )
+    connection = session.connection()
+    if message_id is None:
+        connection.execute(_HOLD_ACCOUNT, {"channel": channel, "external_id": external_id})
+        return True
+    claimed = connection.execute(
+        _CLAIM_AND_HOLD,
+        {
+            "channel": channel,
+            "external_id": external_id,
+            "message_id": message_id,
+            "handled_at": now,
+        },
+    )
+    return claimed.first() is not None
 
 
 # Activity timestamps are refreshed at most this often: enough for "active lately" and the
@@ -83,25 +127,63 @@ def find_or_create(
     if found is not None:
         account, person = found
     else:
-        # The same platform user under another address (a username-only WhatsApp user whose
-        # number now shows) is the same person; otherwise only a proven number finds one.
-        person = _person_of_platform_user(session, channel=channel, user_id=platform_user_id)
-        if person is None and phone:
-            person = find_by_phone(session, phone)
-        if person is None:
-            person = Person(language=language, created_at=now, last_active_at=now)
-            session.add(person)
-            session.flush()
-        account = ChannelAccount(
-            person_id=person.id, channel=channel, external_id=external_id, created_at=now
+        account, person = _new_account(
+            session,
+            channel=channel,
+            external_id=external_id,
+            phone=phone,
+            now=now,
+            language=language,
+            platform_user_id=platform_user_id,
         )
-        session.add(account)
+    return account, note_arrival(
+        session, account, person, phone=phone, now=now, platform_user_id=platform_user_id
+    )
+
+
+def _new_account(
+    session: Session,
+    *,
+    channel: str,
+    external_id: str,
+    phone: str | None,
+    now: datetime,
+    language: str,
+    platform_user_id: str | None,
+) -> tuple[ChannelAccount, Person]:
+    # The same platform user under another address (a username-only WhatsApp user whose
+    # number now shows) is the same person; otherwise only a proven number finds one.
+    person = _person_of_platform_user(session, channel=channel, user_id=platform_user_id)
+    if person is None and phone:
+        person = find_by_phone(session, phone)
+    if person is None:
+        person = Person(language=language, created_at=now, last_active_at=now)
+        session.add(person)
+        session.flush()
+    account = ChannelAccount(
+        person_id=person.id, channel=channel, external_id=external_id, created_at=now
+    )
+    session.add(account)
+    return account, person
+
+
+def note_arrival(
+    session: Session,
+    account: ChannelAccount,
+    person: Person,
+    *,
+    phone: str | None,
+    now: datetime,
+    platform_user_id: str | None = None,
+) -> Person:
+    """What a message from `account` tells: a proven number, the platform's user id, that
+    the person is active. The person afterwards (a proven number may belong to another)."""
     if person.phone is None and phone is not None:
         person = link_phone(session, account=account, person=person, phone=phone, now=now)
     if platform_user_id and account.platform_user_id != platform_user_id:
         account.platform_user_id = platform_user_id
     _mark_active(account, person, now)
-    return account, person
+    return person
 
 
 def _person_of_platform_user(
