@@ -6,8 +6,6 @@ job is idempotent and finds its own work in the database.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -38,7 +36,9 @@ def build_scheduler(app: App, job_list: list[Job] | None = None) -> AsyncIOSched
 def _logged(job: Job):
     async def run(app: App) -> None:
         try:
-            count = await _run(job, app)
+            # On the event loop: each of a job's transactions goes through the database
+            # boundary itself (scheduler/jobs.py), so the loop never waits on the database.
+            count = await job.run(app)
         except Exception:
             log.exception("scheduler job %s failed", job.id)
             return
@@ -46,12 +46,3 @@ def _logged(job: Job):
             log.info("scheduler job %s enqueued %d message(s)", job.id, count)
 
     return run
-
-
-async def _run(job: Job, app: App) -> int:
-    """A job runs whole in a worker thread (bot/core/boundary.py): its database work never
-    holds the event loop. Jobs await nothing real, so one written as `async def` runs to
-    its end in a loop of its own there."""
-    if inspect.iscoroutinefunction(job.run):
-        return await app.engine.boundary.run_sync(asyncio.run, job.run(app))
-    return await app.engine.boundary.run_sync(job.run, app)

@@ -8,7 +8,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bot.services import ikm, outbox
+from bot.core.messages import Incoming
+from bot.services import outbox
+from bot.services.batches import PEOPLE_PER_BATCH
 from models import ChannelAccount, IkmProfile, OutboxMessage, Person
 from models.db import transaction
 from scheduler.jobs import nudge_inactive_ikm
@@ -133,7 +135,7 @@ async def test_the_nudge_runs_in_short_transactions_and_writes_what_one_by_one_w
     commits = count_commits(app.database)
     assert await nudge_inactive_ikm(app) == len(expected)
     assert commits[0] >= 2  # batches, not one long transaction
-    assert commits[0] >= -(-len(expected) // ikm.NUDGE_BATCH)
+    assert commits[0] >= -(-len(expected) // PEOPLE_PER_BATCH)
     assert nudges_written(app) == expected
 
     assert await nudge_inactive_ikm(app) == 0  # the same month: nothing more
@@ -166,3 +168,17 @@ async def test_a_new_months_nudge_supersedes_last_months_unsent_one(app, clock) 
     for person_id in first:
         mine = sorted(state for who, state in states if who == person_id)
         assert mine == ["pending", "superseded"]
+
+
+async def test_a_chat_message_goes_between_two_batches_of_the_nudge(app) -> None:
+    """On SQLite the boundary has one database thread: a message that arrives while the nudge
+    runs waits for the batch in progress only, not for the whole job."""
+    seed_ikm(app, PEOPLE)
+    job = asyncio.create_task(nudge_inactive_ikm(app))
+    await asyncio.sleep(0)  # the job asks for its first transaction
+    replies = await app.engine.handle(
+        Incoming(channel="console", account_id="+6281377770000", text="halo")
+    )
+    assert replies and "Selamat datang" in replies[0].text
+    assert not job.done()  # more batches to go after the message was answered
+    assert await job > 1_500

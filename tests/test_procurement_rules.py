@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
@@ -477,6 +478,34 @@ async def test_a_second_call_the_same_day_waits_for_one_digest(app, chat_as, clo
 
     inbox = await first.open()
     assert any("sarung tangan rajut" in (reply.text or "").lower() for reply in inbox)
+
+
+async def test_the_digest_goes_out_in_short_transactions_of_a_few_people(
+    app, chat_as, clock, monkeypatch
+) -> None:
+    """Each IKM's digest is the same when the job works one person per transaction."""
+    app.settings.procurement.calls_per_day = 1
+    company = await verified_company(app, chat_as)
+    await register_glove_makers(chat_as)
+    await post_need(company)
+    need_two = await post_need(company, SECOND_NEED)
+    with Session(app.database) as session:
+        held = session.exec(select(NeedMatch).where(NeedMatch.need_id == need_two.id)).all()
+    people = {match.person_id for match in held}
+    assert len(people) >= 2
+
+    monkeypatch.setitem(needs.send_digests.__kwdefaults__, "limit", 1)
+    commits = []
+    sa.event.listen(app.database, "commit", lambda _connection: commits.append(1))
+    clock.set(datetime(2026, 11, 23, 0, 0, tzinfo=UTC))  # 07:00 WIB the next day
+    assert await call_digest(app) == len(people)
+    assert len(commits) >= len(people)
+    digests = outbox_rows(app, "need.digest")
+    assert sorted(row.person_id for row in digests) == sorted(people)
+    assert all(
+        [call["id"] for call in row.content["params"]["calls"]] == [need_two.id] for row in digests
+    )
+    assert await call_digest(app) == 0
 
 
 def glove_need(title: str) -> NeedFields:

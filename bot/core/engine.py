@@ -134,7 +134,7 @@ class Engine:
 
     async def current_prompt(self, incoming: Incoming) -> list[Reply]:
         """The question the person is at, asked again (when a console is reopened)."""
-        return await self._transact(lambda session: self._current_prompt(session, incoming))
+        return await self.transact(lambda session: self._current_prompt(session, incoming))
 
     def _current_prompt(self, session: Session, incoming: Incoming) -> list[Reply]:
         account, person = self._identify(session, incoming)
@@ -202,7 +202,7 @@ class Engine:
 
     async def take_inbox(self, *, channel: str, account_id: str) -> list[Reply]:
         """Outbox messages waiting for this account (the console's inbox), oldest first."""
-        waiting = await self._transact(
+        waiting = await self.transact(
             lambda session: outbox.take_inbox(
                 session, channel=channel, account_id=account_id, now=self.clock.now()
             )
@@ -217,7 +217,7 @@ class Engine:
     # --- what channels need from the database, each its own short transaction behind the
     # boundary ----------------------------------------------------------------------------
 
-    async def _transact(self, work: Callable[[Session], T]) -> T:
+    async def transact(self, work: Callable[[Session], T]) -> T:
         """`work(session)` in one transaction, in a worker thread."""
 
         def run() -> T:
@@ -228,7 +228,7 @@ class Engine:
 
     async def store_inbound(self, *, channel: str, payloads: list[dict]) -> list[int]:
         """Webhook bodies kept in one transaction (those that arrived together)."""
-        return await self._transact(
+        return await self.transact(
             lambda session: [
                 inbound.store(session, channel=channel, payload=payload, now=self.clock.now())
                 for payload in payloads
@@ -246,11 +246,11 @@ class Engine:
             )
             return [(event_id, payload) for event_id, payload in events]
 
-        return await self._transact(claim)
+        return await self.transact(claim)
 
     async def inbound_failed(self, event_id: int, error: str) -> bool:
         """Count a failed pass over a stored body; True when it is now quarantined."""
-        return await self._transact(
+        return await self.transact(
             lambda session: inbound.record_failure(
                 session,
                 event_id=event_id,
@@ -261,7 +261,7 @@ class Engine:
         )
 
     async def quarantine_inbound(self, *, channel: str, payload: dict, error: str) -> int:
-        return await self._transact(
+        return await self.transact(
             lambda session: inbound.quarantine(
                 session, channel=channel, payload=payload, error=error, now=self.clock.now()
             )
@@ -269,7 +269,7 @@ class Engine:
 
     async def mark_inbound_processed(self, event_ids: list[int]) -> None:
         """Bodies done with, in one transaction."""
-        await self._transact(
+        await self.transact(
             lambda session: inbound.mark_processed(
                 session, event_ids=event_ids, now=self.clock.now()
             )
@@ -282,7 +282,7 @@ class Engine:
         def record(session: Session) -> list[str | None]:
             return [self._record_status(session, report) for report in reports]
 
-        return await self._transact(record)
+        return await self.transact(record)
 
     def _record_status(self, session: Session, report: inbound.StatusReport) -> str | None:
         try:
@@ -316,12 +316,12 @@ class Engine:
         return None
 
     async def last_inbound(self, *, channel: str, account_id: str) -> datetime | None:
-        return await self._transact(
+        return await self.transact(
             lambda session: inbound.last_inbound(session, channel=channel, account_id=account_id)
         )
 
     async def language_of(self, *, channel: str, account_id: str) -> str:
-        return await self._transact(lambda session: self._language_of(session, channel, account_id))
+        return await self.transact(lambda session: self._language_of(session, channel, account_id))
 
     def _language_of(self, session: Session, channel: str, account_id: str) -> str:
         return accounts.language_of(
@@ -341,11 +341,11 @@ class Engine:
             state = load_state(session, person_id)
             return [Option(option_id, label) for option_id, label in state.options]
 
-        return await self._transact(shown)
+        return await self.transact(shown)
 
     async def set_blocked(self, *, channel: str, account_id: str, blocked: bool) -> None:
         """The person blocked (or unblocked) the bot on this channel."""
-        await self._transact(
+        await self.transact(
             lambda session: accounts.set_blocked(
                 session, channel=channel, external_id=account_id, blocked=blocked
             )

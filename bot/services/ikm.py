@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from sqlmodel import Session, select
 
 from bot.services import matching, outbox, registry, stats
+from bot.services.batches import PEOPLE_PER_BATCH, Batch
 from models import IkmFields, IkmProfile, Person, Product, ProductFields
 from models.outbox import OutboxMessage
 
@@ -88,25 +88,15 @@ def delete_product(session: Session, *, product: Product) -> None:
     session.flush()
 
 
-# IKM looked at per transaction: short enough that a chat message never waits long behind it.
-NUDGE_BATCH = 500
-
-
-@dataclass(frozen=True)
-class NudgeBatch:
-    enqueued: int
-    last_person_id: int | None  # where the next batch starts; None when none is left
-
-
 def nudge_inactive_batch(
     session: Session,
     *,
     now: datetime,
     tz: tzinfo,
     after_id: int = 0,
-    limit: int = NUDGE_BATCH,
+    limit: int = PEOPLE_PER_BATCH,
     days: int = stats.DEFAULT_ACTIVE_DAYS,
-) -> NudgeBatch:
+) -> Batch:
     """One batch of the monthly nudge: up to `limit` IKM past `after_id` that are not active
     (stats.active_ikm_ids) and not yet nudged this month, asked to check their products; never
     a number that opted out (set-based queries). Each nudge is an outbox row of kind
@@ -125,7 +115,7 @@ def nudge_inactive_batch(
         .limit(limit)
     ).all()
     if not silent:
-        return NudgeBatch(0, None)
+        return Batch(0, None)
     already = _nudged(session, prefix, [person_id for person_id, _ in silent])
     enqueued = outbox.enqueue_many(
         session,
@@ -141,7 +131,7 @@ def nudge_inactive_batch(
         template="ikm.nudge",
         now=now,
     )
-    return NudgeBatch(enqueued, silent[-1][0])
+    return Batch(enqueued, silent[-1][0])
 
 
 def _nudged(session: Session, prefix: str, person_ids: list[int]) -> set[str]:

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from bot.config import ProcurementSettings
 from bot.reference import load_reference
 from bot.services import matching, outbox
+from bot.services.batches import PEOPLE_PER_BATCH, Batch
 from models import (
     Company,
     CompanyStatus,
@@ -354,17 +355,36 @@ def close_due(session: Session, *, now: datetime) -> int:
     return len(due)
 
 
-def send_digests(session: Session, *, now: datetime, tz: tzinfo, hour: int) -> int:
+def send_digests(
+    session: Session,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    hour: int,
+    after_person_id: int = 0,
+    limit: int = PEOPLE_PER_BATCH,
+) -> Batch:
     """From `hour` (WIB) on: one message per IKM listing the calls held back by the daily
-    cap before today and still open. Run it often: a process down at `hour` catches up.
+    cap before today and still open, for up to `limit` IKM past `after_person_id` (one
+    batch of the job). Run it often: a process down at `hour` catches up.
     """
     today = start_of_day(now, tz)
     if now.astimezone(tz).hour < hour:
-        return 0
+        return Batch(0, None)
+    held = (NeedMatch.state == MatchState.HELD, NeedMatch.created_at < today)
+    people = session.exec(
+        select(NeedMatch.person_id)
+        .where(*held, NeedMatch.person_id > after_person_id)
+        .group_by(NeedMatch.person_id)
+        .order_by(NeedMatch.person_id)
+        .limit(limit)
+    ).all()
+    if not people:
+        return Batch(0, None)
     rows = session.exec(
         select(NeedMatch, Need)
         .join(Need, Need.id == NeedMatch.need_id)
-        .where(NeedMatch.state == MatchState.HELD, NeedMatch.created_at < today)
+        .where(*held, NeedMatch.person_id.in_(people))
         .order_by(NeedMatch.person_id, Need.deadline)
     ).all()
     by_person: dict[int, list[tuple[NeedMatch, Need]]] = {}
@@ -398,7 +418,7 @@ def send_digests(session: Session, *, now: datetime, tz: tzinfo, hour: int) -> i
             match.state = MatchState.DIGESTED
             match.notified_at = now
     session.flush()
-    return sent
+    return Batch(sent, people[-1])
 
 
 # --- what an IKM sees ---------------------------------------------------------------------------
