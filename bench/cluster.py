@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout too
 
-import httpx  # noqa: E402
+import aiohttp  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from models.db import make_engine  # noqa: E402
@@ -82,6 +82,7 @@ class Outcome:
     redeliveries: int = 0
     served: Counter = field(default_factory=Counter)
     reelected_after: float | None = None
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds of each part, the run
 
     @property
     def rate(self) -> float:
@@ -152,11 +153,12 @@ async def start_worker(env: dict[str, str], port: int, log: Path) -> asyncio.sub
         )
 
 
-async def wait_listening(client: httpx.AsyncClient, url: str, log: Path) -> None:
+async def wait_listening(client: aiohttp.ClientSession, url: str, log: Path) -> None:
     for _ in range(600):
-        with contextlib.suppress(httpx.TransportError):
-            if (await client.get(f"{url}/metrics")).status_code == 200:
-                return
+        with contextlib.suppress(aiohttp.ClientError):
+            async with client.get(f"{url}/metrics") as response:
+                if response.status == 200:
+                    return
         await asyncio.sleep(0.1)
     raise SystemExit(f"{url} never listened:\n{log.read_text()[-3000:]}")
 
@@ -164,7 +166,9 @@ async def wait_listening(client: httpx.AsyncClient, url: str, log: Path) -> None
 class LoadGenerator:
     """Simulated people writing through the workers, round-robin, waiting for each answer."""
 
-    def __init__(self, api: TimedTelegram, workers: list[str], client: httpx.AsyncClient) -> None:
+    def __init__(
+        self, api: TimedTelegram, workers: list[str], client: aiohttp.ClientSession
+    ) -> None:
         self.api = api
         self.workers = workers
         self.alive = list(workers)
@@ -207,12 +211,14 @@ class LoadGenerator:
         for attempt in range(20):
             worker = self.alive[next(self.turn) % len(self.alive)]
             try:
-                response = await self.client.post(
+                async with self.client.post(
                     f"{worker}/webhooks/telegram", json=update, headers=headers
-                )
-            except httpx.TransportError:
-                response = None
-            if response is not None and response.status_code == 200:
+                ) as response:
+                    status = response.status
+                    await response.read()
+            except aiohttp.ClientError:
+                status = None
+            if status == 200:
                 outcome.served[worker] += 1
                 return
             outcome.redeliveries += 1
@@ -247,8 +253,11 @@ async def run_configuration(
         workers = [await start_worker(env, p, log) for p, log in zip(ports, logs, strict=True)]
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         database = make_engine(url)
-        limits = httpx.Limits(max_connections=args.concurrency * 2)
-        async with httpx.AsyncClient(timeout=60, trust_env=False, limits=limits) as client:
+        # aiohttp rather than httpx: the load generator shares the two cores with the workers,
+        # and a cheaper client leaves them more.
+        connections = aiohttp.TCPConnector(limit=args.concurrency * 2)
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(connector=connections, timeout=timeout) as client:
             try:
                 for worker_url, log in zip(urls, logs, strict=True):
                     await wait_listening(client, worker_url, log)
@@ -258,9 +267,13 @@ async def run_configuration(
                     if kill
                     else asyncio.sleep(0)
                 )
+                before = await asyncio.to_thread(cpu_by_part, workers, database)
                 started = time.perf_counter()
                 await asyncio.wait_for(everyone(load, args, outcome), args.max_seconds)
                 outcome.seconds = time.perf_counter() - started
+                if not kill:
+                    after = await asyncio.to_thread(cpu_by_part, workers, database)
+                    outcome.cpu = {part: after[part] - before.get(part, 0.0) for part in after}
                 await asyncio.wait_for(killer, 120)
                 await asyncio.sleep(1.0)  # late duplicates still arrive
                 outcome.duplicated = duplicates(api)
@@ -308,6 +321,56 @@ async def kill_holder(
         await asyncio.sleep(0.1)
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process on this machine has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_part(workers: list[asyncio.subprocess.Process], database: sa.Engine) -> dict[str, float]:
+    """CPU seconds so far of the workers, this process (the load generator and the fake Bot
+    API) and the PostgreSQL backends serving this database (their count since they began)."""
+    with database.connect() as connection:
+        backends = connection.execute(
+            sa.text(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalars()
+        postgres = 0.0
+        for pid in backends:
+            with contextlib.suppress(OSError):
+                postgres += process_cpu(pid)
+    return {
+        "workers": sum(process_cpu(process.pid) for process in workers),
+        "load generator and fake": time.process_time(),
+        "postgresql": postgres,
+    }
+
+
+def show_cpu(outcome: Outcome) -> None:
+    """CPU per message of each part, and what that leaves for two processes on two cores."""
+    answered = len(outcome.latencies)
+    if not outcome.cpu or not answered:
+        return
+    per_message = {part: seconds / answered for part, seconds in outcome.cpu.items()}
+    print(
+        "    CPU per message: "
+        + ", ".join(f"{part} {1000 * seconds:.2f} ms" for part, seconds in per_message.items()),
+        flush=True,
+    )
+    workers, everything = per_message["workers"], sum(per_message.values())
+    # One process is bound by its own core (the GIL) or by the machine, whichever is lower;
+    # two processes on two cores by the machine: all parts share the cores.
+    cores = os.cpu_count() or 1
+    one = min(1 / workers, cores / everything)
+    print(
+        f"    on {cores} cores with every part on them, 2 processes can reach at most"
+        f" {min(2 / workers, cores / everything) / one:.2f}x of one",
+        flush=True,
+    )
+
+
 def duplicates(api: TimedTelegram) -> int:
     """Replies beyond the usual count per person (everyone follows the same script)."""
     counts = [len(times) for times in api.arrivals.values()]
@@ -331,6 +394,8 @@ def show(outcome: Outcome) -> None:
         f"  ({len(outcome.latencies)} answered in {outcome.seconds:.1f} s; per process {served})"
     )
     print(line, flush=True)
+    if outcome.processes == 1:
+        show_cpu(outcome)
     if outcome.killed:
         reelected = (
             f"{outcome.reelected_after:.1f} s" if outcome.reelected_after is not None else "NO"
