@@ -25,8 +25,9 @@ def without_contacts(ctx: Context, text: str) -> tuple[str, bool]:
 
 
 def private_text_parser(error_key: str, *, max_length: int) -> Parser:
-    """Free text for the other side of a deal, its contact details hidden."""
-    parse = text_parser(error_key, max_length=max_length)
+    """Free text for the other side of a deal ("tidak ada" is an answer there), its contact
+    details hidden."""
+    parse = text_parser(error_key, max_length=max_length, may_say_none=True)
     return lambda ctx, incoming: without_contacts(ctx, parse(ctx, incoming))[0]
 
 

@@ -54,3 +54,27 @@ async def test_contacts_in_notes_questions_and_answers_are_hidden(app, chat_as) 
         offer = session.exec(select(Offer)).one()
     assert "sinar.co.id" not in stored.question and "08123456789" not in stored.answer
     assert "0812-3456-7890" not in (offer.note or "")
+
+
+async def test_tidak_ada_is_an_answer_to_a_companys_question(app, chat_as) -> None:
+    """Where a reply goes to the other side, "tidak ada" is what the IKM means, not a skip."""
+    company = await verified_company(app, chat_as)
+    maker, _, _ = await register_glove_makers(chat_as)
+    need = await post_need(company)
+    await press(maker, f"@tawar:{need.id}", "Ajukan penawaran")
+    for line in ("7.500", "3000", "2 minggu", "bisa kirim bertahap"):
+        await maker.say(line)
+    await maker.tap("Lewati")  # no photo
+    await maker.tap("Kirim penawaran")
+
+    await company.open()
+    await press(company, f"@penawaran:{need.id}", "Lihat penawaran")
+    await company.tap("1. Konveksi Tangan Terampil")
+    await company.tap("Tanya IKM")
+    await company.say("Ada sertifikat SNI?")
+    await maker.open()
+    await maker.tap("Jawab")
+    await maker.say("Tidak ada")
+    with Session(app.database) as session:
+        stored = session.exec(select(OfferQuestion)).one()
+    assert stored.answer == "Tidak ada"

@@ -112,6 +112,36 @@ async def test_unreadable_names_get_an_example_and_the_same_question(app, chat_a
     assert (person.name, person.role) == ("Siti Aminah", "ikm")
 
 
+async def test_skip_words_are_not_saved_as_a_required_name(app, chat_as) -> None:
+    """ "Lewati", "belum ada", "gak tau kak" where only a name will do: refused, and asked
+    again; a name that merely contains such a word is a name."""
+    required = say_id("errors.required")
+    chat = chat_as(PHONE)
+    await start_ikm(chat)
+    ask_name = say_id("ikm.owner_name.ask")
+    for wrong in ("Lewati", "skip dulu", "nanti aja", "gak tau kak", "Lupa"):
+        await refused(chat, wrong, error=required, question=ask_name)
+    await chat.say("Siti Aminah")
+    ask_business = say_id("ikm.business_name.ask")
+    for wrong in ("belum ada", "blm punya", "Tidak ada", "kosong"):
+        await refused(chat, wrong, error=required, question=ask_business)
+    await chat.say("Tidak Ada Duanya")  # a shop's name, not "no name"
+    assert chat.text.startswith(say_id("ikm.sector.ask"))
+    await finish_profile_from_sector(chat)
+    await chat.tap("Simpan")
+    [ikm] = rows(app, IkmProfile)
+    assert (ikm.owner_name, ikm.business_name) == ("Siti Aminah", "Tidak Ada Duanya")
+
+    company = chat_as(COMPANY_PHONE)
+    await company.say("halo")
+    await company.tap("Setuju")
+    await company.tap("Saya perusahaan")
+    for wrong in ("lewati", "belum tahu"):
+        await refused(company, wrong, error=required, question=say_id("company.name.ask"))
+    await company.say("PT Lewati Jaya")
+    assert company.text.startswith(say_id("company.estate.ask"))
+
+
 # --- sector and KBLI ---------------------------------------------------------------------
 
 

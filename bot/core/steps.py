@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.core.flow import Again, Context, Goto, Outcome, Retry, Step
 from bot.core.messages import Incoming, Option, Reply
-from bot.core.understanding import Expect, Kind, load_vocabulary
+from bot.core.understanding import Expect, Kind, Sense, load_vocabulary, read
 
 SKIP = "skip"
 
@@ -172,16 +172,30 @@ def typed_text(ctx: Context, incoming: Incoming) -> str:
     return text
 
 
-def text_parser(error_key: str, *, min_length: int = 2, max_length: int = 120) -> Parser:
-    """Free text of sensible length that contains at least one letter or digit."""
+def text_parser(
+    error_key: str, *, min_length: int = 2, max_length: int = 120, may_say_none: bool = False
+) -> Parser:
+    """Free text of sensible length that contains at least one letter or digit.
+
+    The value is required: "lewati", "belum ada" or "tidak tahu" (the skip words of
+    bot/data/vocabulary.toml) is refused, not saved as a name or a title. A step that can be
+    skipped turns those words into its skip before it reads text. `may_say_none` for a
+    reply to the other side, where "tidak ada" is an answer."""
 
     def parse(ctx: Context, incoming: Incoming) -> str:
         text = " ".join(typed_text(ctx, incoming).split())
         if not (min_length <= len(text) <= max_length) or not any(c.isalnum() for c in text):
             raise Invalid(ctx.t(error_key, max=max_length))
+        if not may_say_none and _says_none(ctx, text):
+            raise Invalid(ctx.t("errors.required"))
         return text
 
     return parse
+
+
+def _says_none(ctx: Context, text: str) -> bool:
+    reading = read(text, Expect(Kind.TEXT, skippable=True), now=ctx.now)
+    return reading.sense is Sense.SKIP
 
 
 def value_parser(parser: Callable[[str], Any], error_key: str) -> Parser:
