@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +14,7 @@ import typer
 from rich.console import Console
 
 from bot import logsafe
-from bot.app import build_app
+from bot.app import App, build_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.clock import SystemClock
 from bot.parsing.identity import format_phone, parse_phone
@@ -73,6 +75,17 @@ def _settings(ctx: typer.Context) -> Settings:
         raise _fail(str(exc)) from None
 
 
+@contextmanager
+def _opened(settings: Settings) -> Iterator[App]:
+    """The app on an up-to-date database (migrated first), closed when the command ends."""
+    upgrade(settings.database.url)
+    bot = build_app(settings)
+    try:
+        yield bot
+    finally:
+        bot.close()
+
+
 def _phone(value: str) -> str:
     phone = parse_phone(value)
     if phone is None:
@@ -93,14 +106,8 @@ def demo_data(ctx: typer.Context) -> None:
     """Load demo IKM, products and companies (idempotent)."""
     from bot.demo import load_demo_data
 
-    settings = _settings(ctx)
-    upgrade(settings.database.url)
-    bot = build_app(settings)
-    try:
-        with transaction(bot.database) as session:
-            counts = load_demo_data(session, now=SystemClock().now())
-    finally:
-        bot.close()
+    with _opened(_settings(ctx)) as bot, transaction(bot.database) as session:
+        counts = load_demo_data(session, now=SystemClock().now())
     err.print(
         f"Data demo: {counts.ikm} IKM, {counts.products} produk, {counts.companies} perusahaan"
         f" ({counts.created} baru)."
@@ -118,14 +125,10 @@ def chat(
 
     settings = _settings(ctx)
     number = _phone(phone)
-    upgrade(settings.database.url)
-    bot = build_app(settings)
-    try:
+    with _opened(settings) as bot:
         asyncio.run(
             run_console(bot.engine, number, as_json=as_json, interactive=sys.stdin.isatty())
         )
-    finally:
-        bot.close()
 
 
 @app.command("demo")
@@ -210,10 +213,8 @@ def grant_dinas(ctx: typer.Context, phone: str) -> None:
 
     settings = _settings(ctx)
     number = _phone(phone)
-    upgrade(settings.database.url)
-    bot = build_app(settings)
     try:
-        with transaction(bot.database) as session:
+        with _opened(settings) as bot, transaction(bot.database) as session:
             grant(
                 session,
                 phone=number,
@@ -222,8 +223,6 @@ def grant_dinas(ctx: typer.Context, phone: str) -> None:
             )
     except RoleConflict as conflict:
         raise _fail(f"{format_phone(number)} sudah terdaftar sebagai {conflict.role}.") from None
-    finally:
-        bot.close()
     err.print(f"Peran Dinas diberikan kepada {format_phone(number)}.")
 
 
@@ -232,15 +231,11 @@ def outbox_drain(ctx: typer.Context) -> None:
     """Send what is due once through the enabled channels, print counts, and exit."""
     from bot.config import MissingSecret
 
-    settings = _settings(ctx)
-    upgrade(settings.database.url)
-    bot = build_app(settings)
     try:
-        counts = asyncio.run(_drain(bot))
+        with _opened(_settings(ctx)) as bot:
+            counts = asyncio.run(_drain(bot))
     except MissingSecret as missing:
         raise _fail(str(missing)) from None
-    finally:
-        bot.close()
     shown = ", ".join(f"{outcome}: {count}" for outcome, count in sorted(counts.items()))
     typer.echo(shown or "nothing due")
 
@@ -275,7 +270,6 @@ def broadcast(
     from bot.services import audience
 
     settings = _settings(ctx)
-    upgrade(settings.database.url)
     target = _audience(to, list(value or []))
     from bot.runner import check_secrets
 
@@ -283,23 +277,21 @@ def broadcast(
         check_secrets(settings)  # before anything is queued: a second try must not send twice
     except MissingSecret as missing:
         raise _fail(str(missing)) from None
-    bot = build_app(settings)
     try:
-        with transaction(bot.database) as session:
-            announcement = audience.announce(
-                session,
-                author=None,
-                text=text,
-                image_ref=None,
-                audience=target,
-                now=SystemClock().now(),
-            )
-            announcement_id = announcement.id
-        asyncio.run(_broadcast_progress(bot, announcement_id))
+        with _opened(settings) as bot:
+            with transaction(bot.database) as session:
+                announcement = audience.announce(
+                    session,
+                    author=None,
+                    text=text,
+                    image_ref=None,
+                    audience=target,
+                    now=SystemClock().now(),
+                )
+                announcement_id = announcement.id
+            asyncio.run(_broadcast_progress(bot, announcement_id))
     except MissingSecret as missing:
         raise _fail(str(missing)) from None
-    finally:
-        bot.close()
 
 
 AUDIENCE_KINDS = ("all_ikm", "sector", "kecamatan", "companies", "bimtek")
@@ -383,18 +375,12 @@ def invite(
     batch the sender paces; numbers flagged, opted out or registered are left out."""
     from bot.services import registry
 
-    settings = _settings(ctx)
-    upgrade(settings.database.url)
-    bot = build_app(settings)
-    try:
-        with transaction(bot.database) as session:
-            if dry_run:
-                count = registry.preview(session, batch=batch).count
-                typer.echo(f"Akan diundang: {count} nomor (belum ada yang dikirim).")
-                return
-            name, queued = registry.invite(session, batch=batch, now=SystemClock().now())
-    finally:
-        bot.close()
+    with _opened(_settings(ctx)) as bot, transaction(bot.database) as session:
+        if dry_run:
+            count = registry.preview(session, batch=batch).count
+            typer.echo(f"Akan diundang: {count} nomor (belum ada yang dikirim).")
+            return
+        name, queued = registry.invite(session, batch=batch, now=SystemClock().now())
     typer.echo(f"Undangan masuk antrean: {queued} nomor (batch {name}).")
 
 
@@ -404,19 +390,14 @@ def stats_active(ctx: typer.Context) -> None:
     from bot.services import registry, stats
 
     settings = _settings(ctx)
-    upgrade(settings.database.url)
-    bot = build_app(settings)
-    try:
-        with transaction(bot.database) as session:
-            figures = stats.active_figures(
-                session=session, now=SystemClock().now(), active_days=settings.stats.active_days
-            )
-            flagged = [
-                (r.business_name, r.kecamatan or "-", r.source, r.source_row)
-                for r in registry.flagged(session)
-            ]
-    finally:
-        bot.close()
+    with _opened(settings) as bot, transaction(bot.database) as session:
+        figures = stats.active_figures(
+            session=session, now=SystemClock().now(), active_days=settings.stats.active_days
+        )
+        flagged = [
+            (r.business_name, r.kecamatan or "-", r.source, r.source_row)
+            for r in registry.flagged(session)
+        ]
     _print_active(figures, settings.stats.active_days)
     _print_flagged(flagged)
 
