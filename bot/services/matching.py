@@ -123,8 +123,7 @@ def rank(
 ) -> list[Candidate]:
     """IKM for `need`, best first, each with its reasons. Only IKM with some relevance."""
     weights = _term_weights(need)
-    frequency = _frequency(session, list(weights))
-    total = session.execute(select(sa.func.count()).select_from(Product)).scalar_one() or 1
+    frequency, total = _frequency(session, list(weights))
     idf = {term: math.log(1 + total / count) for term, count in frequency.items()}
     need_mass = sum(weights[term] * idf.get(term, _max_idf(idf)) for term in weights) or 1.0
     divisions = sorted({code[:2] for code in need.sectors})
@@ -171,16 +170,48 @@ def _term_weights(need: Need) -> dict[str, float]:
 _KEYWORDS = ProductKeyword.__table__.c
 
 
-def _frequency(session: Session, terms: list[str]) -> dict[str, int]:
-    """How many products have each word (read from the index alone)."""
+def _frequency(session: Session, terms: list[str]) -> tuple[dict[str, int], int]:
+    """How many products have each word, and about how many products there are, reading
+    at most COMMON_WORD_PRODUCTS index entries a word whatever the catalog's size.
+
+    A rarer word is counted exactly (the shortlist is chosen by those). A commoner one is
+    estimated from the IKM id its COMMON_WORD_PRODUCTS-th entry has (the index's order),
+    as if its products were spread evenly over the IKM: idf takes the
+    logarithm, so an error of a few percent moves it by hundredths. The catalog's size
+    is the highest product id (deleted products are the only error). Counting exactly
+    read every entry of "katun" and every product for each need: time grew with the
+    catalog.
+    """
     if not terms:
-        return {}
+        return {}, 1
+    parameters = {f"term_{n}": term for n, term in enumerate(terms)}
     rows = session.connection().execute(
-        sa.select(_KEYWORDS.keyword, sa.func.count())
-        .where(_KEYWORDS.keyword.in_(terms))
-        .group_by(_KEYWORDS.keyword)
+        _term_counts(len(terms)), {"cap": COMMON_WORD_PRODUCTS, **parameters}
     )
-    return dict(rows.all())
+    frequency, total = {}, 1
+    for term, count, highest_ikm_id, last_ikm_id, last_product_id in rows:
+        total = max(last_product_id or 1, 1)
+        if count < COMMON_WORD_PRODUCTS:
+            if count:
+                frequency[term] = count
+            continue
+        spread = (last_ikm_id or highest_ikm_id) / max(highest_ikm_id, 1)
+        frequency[term] = round(COMMON_WORD_PRODUCTS * max(spread, 1.0))
+    return frequency, total
+
+
+# Written as text: built from SQLAlchemy's constructs, this statement (a part for each of
+# the need's ten or so words) took longer to build than to run.
+_TERM_COUNT = """SELECT CAST(:term_{n} AS VARCHAR(40)), count(*), max(first.ikm_id),
+ (SELECT max(id) FROM ikm_profile), (SELECT max(id) FROM product)
+ FROM (SELECT ikm_id FROM product_keyword WHERE keyword = :term_{n}
+       ORDER BY ikm_id LIMIT :cap) AS first"""
+
+
+def _term_counts(count: int) -> sa.TextClause:
+    """One row per word: its first entries up to the cap in IKM id order, counted, the
+    highest IKM id among them, and the highest IKM and product ids."""
+    return sa.text("\nUNION ALL\n".join(_TERM_COUNT.format(n=n) for n in range(count)))
 
 
 def _shortlist(
@@ -190,27 +221,48 @@ def _shortlist(
     idf: dict[str, float],
     divisions: list[str],
 ) -> list[int]:
-    """The IKM worth scoring: those whose products share the need's rarer words, best first.
+    """The IKM worth scoring: those whose products share the need's rarer words, best first
+    (ties: the lower id), each by its best product.
 
     Words most products have ("kerja", "katun") only refine the score later; looking
-    them up for all products would read a large part of the index for every need.
+    them up for all products would read a large part of the index for every need. The
+    sums are made by the database: thousands of index rows per need stay there, and
+    only the shortlist comes back.
     """
     known = sorted((t for t in weights if t in frequency), key=lambda t: frequency[t])
     rare = [t for t in known if frequency[t] <= COMMON_WORD_PRODUCTS] or known[:1]
     if not rare:
         return _recent_in_divisions(session, divisions)
-    rows = session.connection().execute(
-        sa.select(_KEYWORDS.ikm_id, _KEYWORDS.product_id, _KEYWORDS.keyword).where(
-            _KEYWORDS.keyword.in_(rare)
-        )
+    if len(rare) == 1:
+        return _first_with_word(session, rare[0])
+    values = {term: weights[term] * idf[term] for term in rare}
+    term_value = sa.case(values, value=_KEYWORDS.keyword)
+    per_product = (
+        sa.select(_KEYWORDS.ikm_id, sa.func.sum(term_value).label("covered"))
+        .where(_KEYWORDS.keyword.in_(rare))
+        .group_by(_KEYWORDS.ikm_id, _KEYWORDS.product_id)
+        .subquery()
     )
-    per_product: dict[tuple[int, int], float] = defaultdict(float)
-    for ikm_id, product_id, term in rows:
-        per_product[ikm_id, product_id] += weights[term] * idf[term]
-    best: dict[int, float] = defaultdict(float)
-    for (ikm_id, _), value in per_product.items():
-        best[ikm_id] = max(best[ikm_id], value)
-    return sorted(best, key=lambda ikm_id: -best[ikm_id])[:SHORTLIST_SIZE]
+    best = (
+        sa.select(per_product.c.ikm_id)
+        .group_by(per_product.c.ikm_id)
+        .order_by(sa.func.max(per_product.c.covered).desc(), per_product.c.ikm_id)
+        .limit(SHORTLIST_SIZE)
+    )
+    return list(session.connection().execute(best).scalars())
+
+
+def _first_with_word(session: Session, term: str) -> list[int]:
+    """One word: every product that has it scores the same, so the first IKM in id order
+    (the index's order: no more of it is read than the shortlist needs, however common)."""
+    rows = session.connection().execute(
+        sa.select(_KEYWORDS.ikm_id)
+        .where(_KEYWORDS.keyword == term)
+        .group_by(_KEYWORDS.ikm_id)
+        .order_by(_KEYWORDS.ikm_id)
+        .limit(SHORTLIST_SIZE)
+    )
+    return list(rows.scalars())
 
 
 def _recent_in_divisions(session: Session, divisions: list[str]) -> list[int]:
