@@ -300,30 +300,48 @@ def _max_idf(idf: dict[str, float]) -> float:
 
 def _candidates(session: Session, ikm_ids: list[int], active_since: datetime) -> dict[int, _Ikm]:
     """The shortlisted IKM that are reachable and recently active, with their products."""
+    ikms = _reachable(session, ikm_ids, active_since)
+    if not ikms:
+        return ikms
+    # Apart from the IKM: joined, each IKM's columns came back (and were parsed) once per
+    # product, and on a small registry SQLite chose to scan every person for the join.
+    rows = session.connection().execute(
+        sa.select(
+            Product.ikm_id, Product.id, Product.name, Product.capacity_per_month, Product.unit
+        ).where(Product.ikm_id.in_(list(ikms)))
+    )
+    for ikm_id, *product in rows:
+        ikms[ikm_id].products.append(_Product._make(product))
+    return ikms
+
+
+def _reachable(session: Session, ikm_ids: list[int], active_since: datetime) -> dict[int, _Ikm]:
     if not ikm_ids:
         return {}
-    reachable = (
-        select(ChannelAccount.id)
-        .where(ChannelAccount.person_id == Person.id, ChannelAccount.blocked == sa.false())
-        .exists()
-    )
-    rows = session.connection().execute(
+    # The LIMIT keeps the shortlist a table of its own that drives the join: folded into
+    # it, SQLite chose on a registry of a few hundred IKM to scan every person and try
+    # each against the whole list (fifty times the work).
+    shortlisted = (
         sa.select(
             IkmProfile.id,
             IkmProfile.person_id,
             IkmProfile.sector,
             IkmProfile.kbli_code,
             IkmProfile.kecamatan,
-            Person.last_active_at,
-            Product.id,
-            Product.name,
-            Product.capacity_per_month,
-            Product.unit,
         )
-        .join(Person, Person.id == IkmProfile.person_id)
-        .outerjoin(Product, Product.ikm_id == IkmProfile.id)
+        .where(IkmProfile.id.in_(ikm_ids))
+        .limit(len(ikm_ids))
+        .subquery()
+    )
+    reachable = (
+        select(ChannelAccount.id)
+        .where(ChannelAccount.person_id == Person.id, ChannelAccount.blocked == sa.false())
+        .exists()
+    )
+    rows = session.connection().execute(
+        sa.select(shortlisted, Person.last_active_at)
+        .join(Person, Person.id == shortlisted.c.person_id)
         .where(
-            IkmProfile.id.in_(ikm_ids),
             # A typed, unproven number is enough to be matched (the chat reaches them); it is
             # never shown to the company, which sees no number for them.
             sa.or_(Person.phone.is_not(None), Person.claimed_phone.is_not(None)),
@@ -331,14 +349,10 @@ def _candidates(session: Session, ikm_ids: list[int], active_since: datetime) ->
             reachable,
         )
     )
-    ikms: dict[int, _Ikm] = {}
-    for ikm_id, person_id, sector, kbli, kecamatan, active, *product in rows:
-        ikm = ikms.get(ikm_id)
-        if ikm is None:
-            ikm = ikms[ikm_id] = _Ikm(ikm_id, person_id, sector, kbli, kecamatan, as_utc(active))
-        if product[0] is not None:
-            ikm.products.append(_Product._make(product))
-    return ikms
+    return {
+        ikm_id: _Ikm(ikm_id, person_id, sector, kbli, kecamatan, as_utc(active))
+        for ikm_id, person_id, sector, kbli, kecamatan, active in rows
+    }
 
 
 def _fuzzy_scores(need: Need, ikms: dict[int, _Ikm]) -> dict[int, float]:
