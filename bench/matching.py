@@ -52,6 +52,12 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL instead of SQLite: it is EMPTIED")
     parser.add_argument("--code", type=Path, default=ROOT, help="checkout whose matching is timed")
     parser.add_argument("--profile", type=int, default=0, help="print the top N cProfile lines")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="print the plan of each statement of the first need (EXPLAIN ANALYZE on PostgreSQL)",
+    )
+    parser.add_argument("--reuse", action="store_true", help="match on --database-url as it is")
     parser.add_argument("--match", help=argparse.SUPPRESS)  # the child: match against this URL
     parser.add_argument("--build", help=argparse.SUPPRESS)  # the child: build at this URL
     parser.add_argument("--empty-first", action="store_true", help=argparse.SUPPRESS)
@@ -61,7 +67,7 @@ def main() -> None:
         build(args.build, args.ikm, args.products[0], seed=11, empty_first=args.empty_first)
         return
     if args.match:
-        _match_child(args.match, args.needs, args.profile)
+        _match_child(args.match, args.needs, args.profile, explain=args.explain)
         return
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; code {args.code}")
     with tempfile.TemporaryDirectory() as scratch:
@@ -79,7 +85,8 @@ def main() -> None:
 def _prepared(args: argparse.Namespace, ikm: int, products: int, scratch: Path) -> str:
     """The database URL holding `ikm` IKM and `products` products, built if need be."""
     if args.database_url:
-        _build_fresh(args.database_url, ikm, products, empty_first=True)
+        if not args.reuse:
+            _build_fresh(args.database_url, ikm, products, empty_first=True)
         return args.database_url
     folder = args.data_dir or scratch
     folder.mkdir(parents=True, exist_ok=True)
@@ -194,7 +201,12 @@ def build(url: str, ikm_count: int, product_count: int, seed: int, *, empty_firs
                 ]
             connection.execute(sa.insert(Product), products)
             connection.execute(sa.insert(ProductKeyword), keywords)
-        connection.execute(sa.text("ANALYZE"))
+        if engine.dialect.name == "sqlite":
+            connection.execute(sa.text("ANALYZE"))
+    if engine.dialect.name == "postgresql":
+        # As autovacuum would soon: without the visibility map, no index-only scans.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sa.text("VACUUM ANALYZE"))
     engine.dispose()
 
 
@@ -222,6 +234,7 @@ def needs(count: int, seed: int) -> list:
 def _run_child(args: argparse.Namespace, url: str) -> dict:
     command = [sys.executable, str(Path(__file__).resolve()), "--match", url]
     command += ["--needs", str(args.needs), "--profile", str(args.profile)]
+    command += ["--explain"] if args.explain else []
     done = subprocess.run(command, check=True, cwd=args.code, capture_output=True, text=True)
     *profile, last = done.stdout.rstrip("\n").split("\n")
     if profile:
@@ -229,7 +242,7 @@ def _run_child(args: argparse.Namespace, url: str) -> dict:
     return json.loads(last)
 
 
-def _match_child(url: str, count: int, profile_lines: int) -> None:
+def _match_child(url: str, count: int, profile_lines: int, *, explain: bool) -> None:
     sys.path.insert(0, os.getcwd())  # --code: the checkout whose matching is timed
     from sqlmodel import Session
 
@@ -237,6 +250,8 @@ def _match_child(url: str, count: int, profile_lines: int) -> None:
     from models.db import make_engine
 
     engine = make_engine(url)
+    if explain:
+        _explain(engine, matching, needs(1, seed=12)[0])
     timings, cpu, ranked = [], [], []
     profiler = cProfile.Profile() if profile_lines else None
     with Session(engine) as session:
@@ -255,6 +270,30 @@ def _match_child(url: str, count: int, profile_lines: int) -> None:
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(profile_lines)
     print(json.dumps({"ms": timings, "cpu_ms": cpu, "ranked": ranked, **memory}))
+
+
+def _explain(engine, matching, need) -> None:
+    """Each statement ranking `need` runs, with its plan (and on PostgreSQL its timings)."""
+    import sqlalchemy as sa
+    from sqlmodel import Session
+
+    statements = []
+
+    def record(_connection, _cursor, statement, parameters, _context, _many) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    with Session(engine) as session:
+        matching.rank(session, need, now=NOW, inactive_after_days=180, limit=20)
+    sa.event.remove(engine, "before_cursor_execute", record)
+    prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN ANALYZE "
+    with engine.connect() as connection:
+        for statement, parameters in statements:
+            print("\n" + " ".join(statement.split())[:300])
+            for row in connection.exec_driver_sql(prefix + statement, parameters):
+                print("    " + str(row[-1]))
+    print()
 
 
 def _memory() -> dict[str, float]:
