@@ -309,11 +309,12 @@ def _memory() -> dict[str, float]:
 def _report(ikm: int, products: int, count: int, result: dict) -> None:
     timings = sorted(result["ms"])
     p95 = timings[int(len(timings) * 0.95) - 1]
+    cpu_p95 = sorted(result["cpu_ms"])[int(len(timings) * 0.95) - 1]
     load = os.getloadavg()[0]
     print(
         f"{ikm:,} IKM, {products:,} products, {count} needs: p50 {statistics.median(timings):.1f} "
         f"ms, p95 {p95:.1f} ms (target < 50), max {timings[-1]:.1f} ms; "
-        f"CPU {statistics.mean(result['cpu_ms']):.1f} ms/need; "
+        f"CPU {statistics.mean(result['cpu_ms']):.1f} ms/need (p95 {cpu_p95:.1f}); "
         f"{statistics.mean(result['ranked']):.1f} IKM ranked per need; "
         f"resident after matching {result['rss_mb']:.0f} MB (target < 150; VmRSS), "
         f"peak {result['peak_mb']:.0f} MB (VmHWM); load {load:.2f}"

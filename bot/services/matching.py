@@ -287,7 +287,7 @@ def _matched_terms(session: Session, ikm_ids: list[int], terms: list[str]) -> di
             _KEYWORDS.keyword.in_(terms), _KEYWORDS.ikm_id.in_(ikm_ids)
         )
     )
-    for product_id, term in rows:
+    for product_id, term in rows.all():  # one fetch, not one call a row
         matched[product_id].add(term)
     return matched
 
@@ -304,13 +304,13 @@ def _candidates(session: Session, ikm_ids: list[int], active_since: datetime) ->
     if not ikms:
         return ikms
     # Apart from the IKM: joined, each IKM's columns came back (and were parsed) once per
-    # product, and on a small registry SQLite chose to scan every person for the join.
+    # product.
     rows = session.connection().execute(
         sa.select(
             Product.ikm_id, Product.id, Product.name, Product.capacity_per_month, Product.unit
         ).where(Product.ikm_id.in_(list(ikms)))
     )
-    for ikm_id, *product in rows:
+    for ikm_id, *product in rows.all():
         ikms[ikm_id].products.append(_Product._make(product))
     return ikms
 
