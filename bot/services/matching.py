@@ -17,7 +17,10 @@ reachable on no channel (blocked the bot everywhere) are left out.
 
 Candidates come from the product keyword index: the IKM whose products share the
 need's rarer words (or, when none does, the division's most recently active IKM), so
-a need is scored against at most SHORTLIST_SIZE IKM, not all of them.
+a need is scored against at most SHORTLIST_SIZE IKM, not all of them. The database
+sums the words and reads at most COMMON_WORD_PRODUCTS index entries a word, from
+covering indexes, so a need's cost stays the same as the catalog grows
+(tests/test_matching_scaling.py).
 """
 
 from __future__ import annotations
@@ -176,11 +179,10 @@ def _frequency(session: Session, terms: list[str]) -> tuple[dict[str, int], int]
 
     A rarer word is counted exactly (the shortlist is chosen by those). A commoner one is
     estimated from the IKM id its COMMON_WORD_PRODUCTS-th entry has (the index's order),
-    as if its products were spread evenly over the IKM: idf takes the
-    logarithm, so an error of a few percent moves it by hundredths. The catalog's size
-    is the highest product id (deleted products are the only error). Counting exactly
-    read every entry of "katun" and every product for each need: time grew with the
-    catalog.
+    as if its products were spread evenly over the IKM: idf takes the logarithm, so an
+    error of a few percent moves it by hundredths. The catalog's size is the highest
+    product id (deleted products are the only error). Counting exactly read every entry
+    of "katun" and every product for each need: time grew with the catalog.
     """
     if not terms:
         return {}, 1
@@ -316,6 +318,7 @@ def _candidates(session: Session, ikm_ids: list[int], active_since: datetime) ->
 
 
 def _reachable(session: Session, ikm_ids: list[int], active_since: datetime) -> dict[int, _Ikm]:
+    """The shortlisted IKM whose owners are reachable and active since `active_since`."""
     # Two lookups by key rather than a join: joined, SQLite scanned every person on a
     # registry of a few hundred IKM (trying each against the whole shortlist) and
     # PostgreSQL hashed every person (7 ms at 20,000) to find a couple of hundred.
