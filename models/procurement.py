@@ -149,7 +149,10 @@ class ProductKeyword(SQLModel, table=True):
     """A product's normalised words (synonyms folded), so matching finds products by index."""
 
     __tablename__ = "product_keyword"
-    __table_args__ = (sa.Index("ix_product_keyword_keyword", "keyword", "ikm_id"),)
+    # Covers matching's lookups by word (which IKM, which product) without reading the table.
+    __table_args__ = (
+        sa.Index("ix_product_keyword_keyword_ikm_product", "keyword", "ikm_id", "product_id"),
+    )
 
     product_id: int = Field(foreign_key="product.id", primary_key=True, ondelete="CASCADE")
     keyword: str = Field(max_length=40, primary_key=True)

@@ -17,7 +17,10 @@ reachable on no channel (blocked the bot everywhere) are left out.
 
 Candidates come from the product keyword index: the IKM whose products share the
 need's rarer words (or, when none does, the division's most recently active IKM), so
-a need is scored against at most SHORTLIST_SIZE IKM, not all of them.
+a need is scored against at most SHORTLIST_SIZE IKM, not all of them. The database
+sums the words and reads at most COMMON_WORD_PRODUCTS index entries a word, from
+covering indexes, so a need's cost stays the same as the catalog grows
+(tests/test_matching_scaling.py).
 """
 
 from __future__ import annotations
@@ -123,8 +126,7 @@ def rank(
 ) -> list[Candidate]:
     """IKM for `need`, best first, each with its reasons. Only IKM with some relevance."""
     weights = _term_weights(need)
-    frequency = _frequency(session, list(weights))
-    total = session.execute(select(sa.func.count()).select_from(Product)).scalar_one() or 1
+    frequency, total = _frequency(session, list(weights))
     idf = {term: math.log(1 + total / count) for term, count in frequency.items()}
     need_mass = sum(weights[term] * idf.get(term, _max_idf(idf)) for term in weights) or 1.0
     divisions = sorted({code[:2] for code in need.sectors})
@@ -171,16 +173,47 @@ def _term_weights(need: Need) -> dict[str, float]:
 _KEYWORDS = ProductKeyword.__table__.c
 
 
-def _frequency(session: Session, terms: list[str]) -> dict[str, int]:
-    """How many products have each word (read from the index alone)."""
+def _frequency(session: Session, terms: list[str]) -> tuple[dict[str, int], int]:
+    """How many products have each word, and about how many products there are, reading
+    at most COMMON_WORD_PRODUCTS index entries a word whatever the catalog's size.
+
+    A rarer word is counted exactly (the shortlist is chosen by those). A commoner one is
+    estimated from the IKM id its COMMON_WORD_PRODUCTS-th entry has (the index's order),
+    as if its products were spread evenly over the IKM: idf takes the logarithm, so an
+    error of a few percent moves it by hundredths. The catalog's size is the highest
+    product id (deleted products are the only error). Counting exactly read every entry
+    of "katun" and every product for each need: time grew with the catalog.
+    """
     if not terms:
-        return {}
+        return {}, 1
+    parameters = {f"term_{n}": term for n, term in enumerate(terms)}
     rows = session.connection().execute(
-        sa.select(_KEYWORDS.keyword, sa.func.count())
-        .where(_KEYWORDS.keyword.in_(terms))
-        .group_by(_KEYWORDS.keyword)
+        _term_counts(len(terms)), {"cap": COMMON_WORD_PRODUCTS, **parameters}
     )
-    return dict(rows.all())
+    frequency, total = {}, 1
+    for term, count, highest_ikm_id, last_ikm_id, last_product_id in rows:
+        total = max(last_product_id or 1, 1)
+        if count < COMMON_WORD_PRODUCTS:
+            if count:
+                frequency[term] = count
+            continue
+        spread = (last_ikm_id or highest_ikm_id) / max(highest_ikm_id, 1)
+        frequency[term] = round(COMMON_WORD_PRODUCTS * max(spread, 1.0))
+    return frequency, total
+
+
+# Written as text: built from SQLAlchemy's constructs, this statement (a part for each of
+# the need's ten or so words) took longer to build than to run.
+_TERM_COUNT = """SELECT CAST(:term_{n} AS VARCHAR(40)), count(*), max(first.ikm_id),
+ (SELECT max(id) FROM ikm_profile), (SELECT max(id) FROM product)
+ FROM (SELECT ikm_id FROM product_keyword WHERE keyword = :term_{n}
+       ORDER BY ikm_id LIMIT :cap) AS first"""
+
+
+def _term_counts(count: int) -> sa.TextClause:
+    """One row per word: its first entries up to the cap in IKM id order, counted, the
+    highest IKM id among them, and the highest IKM and product ids."""
+    return sa.text("\nUNION ALL\n".join(_TERM_COUNT.format(n=n) for n in range(count)))
 
 
 def _shortlist(
@@ -190,27 +223,48 @@ def _shortlist(
     idf: dict[str, float],
     divisions: list[str],
 ) -> list[int]:
-    """The IKM worth scoring: those whose products share the need's rarer words, best first.
+    """The IKM worth scoring: those whose products share the need's rarer words, best first
+    (ties: the lower id), each by its best product.
 
     Words most products have ("kerja", "katun") only refine the score later; looking
-    them up for all products would read a large part of the index for every need.
+    them up for all products would read a large part of the index for every need. The
+    sums are made by the database: thousands of index rows per need stay there, and
+    only the shortlist comes back.
     """
     known = sorted((t for t in weights if t in frequency), key=lambda t: frequency[t])
     rare = [t for t in known if frequency[t] <= COMMON_WORD_PRODUCTS] or known[:1]
     if not rare:
         return _recent_in_divisions(session, divisions)
-    rows = session.connection().execute(
-        sa.select(_KEYWORDS.ikm_id, _KEYWORDS.product_id, _KEYWORDS.keyword).where(
-            _KEYWORDS.keyword.in_(rare)
-        )
+    if len(rare) == 1:
+        return _first_with_word(session, rare[0])
+    values = {term: weights[term] * idf[term] for term in rare}
+    term_value = sa.case(values, value=_KEYWORDS.keyword)
+    per_product = (
+        sa.select(_KEYWORDS.ikm_id, sa.func.sum(term_value).label("covered"))
+        .where(_KEYWORDS.keyword.in_(rare))
+        .group_by(_KEYWORDS.ikm_id, _KEYWORDS.product_id)
+        .subquery()
     )
-    per_product: dict[tuple[int, int], float] = defaultdict(float)
-    for ikm_id, product_id, term in rows:
-        per_product[ikm_id, product_id] += weights[term] * idf[term]
-    best: dict[int, float] = defaultdict(float)
-    for (ikm_id, _), value in per_product.items():
-        best[ikm_id] = max(best[ikm_id], value)
-    return sorted(best, key=lambda ikm_id: -best[ikm_id])[:SHORTLIST_SIZE]
+    best = (
+        sa.select(per_product.c.ikm_id)
+        .group_by(per_product.c.ikm_id)
+        .order_by(sa.func.max(per_product.c.covered).desc(), per_product.c.ikm_id)
+        .limit(SHORTLIST_SIZE)
+    )
+    return list(session.connection().execute(best).scalars())
+
+
+def _first_with_word(session: Session, term: str) -> list[int]:
+    """One word: every product that has it scores the same, so the first IKM in id order
+    (the index's order: no more of it is read than the shortlist needs, however common)."""
+    rows = session.connection().execute(
+        sa.select(_KEYWORDS.ikm_id)
+        .where(_KEYWORDS.keyword == term)
+        .group_by(_KEYWORDS.ikm_id)
+        .order_by(_KEYWORDS.ikm_id)
+        .limit(SHORTLIST_SIZE)
+    )
+    return list(rows.scalars())
 
 
 def _recent_in_divisions(session: Session, divisions: list[str]) -> list[int]:
@@ -235,7 +289,7 @@ def _matched_terms(session: Session, ikm_ids: list[int], terms: list[str]) -> di
             _KEYWORDS.keyword.in_(terms), _KEYWORDS.ikm_id.in_(ikm_ids)
         )
     )
-    for product_id, term in rows:
+    for product_id, term in rows.all():  # one fetch, not one call a row
         matched[product_id].add(term)
     return matched
 
@@ -248,30 +302,65 @@ def _max_idf(idf: dict[str, float]) -> float:
 
 def _candidates(session: Session, ikm_ids: list[int], active_since: datetime) -> dict[int, _Ikm]:
     """The shortlisted IKM that are reachable and recently active, with their products."""
-    if not ikm_ids:
-        return {}
-    reachable = (
-        select(ChannelAccount.id)
-        .where(ChannelAccount.person_id == Person.id, ChannelAccount.blocked == sa.false())
-        .exists()
-    )
+    ikms = _reachable(session, ikm_ids, active_since)
+    if not ikms:
+        return ikms
+    # Apart from the IKM: joined, each IKM's columns came back (and were parsed) once per
+    # product.
     rows = session.connection().execute(
         sa.select(
-            IkmProfile.id,
-            IkmProfile.person_id,
-            IkmProfile.sector,
-            IkmProfile.kbli_code,
-            IkmProfile.kecamatan,
-            Person.last_active_at,
-            Product.id,
-            Product.name,
-            Product.capacity_per_month,
-            Product.unit,
+            Product.ikm_id, Product.id, Product.name, Product.capacity_per_month, Product.unit
+        ).where(Product.ikm_id.in_(list(ikms)))
+    )
+    for ikm_id, *product in rows.all():
+        ikms[ikm_id].products.append(_Product._make(product))
+    return ikms
+
+
+def _reachable(session: Session, ikm_ids: list[int], active_since: datetime) -> dict[int, _Ikm]:
+    """The shortlisted IKM whose owners are reachable and active since `active_since`."""
+    # Two lookups by key rather than a join: joined, SQLite scanned every person on a
+    # registry of a few hundred IKM (trying each against the whole shortlist) and
+    # PostgreSQL hashed every person (7 ms at 20,000) to find a couple of hundred.
+    if not ikm_ids:
+        return {}
+    profiles = (
+        session.connection()
+        .execute(
+            sa.select(
+                IkmProfile.id,
+                IkmProfile.person_id,
+                IkmProfile.sector,
+                IkmProfile.kbli_code,
+                IkmProfile.kecamatan,
+            ).where(IkmProfile.id.in_(ikm_ids), IkmProfile.person_id.is_not(None))
         )
-        .join(Person, Person.id == IkmProfile.person_id)
-        .outerjoin(Product, Product.ikm_id == IkmProfile.id)
-        .where(
-            IkmProfile.id.in_(ikm_ids),
+        .all()
+    )
+    active = _active_people(session, [row.person_id for row in profiles], active_since)
+    return {
+        ikm_id: _Ikm(ikm_id, person_id, sector, kbli, kecamatan, active[person_id])
+        for ikm_id, person_id, sector, kbli, kecamatan in profiles
+        if person_id in active
+    }
+
+
+def _active_people(
+    session: Session, person_ids: list[int], active_since: datetime
+) -> dict[int, datetime]:
+    """When each of these people was last active, for those reachable and active since then."""
+    if not person_ids:
+        return {}
+    # The accounts are looked up by the same list: as a correlated EXISTS, PostgreSQL
+    # hashed every account.
+    reachable = Person.id.in_(
+        select(ChannelAccount.person_id).where(
+            ChannelAccount.person_id.in_(person_ids), ChannelAccount.blocked == sa.false()
+        )
+    )
+    rows = session.connection().execute(
+        sa.select(Person.id, Person.last_active_at).where(
+            Person.id.in_(person_ids),
             # A typed, unproven number is enough to be matched (the chat reaches them); it is
             # never shown to the company, which sees no number for them.
             sa.or_(Person.phone.is_not(None), Person.claimed_phone.is_not(None)),
@@ -279,14 +368,7 @@ def _candidates(session: Session, ikm_ids: list[int], active_since: datetime) ->
             reachable,
         )
     )
-    ikms: dict[int, _Ikm] = {}
-    for ikm_id, person_id, sector, kbli, kecamatan, active, *product in rows:
-        ikm = ikms.get(ikm_id)
-        if ikm is None:
-            ikm = ikms[ikm_id] = _Ikm(ikm_id, person_id, sector, kbli, kecamatan, as_utc(active))
-        if product[0] is not None:
-            ikm.products.append(_Product._make(product))
-    return ikms
+    return {person_id: as_utc(last_active) for person_id, last_active in rows}
 
 
 def _fuzzy_scores(need: Need, ikms: dict[int, _Ikm]) -> dict[int, float]:
