@@ -6,7 +6,7 @@ of a few hundred IKM. With those columns in the indexes neither read touches the
 (at 500,000 products that was a few thousand scattered table pages per need). Each new
 index starts with the old one's columns, which it replaces.
 
-Revision ID: 0017_h30
+Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-03 17:00:00
 """
@@ -14,7 +14,7 @@ Create Date: 2026-12-03 17:00:00
 from alembic import op
 
 
-revision = '0017_h30'
+revision = '0017'
 down_revision = '0016'
 branch_labels = None
 depends_on = None
