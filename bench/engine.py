@@ -6,7 +6,9 @@ per-message latency (p50, p99) and the SQL statements per message; then the same
 through python-telegram-bot's ConversationHandler with PicklePersistence
 (bench/ptb_baseline.py) in the same run, and the ratio of the two rates. Last, the same
 script handed to the lanes as a channel does (many people at once, each in order), on a
-fresh database: the rate one process reaches when people write at the same time.
+fresh database: the rate one process reaches when people write at the same time. With
+`--database-url` the same script also runs on SQLite and the PostgreSQL / SQLite ratio is
+printed (the same moment, so the machine's load counts on both).
 Targets: >= 1,000 msg/s on one core, p99 < 20 ms, ratio >= 0.5 on SQLite.
 
     .venv/bin/python bench/engine.py --users 300
@@ -176,6 +178,11 @@ def main() -> None:
         baseline_count, baseline_elapsed, baseline_cpu = asyncio.run(
             ptb_baseline.run(SCRIPT, args.users, Path(folder) / "ptb.pickle")
         )
+        sqlite = None
+        if args.database_url:  # the same script on SQLite, at the same moment, to compare
+            sqlite_url = f"sqlite:///{Path(folder) / 'compare.db'}"
+            upgrade(sqlite_url)
+            sqlite = asyncio.run(run(args.users, sqlite_url))
     count = len(latencies)
     rate, baseline_rate = count / elapsed, baseline_count / baseline_elapsed
     print(f"database: {sa.make_url(url).get_backend_name()}")
@@ -205,6 +212,14 @@ def main() -> None:
         f"PTB {baseline_cpu / baseline_count * 1000:.3f} ms, "
         f"ratio {(baseline_cpu / baseline_count) / (cpu / count):.2f}"
     )
+    if sqlite is not None:
+        sqlite_latencies, sqlite_elapsed, sqlite_cpu, _ = sqlite
+        sqlite_rate = len(sqlite_latencies) / sqlite_elapsed
+        print(
+            f"SQLite, same script in the same run: {sqlite_rate:,.0f} messages/s, "
+            f"CPU {sqlite_cpu / len(sqlite_latencies) * 1000:.3f} ms per message; "
+            f"PostgreSQL / SQLite: {rate / sqlite_rate:.2f} (target >= 0.6)"
+        )
 
 
 if __name__ == "__main__":
