@@ -158,9 +158,8 @@ async def whatsapp_run(app: App, count: int, latency: float) -> tuple[list, floa
             app_secret=SECRET,
             verify_token=VERIFY,
         )
-        wake = asyncio.Event()
-        web = build_web_app(whatsapp=channel, on_whatsapp_event=wake.set)
-        async with LoopbackServer(web) as server, worker(channel, wake):
+        web = build_web_app(whatsapp=channel)
+        async with LoopbackServer(web) as server, worker(channel):
             await graph.set_webhook(f"{server.url}/webhooks/whatsapp", verify_token=VERIFY)
             users = [graph.person(wa_id=f"62813{n:08d}", name=f"Orang {n}") for n in range(count)]
             people = [Person(user.wa_id, user.send_text) for user in users]
@@ -177,23 +176,22 @@ async def whatsapp_run(app: App, count: int, latency: float) -> tuple[list, floa
 
 
 @contextlib.asynccontextmanager
-async def worker(channel: WhatsAppChannel, wake: asyncio.Event) -> AsyncIterator[None]:
-    """The WhatsApp worker of `run`: stored bodies processed as they come."""
+async def worker(channel: WhatsAppChannel) -> AsyncIterator[None]:
+    """The WhatsApp worker of `run`: bodies no one is processing (each body is processed
+    as it arrives; this only picks up what failed or what a stopped process left)."""
     stop = asyncio.Event()
 
     async def work() -> None:
         while not stop.is_set():
-            wake.clear()
             await channel.process_pending()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=0.5)
+                await asyncio.wait_for(stop.wait(), timeout=5)
 
     task = asyncio.create_task(work())
     try:
         yield
     finally:
         stop.set()
-        wake.set()
         await task
 
 

@@ -43,7 +43,7 @@ from bot.core.messages import (
     SharedContact,
 )
 from bot.sending import Delivery, Outgoing
-from bot.services.inbound import StatusReport
+from bot.services.inbound import Batch, StatusReport
 
 log = logging.getLogger(__name__)
 
@@ -435,35 +435,117 @@ def status_report(status: dict[str, Any]) -> StatusReport | None:
     )
 
 
-class _Arrivals:
-    """Webhook bodies stored together: those that arrive while one transaction is writing
-    go in the next one, each answered 200 only once it is committed (a group commit)."""
+class _Journal:
+    """What the webhooks and the worker write, gathered into one transaction: bodies that
+    arrive while one is being written go in the next, with the statuses to record and the
+    bodies done with. A webhook is answered 200 only once its part is committed (a group
+    commit); should the statuses fail, the group is written again with their bodies kept
+    instead, for the guarded path to record one by one. Bodies kept go to `take` in the
+    order they came, whatever becomes of the requests that brought them."""
 
-    def __init__(self, store: Callable[[list[dict]], Awaitable[list[int]]]) -> None:
-        self._store = store
-        self._waiting: list[tuple[dict, asyncio.Future]] = []
+    def __init__(
+        self,
+        channel: str,
+        write: Callable[[Batch], Awaitable[list[int]]],
+        take: Callable[[list[tuple[int, dict]]], None],
+    ) -> None:
+        self._channel = channel
+        self._write = write
+        self._take = take
+        self._arrivals: list[_Arrival] = []
+        self._processed: list[int] = []
+        self._marked: list[asyncio.Future] = []
         self._writing: asyncio.Task | None = None
 
-    async def keep(self, payload: dict) -> None:
-        kept = asyncio.get_running_loop().create_future()
-        self._waiting.append((payload, kept))
+    async def keep(self, payload: dict, reports: list[StatusReport] | None) -> None:
+        """Until the body is committed (claimed by this process, and taken), or its statuses
+        are recorded instead (`reports`, for a body of statuses alone)."""
+        arrival = _Arrival(payload, reports, asyncio.get_running_loop().create_future())
+        self._arrivals.append(arrival)
+        self._start_writing()
+        await arrival.kept
+
+    async def done(self, event_ids: list[int]) -> None:
+        """Once committed: these bodies are marked processed."""
+        marked = asyncio.get_running_loop().create_future()
+        self._processed.extend(event_ids)
+        self._marked.append(marked)
+        self._start_writing()
+        await marked
+
+    def _start_writing(self) -> None:
         if self._writing is None or self._writing.done():
             self._writing = asyncio.create_task(self._write_all())
-        await kept
 
     async def _write_all(self) -> None:
-        while self._waiting:
-            group, self._waiting = self._waiting, []
+        while self._arrivals or self._processed:
+            arrivals, self._arrivals = self._arrivals, []
+            processed, self._processed = self._processed, []
+            marked, self._marked = self._marked, []
             try:
-                await self._store([payload for payload, _ in group])
+                ids = await self._write_group(arrivals, processed)
             except Exception as error:
-                for _, kept in group:
-                    if not kept.done():  # its request may have gone away meanwhile
-                        kept.set_exception(error)
+                _settle([arrival.kept for arrival in arrivals] + marked, error=error)
                 continue
-            for _, kept in group:
-                if not kept.done():
-                    kept.set_result(None)
+            bodies = [arrival.payload for arrival in arrivals if not arrival.recorded]
+            if bodies:
+                self._take(list(zip(ids, bodies, strict=True)))
+            _settle([arrival.kept for arrival in arrivals] + marked)
+
+    async def _write_group(self, arrivals: list[_Arrival], processed: list[int]) -> list[int]:
+        statuses = [
+            report for arrival in arrivals if arrival.recorded for report in arrival.reports
+        ]
+        try:
+            return await self._write(self._batch(arrivals, statuses, processed))
+        except Exception:
+            if not statuses:
+                raise
+            log.warning("could not record statuses as they came; keeping their bodies")
+            log.debug("the failure", exc_info=True)
+        for arrival in arrivals:
+            arrival.reports = None
+        return await self._write(self._batch(arrivals, [], processed))
+
+    def _batch(
+        self, arrivals: list[_Arrival], statuses: list[StatusReport], processed: list[int]
+    ) -> Batch:
+        bodies = [arrival.payload for arrival in arrivals if not arrival.recorded]
+        return Batch(self._channel, bodies=bodies, statuses=statuses, processed=processed)
+
+
+@dataclass
+class _Arrival:
+    payload: dict
+    reports: list[StatusReport] | None  # a body of statuses alone: recorded, not kept
+    kept: asyncio.Future
+
+    @property
+    def recorded(self) -> bool:
+        return self.reports is not None
+
+
+def _settle(futures: list[asyncio.Future], *, error: Exception | None = None) -> None:
+    for future in futures:
+        if future.done():  # its request may have gone away meanwhile
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(None)
+
+
+def _statuses_alone(payload: dict) -> list[StatusReport] | None:
+    """A body of statuses and no messages: its statuses as reports, recorded as it arrives
+    (the record is idempotent, so the body need not be kept). None for any other body."""
+    try:
+        found = statuses(payload)
+        if not found or incoming_messages(payload):
+            return None
+        return [report for status in found if (report := status_report(status)) is not None]
+    except Exception:  # the readers are total: this should never come
+        log.debug("could not read a body's statuses", exc_info=True)
+        return None
 
 
 @dataclass
@@ -503,9 +585,8 @@ class WhatsAppChannel:
         self.settings = settings
         self.engine = engine
         self.lanes = lanes or Lanes(engine.settings.concurrency.people)
-        self._arrivals = _Arrivals(
-            lambda payloads: engine.store_inbound(channel=CHANNEL, payloads=payloads)
-        )
+        self._journal = _Journal(CHANNEL, engine.write_inbound, self._take)
+        self._working: set[asyncio.Task] = set()  # bodies taken on arrival, in progress
         self.catalog = catalog
         self.app_secret = app_secret
         self.verify_token = verify_token
@@ -519,6 +600,9 @@ class WhatsAppChannel:
         self._stopped = False
 
     async def close(self) -> None:
+        """After the bodies taken on arrival are done with (left claimed, they would wait
+        out their lease)."""
+        await self._settled()
         await self._http.aclose()
 
     # --- webhooks ----------------------------------------------------------------------
@@ -532,33 +616,54 @@ class WhatsAppChannel:
         return 403, ""
 
     async def accept(self, raw_body: bytes, signature: str | None, payload: dict) -> bool:
-        """Keep a signed body for processing; False (and nothing kept) when unsigned."""
+        """Keep a signed body, or record its statuses; False (and nothing kept) when unsigned.
+
+        Once this returns the body is committed (or its statuses are): the 200 may go. A
+        kept body is this process's to process, and its messages are queued at once."""
         if not signature_valid(self.app_secret, raw_body, signature):
             return False
-        await self._arrivals.keep(payload)
+        await self._journal.keep(payload, _statuses_alone(payload))
         return True
+
+    def _take(self, events: list[tuple[int, dict]]) -> None:
+        """Process bodies this process has claimed, without waiting for the worker's round."""
+        task = asyncio.create_task(
+            self._process([(id_, self._start(body)) for id_, body in events])
+        )
+        self._working.add(task)
+        task.add_done_callback(self._working.discard)
+
+    async def _settled(self) -> None:
+        while self._working:
+            await asyncio.wait(set(self._working))
 
     async def process_pending(self) -> int:
         """Process stored webhook bodies, oldest first (also what a stopped process left);
         the number of bodies this process took.
 
-        Bodies are claimed first, so with several processes on one database each body is
-        processed by one of them (a claim whose process died is taken over after its
-        lease). Messages of different people are answered at once, one person's in order.
-        Each body is passed over once per call: one that fails waits for the next call
-        while the bodies after it go on, and is set aside after a few failed passes."""
+        Bodies taken on arrival are waited for first. Bodies are claimed, so with several
+        processes on one database each body is processed by one of them (a claim whose
+        process died is taken over after its lease). Messages of different people are
+        answered at once, one person's in order. Each body is passed over once per call: one
+        that fails waits for the next call while the bodies after it go on, and is set
+        aside after a few failed passes."""
+        await self._settled()
         done = 0
         last_id = 0
         while events := await self.engine.claim_inbound(channel=CHANNEL, after_id=last_id):
             last_id = events[-1][0]
             # Every message is queued before any is awaited: one person's stay in order.
-            started = [(event_id, self._start(payload)) for event_id, payload in events]
-            await self._record_statuses([body for _, body in started])
-            settled = await asyncio.gather(*(self._finish(*body) for body in started))
-            if finished := [event_id for event_id, ok in settled if ok]:
-                await self.engine.mark_inbound_processed(finished)
+            await self._process([(event_id, self._start(payload)) for event_id, payload in events])
             done += len(events)
         return done
+
+    async def _process(self, started: list[tuple[int, _Body]]) -> None:
+        """Bodies whose messages are queued: their statuses, their messages' ends, and the
+        ones that went well marked processed."""
+        await self._record_statuses([body for _, body in started])
+        settled = await asyncio.gather(*(self._finish(*body) for body in started))
+        if finished := [event_id for event_id, ok in settled if ok]:
+            await self._journal.done(finished)
 
     def _start(self, payload: dict[str, Any]) -> _Body:
         """A body's statuses to record, and its messages queued in their people's lanes."""
