@@ -9,8 +9,10 @@ approved template when one is configured for their kind (its placeholders filled
 the display fields the notification renderer wrote, its quick-reply buttons carrying
 the message's option ids), and otherwise wait until the person writes again.
 
-Outbound calls use plain httpx: the payloads are small and stable, and pywa's async
-client would have to be talked out of its hard-coded host and template model.
+Outbound calls use aiohttp's client: the payloads are small and stable, and pywa's async
+client would have to be talked out of its hard-coded host and template model. Not httpx:
+measured on this machine (a loopback server in another process, 16 calls at once), httpx
+took 2.4 ms of CPU a call against aiohttp's 0.2-0.25 ms, and a reply is one to three calls.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-import httpx
+import aiohttp
 
 from bot.channels.lanes import Lanes
 from bot.channels.render import shorten, split_text, whatsapp_label, whatsapp_literal
@@ -557,6 +560,14 @@ class _Body:
     failures: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """The Graph API's answer: its HTTP status and JSON body (None when it had none)."""
+
+    status: int
+    data: Any
+
+
 class GraphError(Exception):
     def __init__(self, status: int, code: int | None, title: str) -> None:
         super().__init__(f"{status} {code} {title}")
@@ -579,7 +590,7 @@ class WhatsAppChannel:
         access_token: str,
         app_secret: str,
         verify_token: str,
-        http: httpx.AsyncClient | None = None,
+        http: aiohttp.ClientSession | None = None,
         lanes: Lanes | None = None,
     ) -> None:
         self.settings = settings
@@ -590,7 +601,7 @@ class WhatsAppChannel:
         self.catalog = catalog
         self.app_secret = app_secret
         self.verify_token = verify_token
-        self._http = http or httpx.AsyncClient(timeout=settings.request_timeout)
+        self._http = http  # made on first use: aiohttp wants a running loop for it
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self._url = (
             f"{settings.base_url.rstrip('/')}/{settings.api_version}"
@@ -603,7 +614,14 @@ class WhatsAppChannel:
         """After the bodies taken on arrival are done with (left claimed, they would wait
         out their lease)."""
         await self._settled()
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.close()
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            timeout = aiohttp.ClientTimeout(total=self.settings.request_timeout)
+            self._http = aiohttp.ClientSession(timeout=timeout, trust_env=True)
+        return self._http
 
     # --- webhooks ----------------------------------------------------------------------
 
@@ -804,18 +822,16 @@ class WhatsAppChannel:
         """POST /{phone_number_id}/media (multipart): the media id, or why it failed."""
         if self._stopped:
             return Delivery("failed", "sending stopped: the access token was refused")
-        try:
-            response = await self._http.post(
-                self._media_url,
-                data={"messaging_product": "whatsapp", "type": file.mime_type},
-                files={"file": (file.filename, file.content, file.mime_type)},
-                headers=self._headers,
-            )
-        except httpx.HTTPError as error:
-            return Delivery("retry", f"network: {error}")
-        if response.status_code < 300:
-            return str(response.json()["id"])
-        return self._classify(response, {"upload": file.filename})
+        form = aiohttp.FormData()
+        form.add_field("messaging_product", "whatsapp")
+        form.add_field("type", file.mime_type)
+        form.add_field("file", file.content, filename=file.filename, content_type=file.mime_type)
+        answer = await self._call(self._media_url, data=form)
+        if isinstance(answer, Delivery):
+            return answer
+        if answer.status < 300:
+            return str(as_dict(answer.data)["id"])
+        return self._classify(answer, {"upload": file.filename})
 
     async def deliver(self, message: Outgoing) -> Delivery:
         """An outbox message: free-form inside the 24-hour window, else a template or wait."""
@@ -854,27 +870,33 @@ class WhatsAppChannel:
         address = {"recipient": to} if "." in to else {"to": to}
         payload = {"messaging_product": "whatsapp", "recipient_type": "individual", **address}
         payload.update(body)
-        try:
-            response = await self._http.post(self._url, json=payload, headers=self._headers)
-        except httpx.HTTPError as error:
-            return Delivery("retry", f"network: {error}")
-        if response.status_code < 300:
-            try:
-                messages = as_dicts(as_dict(response.json()).get("messages"))
-            except ValueError:
-                messages = []
+        answer = await self._call(self._url, json=payload)
+        if isinstance(answer, Delivery):
+            return answer
+        if answer.status < 300:
+            messages = as_dicts(as_dict(answer.data).get("messages"))
             return Delivery("sent", platform_message_id=as_id((messages or [{}])[0].get("id")))
-        return self._classify(response, payload)
+        return self._classify(answer, payload)
 
-    def _classify(self, response: httpx.Response, payload: dict) -> Delivery:
+    async def _call(self, url: str, **body: Any) -> _Answer | Delivery:
+        """POST to the Graph API: its answer, or a retry when it could not be reached."""
         try:
-            error = response.json().get("error") or {}
+            async with self._client().post(url, headers=self._headers, **body) as response:
+                raw = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as error:
+            return Delivery("retry", f"network: {error!r}")
+        try:
+            data = json.loads(raw) if raw else None
         except ValueError:
-            error = {}
+            data = None
+        return _Answer(response.status, data)
+
+    def _classify(self, answer: _Answer, payload: dict) -> Delivery:
+        error = as_dict(as_dict(answer.data).get("error"))
         code = error.get("code")
-        title = error.get("error_data", {}).get("details") or error.get("message") or ""
-        text = f"{response.status_code} {code} {title}".strip()
-        if response.status_code == 401 or code == 190:
+        title = as_dict(error.get("error_data")).get("details") or error.get("message") or ""
+        text = f"{answer.status} {code} {title}".strip()
+        if answer.status == 401 or code == 190:
             if not self._stopped:
                 log.error("WhatsApp refused the access token (401): sending stops")
             self._stopped = True
@@ -888,7 +910,7 @@ class WhatsAppChannel:
             return Delivery("waiting", text)
         if code in UNDELIVERABLE_CODES:
             return Delivery("blocked", text)
-        if code in RETRYABLE_CODES or response.status_code >= 500:
+        if code in RETRYABLE_CODES or answer.status >= 500:
             return Delivery("retry", text)
         log.error("WhatsApp refused a message (%s); payload: %r", text, payload)
         return Delivery("failed", text)
