@@ -613,7 +613,7 @@ class WhatsAppChannel:
     async def close(self) -> None:
         """After the bodies taken on arrival are done with (left claimed, they would wait
         out their lease)."""
-        await self._settled()
+        await self._settled(later_ones_too=True)
         if self._http is not None:
             await self._http.close()
 
@@ -651,8 +651,12 @@ class WhatsAppChannel:
         self._working.add(task)
         task.add_done_callback(self._working.discard)
 
-    async def _settled(self) -> None:
-        while self._working:
+    async def _settled(self, *, later_ones_too: bool = False) -> None:
+        """Until the bodies taken on arrival so far are done with (and, `later_ones_too`,
+        those taken meanwhile: under steady traffic that may never come)."""
+        if self._working:
+            await asyncio.wait(set(self._working))
+        while later_ones_too and self._working:
             await asyncio.wait(set(self._working))
 
     async def process_pending(self) -> int:
@@ -681,7 +685,10 @@ class WhatsAppChannel:
         await self._record_statuses([body for _, body in started])
         settled = await asyncio.gather(*(self._finish(*body) for body in started))
         if finished := [event_id for event_id, ok in settled if ok]:
-            await self._journal.done(finished)
+            try:
+                await self._journal.done(finished)
+            except Exception:  # they stay claimed: passed over again after their lease
+                log.warning("could not mark WhatsApp bodies %s processed", finished, exc_info=True)
 
     def _start(self, payload: dict[str, Any]) -> _Body:
         """A body's statuses to record, and its messages queued in their people's lanes."""
