@@ -2,8 +2,8 @@
 
 Simulated people chat with the bot over the tests' fakes of the platforms on 127.0.0.1:
 Telegram (the channel long-polling the fake Bot API, as `run` does) and WhatsApp (the
-fake Graph API posting signed webhooks to the bot's own web app, the worker answering
-them). Each person sends a message and waits for the answer before the next, all people
+fake Graph API posting signed webhooks to the bot's own web app, answered as they
+arrive). Each person sends a message and waits for the answer before the next, all people
 at once. Every Bot/Graph API call takes `--latency` ms (0 and 50 by default). Prints
 messages per second and p50/p99 from the update to its first reply.
 Targets: >= 300 messages/s with instant API calls, >= 150/s at 50 ms.
