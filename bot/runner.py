@@ -392,17 +392,14 @@ def _channel_parts(app: App, channels: Channels, runtime: Runtime) -> list[Part]
     telegram_webhook = channels.telegram is not None and settings.telegram.mode == "webhook"
     if channels.telegram is not None and not telegram_webhook:
         parts.append(Part("telegram polling", channels.telegram.poll, serves_people=True))
-    wake_whatsapp = asyncio.Event()
     if channels.whatsapp is not None:
         whatsapp = channels.whatsapp
-        parts.append(
-            Part("whatsapp worker", lambda stop: _whatsapp_worker(whatsapp, wake_whatsapp, stop))
-        )
+        parts.append(Part("whatsapp worker", lambda stop: _whatsapp_worker(whatsapp, stop)))
     if telegram_webhook or channels.whatsapp is not None or settings.console.enabled:
         parts.append(
             Part(
                 "web server",
-                lambda stop: _serve_web(app, channels, runtime, wake_whatsapp.set, stop),
+                lambda stop: _serve_web(app, channels, runtime, stop),
                 serves_people=True,
             )
         )
@@ -427,32 +424,23 @@ async def _run_scheduler(app: App, stop: asyncio.Event) -> None:
         scheduler.shutdown(wait=False)
 
 
-async def _whatsapp_worker(
-    whatsapp: WhatsAppChannel, wake: asyncio.Event, stop: asyncio.Event
-) -> None:
-    """Process stored webhook bodies: at start (what a stopped process left) and on each."""
+async def _whatsapp_worker(whatsapp: WhatsAppChannel, stop: asyncio.Event) -> None:
+    """Process stored webhook bodies nobody is processing: at start (what a stopped process
+    left), then every few seconds (a failed pass, a dead process's claim after its lease).
+    A body arriving here is processed as it arrives, not by this round."""
     while not stop.is_set():
         try:
             await whatsapp.process_pending()
         except Exception:
             log.exception("processing WhatsApp webhooks failed; trying again")
-        wake.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(_either(wake, stop), timeout=5)
-
-
-async def _either(first: asyncio.Event, second: asyncio.Event) -> None:
-    waiters = {asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())}
-    _, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    for waiter in pending:
-        waiter.cancel()
+            await asyncio.wait_for(stop.wait(), timeout=5)
 
 
 async def _serve_web(
     app: App,
     channels: Channels,
     runtime: Runtime,
-    on_whatsapp_event: Callable[[], None],
     stop: asyncio.Event,
 ) -> None:
     settings = app.settings
@@ -463,7 +451,6 @@ async def _serve_web(
         telegram=channels.telegram if telegram_secret else None,
         telegram_secret=telegram_secret,
         whatsapp=channels.whatsapp,
-        on_whatsapp_event=on_whatsapp_event,
         max_body_bytes=settings.server.max_body_bytes,
         health=runtime.metrics.health,
         metrics=runtime.metrics.exposition,

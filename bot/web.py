@@ -51,7 +51,6 @@ def build_web_app(
     telegram: TelegramChannel | None = None,
     telegram_secret: str | None = None,
     whatsapp: WhatsAppChannel | None = None,
-    on_whatsapp_event: Callable[[], None] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     health: Callable[[], Health] | None = None,
     metrics: Callable[[], bytes] | None = None,
@@ -109,11 +108,10 @@ def build_web_app(
             payload = json.loads(raw)
         except ValueError:
             payload = None
+        # Kept (or its statuses recorded) before the 200; its messages are answered after it.
         if not isinstance(payload, dict) or not await whatsapp.accept(raw, signature, payload):
             log.warning("refused a WhatsApp webhook call: bad signature or body")
             return Response(status_code=403)
-        if on_whatsapp_event is not None:
-            on_whatsapp_event()  # processed after this 200, by the channel's worker
         return Response(status_code=200)
 
     routes = [Route("/healthz", healthz)]

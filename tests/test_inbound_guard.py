@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from bot.config import WhatsAppTemplate
 from bot.services import inbound
 from bot.web import build_web_app
-from models import InboundEvent
+from models import DeliveryStatus, InboundEvent
 from tests.fakes.telegram import LoopbackServer
 from tests.telegram_chat import telegram_bot
 from tests.whatsapp_chat import act, whatsapp_bot
@@ -142,6 +142,29 @@ async def test_a_body_that_keeps_failing_is_quarantined_and_the_rest_go_on(whats
     lines = [r for r in caplog.records if "quarantined" in r.getMessage()]
     assert len(lines) == 1 and f"body {first.id}" in lines[0].getMessage()
     assert all(event.processed_at is not None for event in stored(whatsapp.app)[1:])
+
+
+async def test_statuses_that_cannot_be_recorded_as_they_come_are_kept_and_guarded(whatsapp, caplog):
+    siti = whatsapp.graph.person(wa_id=SITI, name="Siti")
+    await act(whatsapp, siti.send_text("halo"))
+    sent = siti.last_message
+    # Statuses alone are recorded before their 200, without their body; these cannot be
+    # (no column holds that code), so their body is kept instead and goes the guarded way.
+    refused = {"id": "wamid.out", "status": "failed", "errors": [{"code": 10**30}]}
+    read = {"id": sent.wamid, "status": "read", "recipient_id": SITI}
+    caplog.set_level(logging.WARNING)
+    assert await deliver(whatsapp, body(statuses=[refused, read])) == 200
+    for _ in range(inbound.MAX_ATTEMPTS):
+        await whatsapp.channel.process_pending()
+    kept = [event for event in stored(whatsapp.app) if "statuses" in str(event.payload)]
+    assert len(kept) == 1 and kept[0].quarantined_at is not None
+    assert kept[0].attempts == inbound.MAX_ATTEMPTS and "status wamid.out" in kept[0].last_error
+    with Session(whatsapp.app.database) as session:  # the body's good status is recorded
+        statuses = dict(
+            session.execute(select(DeliveryStatus.platform_message_id, DeliveryStatus.status)).all()
+        )
+    assert statuses[sent.wamid] == "read"
+    assert any("keeping their bodies" in r.getMessage() for r in caplog.records)
 
 
 async def reach_the_sector_list(whatsapp, person) -> None:

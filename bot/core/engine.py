@@ -226,13 +226,11 @@ class Engine:
 
         return await self.boundary.run_sync(run)
 
-    async def store_inbound(self, *, channel: str, payloads: list[dict]) -> list[int]:
-        """Webhook bodies kept in one transaction (those that arrived together)."""
+    async def write_inbound(self, batch: inbound.Batch) -> list[int]:
+        """Webhook bodies kept (claimed by this process), statuses recorded and bodies done
+        with, in one transaction; the ids of the bodies kept."""
         return await self.transact(
-            lambda session: [
-                inbound.store(session, channel=channel, payload=payload, now=self.clock.now())
-                for payload in payloads
-            ]
+            lambda session: inbound.write(session, batch, now=self.clock.now())
         )
 
     async def claim_inbound(
@@ -267,14 +265,6 @@ class Engine:
             )
         )
 
-    async def mark_inbound_processed(self, event_ids: list[int]) -> None:
-        """Bodies done with, in one transaction."""
-        await self.transact(
-            lambda session: inbound.mark_processed(
-                session, event_ids=event_ids, now=self.clock.now()
-            )
-        )
-
     async def record_statuses(self, reports: list[inbound.StatusReport]) -> list[str | None]:
         """Delivery statuses in one transaction, each in its own savepoint; what failed of
         each, in words (None where it was recorded)."""
@@ -287,29 +277,7 @@ class Engine:
     def _record_status(self, session: Session, report: inbound.StatusReport) -> str | None:
         try:
             with session.begin_nested():
-                inbound.record_status(
-                    session,
-                    channel=report.channel,
-                    platform_message_id=report.platform_message_id,
-                    recipient=report.recipient,
-                    status=report.status,
-                    error_code=report.error_code,
-                    error_title=report.error_title,
-                    now=self.clock.now(),
-                )
-                if report.block_account:
-                    accounts.set_blocked(
-                        session,
-                        channel=report.channel,
-                        external_id=report.block_account,
-                        blocked=True,
-                    )
-                if report.requeue:
-                    outbox.requeue_waiting(
-                        session,
-                        channel=report.channel,
-                        platform_message_id=report.platform_message_id,
-                    )
+                inbound.apply_status(session, report, now=self.clock.now())
         except Exception as error:
             log.debug("status %s failed", report.platform_message_id, exc_info=True)
             return repr(error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from bot.services import accounts, outbox
 from models import ChannelAccount, DeliveryStatus, InboundEvent
 from models.base import as_utc
 
@@ -25,6 +28,45 @@ def store(session: Session, *, channel: str, payload: dict, now: datetime) -> in
     session.add(event)
     session.flush()
     return event.id
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a process's webhooks and worker write in one transaction (a group commit)."""
+
+    channel: str
+    bodies: Sequence[dict] = ()  # to keep, claimed by this process
+    statuses: Sequence[StatusReport] = ()  # recorded now: their bodies are not kept
+    processed: Sequence[int] = ()  # bodies done with
+
+
+def write(session: Session, batch: Batch, *, now: datetime) -> list[int]:
+    """The batch written (see `Batch`); the ids of the bodies kept, in order. Raises when a
+    status cannot be recorded: the caller then keeps those bodies instead.
+
+    Core statements built once, on the session's connection: this runs for most webhooks,
+    and the ORM's bulk paths cost more than the statements themselves."""
+    connection = session.connection()
+    ids: list[int] = []
+    if batch.bodies:
+        rows = [
+            {"channel": batch.channel, "payload": payload, "received_at": now, "claimed_at": now}
+            for payload in batch.bodies
+        ]
+        ids = list(connection.execute(_KEEP_CLAIMED, rows).scalars())
+    record_statuses(session, batch.statuses, now=now)
+    if batch.processed:
+        connection.execute(_MARK_PROCESSED, {"ids": list(batch.processed), "now": now})
+    return ids
+
+
+_EVENTS = InboundEvent.__table__
+_KEEP_CLAIMED = sa.insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
+_MARK_PROCESSED = (
+    sa.update(_EVENTS)
+    .where(_EVENTS.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(processed_at=sa.bindparam("now"))
+)
 
 
 def claim(
@@ -131,6 +173,108 @@ class StatusReport:
 
 
 _STATUS_ORDER = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+def record_statuses(session: Session, reports: Sequence[StatusReport], *, now: datetime) -> None:
+    """Statuses recorded together, as `apply_status` records each, in two statements for
+    the lot (the recipients known, one upsert keeping each message's furthest status):
+    they come three to a message, so one at a time they were most of its transactions."""
+    if not reports:
+        return
+    connection = session.connection()
+    known = _known_recipients(connection, reports)
+    furthest: dict[tuple[str, str], StatusReport] = {}
+    for report in reports:
+        if report.recipient and report.recipient not in known:
+            continue  # its person erased their data: no one to attach it to
+        key = (report.channel, report.platform_message_id)
+        kept = furthest.get(key)
+        if kept is None or _STATUS_ORDER[report.status] >= _STATUS_ORDER[kept.status]:
+            furthest[key] = report
+    if furthest:
+        rows = [_status_row(report, now) for report in furthest.values()]
+        connection.execute(_furthest_status_upsert(connection.dialect.name), rows)
+    for report in reports:
+        _consequences(session, report)
+
+
+def apply_status(session: Session, report: StatusReport, *, now: datetime) -> None:
+    """One status recorded, and what it means for its recipient and its message."""
+    record_status(
+        session,
+        channel=report.channel,
+        platform_message_id=report.platform_message_id,
+        recipient=report.recipient,
+        status=report.status,
+        error_code=report.error_code,
+        error_title=report.error_title,
+        now=now,
+    )
+    _consequences(session, report)
+
+
+def _consequences(session: Session, report: StatusReport) -> None:
+    if report.block_account:
+        accounts.set_blocked(
+            session, channel=report.channel, external_id=report.block_account, blocked=True
+        )
+    if report.requeue:
+        outbox.requeue_waiting(
+            session, channel=report.channel, platform_message_id=report.platform_message_id
+        )
+
+
+def _known_recipients(connection: sa.Connection, reports: Sequence[StatusReport]) -> set[str]:
+    recipients = list({report.recipient for report in reports if report.recipient})
+    if not recipients:
+        return set()
+    channels = list({report.channel for report in reports})
+    found = connection.execute(_KNOWN, {"channels": channels, "recipients": recipients})
+    return {key for row in found for key in row if key in recipients}
+
+
+_ACCOUNTS = ChannelAccount.__table__
+_KNOWN = sa.select(_ACCOUNTS.c.external_id, _ACCOUNTS.c.platform_user_id).where(
+    _ACCOUNTS.c.channel.in_(sa.bindparam("channels", expanding=True)),
+    sa.or_(
+        _ACCOUNTS.c.external_id.in_(sa.bindparam("recipients", expanding=True)),
+        _ACCOUNTS.c.platform_user_id.in_(sa.bindparam("recipients", expanding=True)),
+    ),
+)
+
+
+def _status_row(report: StatusReport, now: datetime) -> dict:
+    return {
+        "channel": report.channel,
+        "platform_message_id": report.platform_message_id,
+        "recipient": report.recipient,
+        "status": report.status,
+        "error_code": report.error_code,
+        "error_title": report.error_title,
+        "updated_at": now,
+    }
+
+
+@functools.cache
+def _furthest_status_upsert(dialect: str) -> sa.Insert:
+    """INSERT, or on the message's row UPDATE unless the row's status is further already."""
+    table = DeliveryStatus.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    new = insert.excluded
+    return insert.on_conflict_do_update(
+        index_elements=["channel", "platform_message_id"],
+        set_={
+            "status": new.status,
+            "error_code": new.error_code,
+            "error_title": new.error_title,
+            "updated_at": new.updated_at,
+        },
+        where=_rank(table.c.status) <= _rank(new.status),
+    )
+
+
+def _rank(status: sa.ColumnElement) -> sa.ColumnElement:
+    return sa.case(_STATUS_ORDER, value=status, else_=0)
 
 
 def record_status(

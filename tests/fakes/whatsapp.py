@@ -85,6 +85,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -837,6 +838,9 @@ class FakeWhatsApp:
         self._wakeup = asyncio.Event()
         self._closing = False
         self._http: httpx.AsyncClient | None = None
+        # Webhooks go out through aiohttp: httpx's pool cost the fake more CPU per webhook
+        # than the bot spent answering it (bench/e2e.py runs both in one process).
+        self._webhook_http: aiohttp.ClientSession | None = None
         self._worker: asyncio.Task[None] | None = None
 
         self.app = Starlette(
@@ -854,6 +858,9 @@ class FakeWhatsApp:
 
     async def __aenter__(self) -> FakeWhatsApp:
         self._http = httpx.AsyncClient(timeout=self.webhook_timeout, trust_env=False)
+        self._webhook_http = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.webhook_timeout)
+        )
         await self._server.start()
         self._worker = asyncio.create_task(self._webhook_worker(), name="fake-whatsapp-webhook")
         return self
@@ -871,6 +878,8 @@ class FakeWhatsApp:
         await self._server.stop()
         if self._http is not None:
             await self._http.aclose()
+        if self._webhook_http is not None:
+            await self._webhook_http.close()
 
     @property
     def base_url(self) -> str:
@@ -1930,7 +1939,7 @@ class FakeWhatsApp:
                 task.cancel()
 
     async def _deliver(self, pending: _Pending, url: str) -> WebhookDelivery:
-        assert self._http is not None
+        assert self._webhook_http is not None
         headers = self._headers(pending)
         delivery: WebhookDelivery | None = None
         for attempt in range(1, self.webhook_attempts + 1):
@@ -1938,11 +1947,13 @@ class FakeWhatsApp:
             error: str | None = None
             text = ""
             try:
-                response = await self._http.post(url, content=pending.body, headers=headers)
-                status, text = response.status_code, response.text[:500]
+                async with self._webhook_http.post(
+                    url, data=pending.body, headers=headers
+                ) as response:
+                    status, text = response.status, (await response.text())[:500]
                 if not 200 <= status < 300:
                     error = f"the webhook answered {status}"
-            except httpx.HTTPError as exc:
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 error = f"connection failed: {type(exc).__name__}: {exc}"
             delivery = WebhookDelivery(
                 pending.kind, url, pending.body, headers, attempt, status, error, text
