@@ -313,3 +313,19 @@ async def test_messages_after_the_database_dropped_its_connections_are_answered(
     (registering,) = [state for state in states if "ikm" in state.data]
     assert registering.data["ikm"]["business_name"] == "Boneka Berkah"
     assert registering.step != "ikm.sektor"
+
+
+async def test_replies_say_the_language_they_are_written_in_after_a_switch(app) -> None:
+    """A channel words its own parts of a message ("Pilih", "Lainnya") from the replies'
+    language, so the answer to the message that switched it must already say the new one."""
+
+    def said(text: str, number: int) -> Incoming:
+        return Incoming(
+            channel="whatsapp", account_id="6281255550000", text=text, message_id=f"wamid.{number}"
+        )
+
+    greeting = await app.engine.handle(said("halo", 1))
+    assert {reply.language for reply in greeting} == {"id"}
+    switched = await app.engine.handle(said("English", 2))
+    assert "agree" in switched[-1].text.lower() or switched[-1].options
+    assert {reply.language for reply in switched} == {"en"}

@@ -761,8 +761,11 @@ class WhatsAppChannel:
         replies = await self.engine.handle(incoming)
         if not replies:
             return
-        # Read once after the message: it may have just switched the person's language.
-        language = await self.engine.language_of(channel=CHANNEL, account_id=incoming.account_id)
+        # The language after the message (it may have just been switched): the engine says
+        # it with its replies, so no second transaction.
+        language = replies[0].language or await self.engine.language_of(
+            channel=CHANNEL, account_id=incoming.account_id
+        )
         for reply in replies:
             delivery = await self.send(incoming.account_id, reply, language=language)
             if delivery.outcome != "sent":

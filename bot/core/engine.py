@@ -106,9 +106,8 @@ class Engine:
             return self._handle_reconnecting(incoming)
         except Exception:
             log.exception("could not handle a message on %s", incoming.channel)
-            return [
-                Reply(self.catalog.get(self._language_after_error(incoming), "errors.internal"))
-            ]
+            language = self._language_after_error(incoming)
+            return [Reply(self.catalog.get(language, "errors.internal"), language=language)]
 
     def _handle_reconnecting(self, incoming: Incoming) -> list[Reply]:
         """`_handle`, once more on a fresh connection when the pooled one had died (the
@@ -172,7 +171,8 @@ class Engine:
             if sa.inspect(person).persistent:
                 remember_options(state, replies)
                 save_state(session, state, now)
-            return replies
+            # The language after the step (it may have just been switched).
+            return [replace(reply, language=person.language) for reply in replies]
 
     def _arrival(
         self, session: Session, incoming: Incoming, now: datetime

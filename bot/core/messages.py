@@ -149,3 +149,6 @@ class Reply:
     # for a channel that may only send a pre-approved template with placeholders
     # (WhatsApp outside its 24-hour window). Written by the notification renderers.
     fields: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # The language it is written in, when the engine knows it (its answers to a message):
+    # a channel writes its own words around it ("Pilih", "Lainnya") in the same one.
+    language: str | None = None
