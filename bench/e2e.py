@@ -23,6 +23,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout too
 
 from bot.app import App, build_app
@@ -228,20 +230,26 @@ def report(name: str, latency_ms: int, latencies: list[float], elapsed: float, t
 
 
 async def bench(
-    url: str, people: int, latencies_ms: list[int], channels: list[str], threads: int | None
+    url_for: Callable[[str], str],
+    people: int,
+    latencies_ms: list[int],
+    channels: list[str],
+    threads: int | None,
 ) -> None:
+    """Each run on a database of its own: the same people starting from the same state (and
+    no message ids remembered from another run's fake, which numbers them from 1 again)."""
     runs = {"telegram": telegram_run, "whatsapp": whatsapp_run}
     for latency_ms in latencies_ms:
         for name in channels:
             concurrency = {"database_threads": threads} if threads else {}
-            settings = {"database": {"url": url}, "concurrency": concurrency}
-            app = build_app(Settings.model_validate(settings))
+            settings = {"database": {"url": url_for(f"{name}-{latency_ms}")}}
+            app = build_app(Settings.model_validate({**settings, "concurrency": concurrency}))
             try:
                 latencies, elapsed = await runs[name](app, people, latency_ms / 1000)
             finally:
                 app.close()
             report(name, latency_ms, latencies, elapsed, 300 if latency_ms == 0 else 150)
-    app = build_app(Settings.model_validate({"database": {"url": url}}))
+    app = build_app(Settings.model_validate({"database": {"url": url_for("engine")}}))
     try:
         latencies, elapsed = await engine_alone(app, people)
     finally:
@@ -250,18 +258,35 @@ async def bench(
     print(f"engine alone, one message at a time: {rate:6.0f} messages/s (the machine, now)")
 
 
+def empty(url: str) -> None:
+    """Start a throwaway PostgreSQL database from nothing."""
+    database = sa.create_engine(url)
+    with database.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    database.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=100)
     parser.add_argument("--latency", type=int, nargs="+", default=[0, 50], help="ms per API call")
     parser.add_argument("--channels", nargs="+", default=["telegram", "whatsapp"])
     parser.add_argument("--threads", type=int, help="database threads (default: config's)")
-    parser.add_argument("--url", help="a throwaway database (default: a new SQLite file)")
+    parser.add_argument(
+        "--url", help="a throwaway PostgreSQL database, emptied for every run (default: SQLite)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = args.url or f"sqlite:///{Path(folder) / 'bench.db'}"
-        upgrade(url)
-        asyncio.run(bench(url, args.people, args.latency, args.channels, args.threads))
+
+        def url_for(run: str) -> str:
+            url = args.url or f"sqlite:///{Path(folder) / f'{run}.db'}"
+            if args.url:
+                empty(url)
+            upgrade(url)
+            return url
+
+        asyncio.run(bench(url_for, args.people, args.latency, args.channels, args.threads))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -19,7 +21,7 @@ from bot.web import build_web_app
 from models import ChannelAccount, Consent, IkmProfile, Person, Product
 from models.db import transaction
 from tests.conftest import START
-from tests.fakes.telegram import LoopbackServer, parse_html
+from tests.fakes.telegram import UPDATE_ID_START, LoopbackServer, parse_html
 from tests.stored import rows
 from tests.telegram_chat import TOKEN, Harness, onboard, press, say, telegram_bot
 
@@ -236,6 +238,59 @@ async def test_long_polling_serves_a_person(telegram) -> None:
     finally:
         stop.set()
         await asyncio.wait_for(polling, timeout=5)
+
+
+@asynccontextmanager
+async def polling(harness: Harness) -> AsyncIterator[None]:
+    """The channel long-polling the fake, as `run` does, until the block ends."""
+    stop = asyncio.Event()
+    harness.channel.settings = TelegramSettings(enabled=True, poll_timeout=1)
+    poller = asyncio.ensure_future(harness.channel.poll(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(poller, timeout=5)
+
+
+async def answered(harness: Harness, user, count: int) -> None:
+    await harness.api.wait_until(lambda: len(user.inbox) >= count, what=f"{count} messages")
+
+
+async def confirmed(harness: Harness) -> None:
+    await harness.api.wait_until(lambda: not harness.api.pending_updates, what="confirmation")
+
+
+async def test_updates_numbered_anew_after_a_quiet_week_are_answered_while_polling(
+    telegram,
+) -> None:
+    # Telegram chooses the next update id at random after a week without updates: here
+    # lower than the last one, which a poller must not mistake for an update it has seen.
+    siti = telegram.api.user(111, "Siti", started=True)
+    async with polling(telegram):
+        await siti.send_text("/start")
+        await answered(telegram, siti, 1)
+        await confirmed(telegram)  # the week without updates
+        telegram.api.choose_update_ids_anew(start=1_000)
+        await siti.send_text("bantuan")
+        await answered(telegram, siti, 2)
+        await confirmed(telegram)
+
+
+async def test_an_update_id_seen_before_a_quiet_week_is_not_taken_for_a_redelivery(
+    telegram,
+) -> None:
+    # After a restart the new numbering starts where the old one did: the same update id
+    # as a message handled days ago (its id is remembered 8 days) is a new message.
+    siti = telegram.api.user(111, "Siti", started=True)
+    async with polling(telegram):
+        await siti.send_text("/start")
+        await answered(telegram, siti, 1)
+        await confirmed(telegram)
+    telegram.api.choose_update_ids_anew(start=UPDATE_ID_START)
+    async with polling(telegram):
+        await siti.send_text("bantuan")
+        await answered(telegram, siti, 2)
 
 
 async def test_webhook_refuses_a_wrong_secret_and_serves_the_right_one(telegram) -> None:

@@ -114,10 +114,22 @@ class SendingStopped(Exception):
 # --- updates in ---------------------------------------------------------------------------
 
 
-def update_to_incoming(update: Update) -> Incoming | None:
+def message_key(bot_id: str, chat_id: object, message_id: object) -> str:
+    """What makes a message handled once: a chat's message ids never repeat for one bot,
+    while update ids do (chosen anew after a week without updates) and another bot's
+    chats with the same people count their messages from 1 again."""
+    return f"message:{bot_id}:{chat_id}:{message_id}"
+
+
+def bot_id_of(token: str) -> str:
+    """The bot's id: the part of its token before the colon."""
+    return token.partition(":")[0]
+
+
+def update_to_incoming(update: Update, bot_id: str) -> Incoming | None:
     """The person's message as `Incoming`, or None for what the bot does not answer."""
     if update.callback_query is not None:
-        return _callback_to_incoming(update)
+        return _callback_to_incoming(update, bot_id)
     message = update.message
     if message is None or message.from_user is None or message.chat is None:
         return None  # a message without its chat is malformed: nobody to answer
@@ -129,7 +141,7 @@ def update_to_incoming(update: Update) -> Incoming | None:
     base = {
         "channel": CHANNEL,
         "account_id": str(user_id),
-        "message_id": f"update:{update.update_id}",
+        "message_id": message_key(bot_id, message.chat.id, message.message_id),
         "display_name": message.from_user.full_name,
         "received_at": message.date,
     }
@@ -156,7 +168,7 @@ def update_to_incoming(update: Update) -> Incoming | None:
     return Incoming(**base, unsupported=kind)
 
 
-def _callback_to_incoming(update: Update) -> Incoming | None:
+def _callback_to_incoming(update: Update, bot_id: str) -> Incoming | None:
     query = update.callback_query
     message = query.message
     user_id = as_int(query.from_user.id) if query.from_user is not None else None
@@ -167,7 +179,7 @@ def _callback_to_incoming(update: Update) -> Incoming | None:
         channel=CHANNEL,
         account_id=str(user_id),
         option_id=query.data,
-        message_id=f"keyboard:{message.chat.id}:{message.message_id}",
+        message_id=f"keyboard:{bot_id}:{message.chat.id}:{message.message_id}",
         display_name=query.from_user.full_name,
     )
 
@@ -185,10 +197,9 @@ def parse_update(raw: Any, bot: Bot) -> Update | None:
         return Update(update_id=update_id, api_kwargs={UNREADABLE: body})
 
 
-def salvage_incoming(raw: dict[str, Any]) -> Incoming | None:
+def salvage_incoming(raw: dict[str, Any], bot_id: str) -> Incoming | None:
     """The sender of an update that could not be read, as an "unsupported" Incoming (they
     are told the bot could not read it); None when no private sender can be found."""
-    update_id = as_int(raw.get("update_id"))
     for kind in ("message", "callback_query"):
         part = as_dict(raw.get(kind))
         sender = as_int(as_dict(part.get("from")).get("id"))
@@ -196,21 +207,31 @@ def salvage_incoming(raw: dict[str, Any]) -> Incoming | None:
         if kind == "message" and isinstance(chat, dict) and chat.get("type") != "private":
             return None  # never answer a group
         if sender is not None and sender > 0:
-            message_id = f"update:{update_id}" if update_id is not None else None
             return Incoming(
                 channel=CHANNEL,
                 account_id=str(sender),
-                message_id=message_id,
+                message_id=_salvaged_key(raw, part if kind == "message" else None, bot_id),
                 unsupported="malformed",
             )
     return None
+
+
+def _salvaged_key(raw: dict[str, Any], message: dict[str, Any] | None, bot_id: str) -> str | None:
+    """The unreadable message's own key when its chat and number can be read, else the
+    update's (unreadable updates are rare: a reused update id only risks one of them)."""
+    chat_id = as_int(as_dict(message.get("chat")).get("id")) if message else None
+    number = as_int(message.get("message_id")) if message else None
+    if chat_id is not None and number is not None:
+        return message_key(bot_id, chat_id, number)
+    update_id = as_int(raw.get("update_id"))
+    return f"update:{bot_id}:{update_id}" if update_id is not None else None
 
 
 def lane_key(update: Update) -> str:
     """Whose update this is: one person's updates are handled in order, others' at once."""
     raw = update.api_kwargs.get(UNREADABLE)
     if raw is not None:
-        salvaged = salvage_incoming(raw)
+        salvaged = salvage_incoming(raw, "")
         return salvaged.account_id if salvaged else f"update:{update.update_id}"
     user = update.effective_user
     return str(user.id) if user is not None else f"update:{update.update_id}"
@@ -299,6 +320,7 @@ class TelegramChannel:
         self.lanes = lanes or Lanes(engine.settings.concurrency.people)
         self.catalog = catalog
         self.settings = settings
+        self.bot_id = bot_id_of(bot.token)
         self._sleep = sleep
         self._stopped = False
 
@@ -356,10 +378,11 @@ class TelegramChannel:
         try:
             while not stop.is_set():
                 await polled.some_progress()
+                offset = polled.offset()
                 try:
                     updates = await _unless_stopped(
                         self.bot.get_updates(
-                            offset=polled.offset(),
+                            offset=offset,
                             timeout=0 if polled.in_flight else self.settings.poll_timeout,
                             allowed_updates=ALLOWED_UPDATES,
                         ),
@@ -380,7 +403,7 @@ class TelegramChannel:
                 if updates is None:  # stopped while waiting
                     return
                 trouble.succeeded()
-                for update in polled.new(updates):
+                for update in polled.new(updates, offset):
                     polled.started(update.update_id, self._submit(update))
         finally:
             await polled.finish()
@@ -424,7 +447,7 @@ class TelegramChannel:
 
     async def _answer_unreadable(self, update_id: int, raw: dict[str, Any]) -> None:
         await self._quarantine_raw(update_id, raw, "unreadable update")
-        incoming = salvage_incoming(raw)
+        incoming = salvage_incoming(raw, self.bot_id)
         if incoming is None:
             return
         for reply in await self.engine.handle(incoming):
@@ -454,7 +477,7 @@ class TelegramChannel:
             return
         if update.callback_query is not None:
             await self._acknowledge(update)
-        incoming = update_to_incoming(update)
+        incoming = update_to_incoming(update, self.bot_id)
         if incoming is None:
             log.debug("ignoring update %s of an unhandled kind", update.update_id)
             return
@@ -696,22 +719,31 @@ class _PollTrouble:
 class _Polled:
     """Updates taken from getUpdates and still in progress. Only those before the first
     unfinished one are confirmed to Telegram (the offset), so a process that stops
-    midway gets the rest again (the engine drops what it had already handled)."""
+    midway gets the rest again (the engine drops what it had already handled).
+
+    An update is new unless it was taken and not yet confirmed: update ids are not always
+    increasing, since Telegram chooses the next one at random after a week without updates
+    (go-telegram-bot-api#156: a lower id comes back on every poll, never handled)."""
 
     def __init__(self) -> None:
         self.in_flight: dict[int, asyncio.Task] = {}
-        self._last_seen: int | None = None
+        self._unconfirmed: set[int] = set()  # taken, and at or above the offset last sent
+        self._next: int | None = None  # the offset once every update taken has ended
 
     def offset(self) -> int | None:
         if self.in_flight:
             return min(self.in_flight)
-        return None if self._last_seen is None else self._last_seen + 1
+        return self._next
 
-    def new(self, updates: tuple[Update, ...]) -> list[Update]:
-        """Those not seen before (unconfirmed ones come back while in progress)."""
-        fresh = [u for u in updates if self._last_seen is None or u.update_id > self._last_seen]
+    def new(self, updates: tuple[Update, ...], asked: int | None) -> list[Update]:
+        """Those not taken before (unconfirmed ones come back while in progress); `asked`
+        is the offset of the poll that returned them, which confirmed every id below it."""
+        if asked is not None:
+            self._unconfirmed = {update_id for update_id in self._unconfirmed if update_id >= asked}
+        fresh = [update for update in updates if update.update_id not in self._unconfirmed]
         if fresh:
-            self._last_seen = fresh[-1].update_id
+            self._unconfirmed.update(update.update_id for update in fresh)
+            self._next = max(update.update_id for update in fresh) + 1
         return fresh
 
     def started(self, update_id: int, task: asyncio.Task) -> None:
