@@ -12,16 +12,17 @@ from telegram.error import Forbidden, NetworkError, TimedOut
 
 from bot.app import build_app
 from bot.channels.telegram import html_pieces
+from bot.channels.telegram_aiohttp import AiohttpRequest
 from bot.channels.telegram_http import KeepAliveRequest
 from bot.config import TelegramSettings
-from bot.core.messages import Document, Option, Reply
+from bot.core.messages import Document, Option, Picture, Reply
 from bot.sending import Outgoing
 from bot.services import accounts
 from bot.web import build_web_app
 from models import ChannelAccount, Consent, IkmProfile, Person, Product
 from models.db import transaction
 from tests.conftest import START
-from tests.fakes.telegram import UPDATE_ID_START, LoopbackServer, parse_html
+from tests.fakes.telegram import FAKE_JPEG, UPDATE_ID_START, LoopbackServer, parse_html
 from tests.stored import rows
 from tests.telegram_chat import TOKEN, Harness, onboard, press, say, telegram_bot
 
@@ -391,6 +392,11 @@ async def test_an_unreachable_user_in_the_contact_step_can_still_type_commands(t
 OK = b'{"ok":true,"result":true}'
 
 
+@pytest.fixture(params=[AiohttpRequest, KeepAliveRequest])
+def transport(request):
+    return request.param
+
+
 class ScriptedServer:
     """Answers each request with the next scripted action; counts connections."""
 
@@ -451,33 +457,33 @@ def chunked(body: bytes) -> bytes:
     return head + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
 
 
-async def test_requests_share_one_kept_alive_connection() -> None:
+async def test_requests_share_one_kept_alive_connection(transport) -> None:
     server = ScriptedServer(answer(), chunked(OK), answer())
-    async with server, KeepAliveRequest() as request:
+    async with server, transport() as request:
         for _ in range(3):
             assert await request.post(f"{server.url}/sendMessage") is True
     assert server.connections == 1
 
 
-async def test_a_connection_the_server_ends_is_not_reused() -> None:
+async def test_a_connection_the_server_ends_is_not_reused(transport) -> None:
     server = ScriptedServer(answer(OK, "200 OK", "Connection: close"), answer())
-    async with server, KeepAliveRequest() as request:
+    async with server, transport() as request:
         assert await request.post(f"{server.url}/sendMessage") is True
         assert await request.post(f"{server.url}/sendMessage") is True
     assert server.connections == 2
 
 
-async def test_a_dropped_connection_fails_that_call_only() -> None:
+async def test_a_dropped_connection_fails_that_call_only(transport) -> None:
     server = ScriptedServer("drop", answer())
-    async with server, KeepAliveRequest() as request:
+    async with server, transport() as request:
         with pytest.raises(NetworkError):
             await request.post(f"{server.url}/sendMessage")
         assert await request.post(f"{server.url}/sendMessage") is True
 
 
-async def test_no_answer_in_time_is_timed_out_and_a_full_pool_is_too() -> None:
+async def test_no_answer_in_time_is_timed_out_and_a_full_pool_is_too(transport) -> None:
     server = ScriptedServer("hang", "slow")
-    async with server, KeepAliveRequest(connection_pool_size=1, pool_timeout=0.05) as request:
+    async with server, transport(connection_pool_size=1, pool_timeout=0.05) as request:
         with pytest.raises(TimedOut):
             await request.post(f"{server.url}/sendMessage", read_timeout=0.05)
         hanging = asyncio.ensure_future(request.post(f"{server.url}/sendMessage"))
@@ -487,16 +493,22 @@ async def test_no_answer_in_time_is_timed_out_and_a_full_pool_is_too() -> None:
         assert await hanging is True
 
 
-async def test_platform_errors_come_out_as_ptb_errors() -> None:
+async def test_platform_errors_come_out_as_ptb_errors(transport) -> None:
     refused = b'{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked"}'
     server = ScriptedServer(answer(refused, "403 Forbidden"))
-    async with server, KeepAliveRequest() as request:
+    async with server, transport() as request:
         with pytest.raises(Forbidden, match="blocked"):
             await request.post(f"{server.url}/sendMessage")
 
 
-async def test_documents_go_through_httpx_and_texts_over_kept_alive_connections(telegram) -> None:
+async def test_documents_and_pictures_are_uploaded_as_the_strict_fake_accepts_them(
+    telegram,
+) -> None:
     siti = telegram.api.user(111, "Siti", phone="+6281234567890", started=True)
-    export = Reply("Data Anda", document=Document("data.json", b"{}"))
+    export = Reply("Data Anda", document=Document("data.json", b'{"nama": "Siti"}'))
     assert await telegram.channel.send(111, export)
-    assert siti.inbox[-1].document is not None
+    assert siti.inbox[-1].document["file_name"] == "data.json"
+    chart = Reply("Grafik", picture=Picture("grafik.jpg", lambda: FAKE_JPEG, "image/jpeg"))
+    assert await telegram.channel.send(111, chart)
+    assert siti.inbox[-1].photo is not None
+    assert siti.inbox[-1].visible_caption == "Grafik"

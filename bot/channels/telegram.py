@@ -37,15 +37,14 @@ from telegram.error import (
     InvalidToken,
     NetworkError,
     RetryAfter,
-    TelegramError,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.lanes import Lanes
 from bot.channels.render import split_text
 from bot.channels.shapes import as_dict, as_int, as_list, as_text
-from bot.channels.telegram_http import KeepAliveRequest
+from bot.channels.telegram_aiohttp import AiohttpRequest
 from bot.config import TelegramSettings
 from bot.core.engine import Engine
 from bot.core.i18n import Catalog
@@ -73,6 +72,7 @@ UNREADABLE = "sinergi_unreadable"  # api_kwargs key of an update kept whole, unp
 # While updates are in progress, polling asks again this often for the ones after them
 # (without waiting: Telegram answers at once while some are unconfirmed).
 IN_FLIGHT_POLL_SECONDS = 0.1
+POLL_READ_TIMEOUT = 5.0  # seconds for getUpdates' answer beyond the long poll's own timeout
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 UNSUPPORTED_KINDS = (
     "sticker",
@@ -238,8 +238,9 @@ def lane_key(update: Update) -> str:
 
 
 class TolerantBot(Bot):
-    """A Bot whose getUpdates survives an update it cannot parse: python-telegram-bot
-    refuses the whole batch for one, and Telegram would send that batch again forever."""
+    """A Bot whose getUpdates survives an update it cannot parse (python-telegram-bot
+    refuses the whole batch for one, and Telegram would send that batch again forever),
+    and whose poller can parse only the updates it has not taken yet."""
 
     async def get_updates(
         self,
@@ -249,22 +250,37 @@ class TolerantBot(Bot):
         allowed_updates: Any = None,
         **kwargs: Any,
     ) -> tuple[Update, ...]:
-        try:
-            return await super().get_updates(offset, limit, timeout, allowed_updates, **kwargs)
-        except TelegramError:
-            raise
-        except Exception:
-            log.warning("a batch of Telegram updates could not be parsed: reading one by one")
-        asked = {"offset": offset, "limit": limit, "allowed_updates": allowed_updates}
-        with warnings.catch_warnings():  # it asks for Bot.get_updates: the call that failed
+        raw = await self.update_dicts(
+            offset=offset, limit=limit, timeout=timeout or 0, allowed_updates=allowed_updates
+        )
+        parsed = (parse_update(item, self) for item in raw)
+        return tuple(update for update in parsed if update is not None)
+
+    async def update_dicts(
+        self,
+        *,
+        offset: int | None,
+        timeout: float,
+        allowed_updates: list[str] | None,
+        limit: int | None = None,
+    ) -> list[Any]:
+        """getUpdates' answer as JSON: updates in progress come back on every poll until
+        confirmed, and parsing each again cost more than handling it."""
+        asked = {
+            "offset": offset,
+            "limit": limit,
+            "timeout": timeout,
+            "allowed_updates": allowed_updates,
+        }
+        with warnings.catch_warnings():  # it asks for Bot.get_updates: not what is wanted
             warnings.simplefilter("ignore", PTBUserWarning)
             raw = await self.do_api_request(
                 "getUpdates",
                 api_kwargs={name: value for name, value in asked.items() if value is not None},
+                read_timeout=POLL_READ_TIMEOUT + timeout,
                 return_type=None,
             )
-        parsed = (parse_update(item, self) for item in as_list(raw))
-        return tuple(update for update in parsed if update is not None)
+        return as_list(raw)
 
 
 # --- replies out ---------------------------------------------------------------------------
@@ -326,7 +342,13 @@ class TelegramChannel:
 
     @classmethod
     def create(
-        cls, *, token: str, settings: TelegramSettings, engine: Engine, catalog: Catalog
+        cls,
+        *,
+        token: str,
+        settings: TelegramSettings,
+        engine: Engine,
+        catalog: Catalog,
+        transport: type[BaseRequest] = AiohttpRequest,
     ) -> TelegramChannel:
         bot = TolerantBot(
             token,
@@ -334,11 +356,11 @@ class TelegramChannel:
             base_file_url=settings.base_file_url,
             # A connection for every reply and outbox send that may be under way at once: a
             # call waiting for one longer than the pool timeout (1 s) would fail.
-            request=KeepAliveRequest(
+            request=transport(
                 connection_pool_size=engine.settings.concurrency.people
                 + engine.settings.outbox.concurrency
             ),
-            get_updates_request=HTTPXRequest(),
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
         )
         return cls(bot=bot, engine=engine, catalog=catalog, settings=settings)
 
@@ -381,10 +403,9 @@ class TelegramChannel:
                 offset = polled.offset()
                 try:
                     updates = await _unless_stopped(
-                        self.bot.get_updates(
+                        self._update_dicts(
                             offset=offset,
                             timeout=0 if polled.in_flight else self.settings.poll_timeout,
-                            allowed_updates=ALLOWED_UPDATES,
                         ),
                         stop,
                     )
@@ -403,10 +424,20 @@ class TelegramChannel:
                 if updates is None:  # stopped while waiting
                     return
                 trouble.succeeded()
-                for update in polled.new(updates, offset):
+                for update in polled.new(updates, offset, self.bot):
                     polled.started(update.update_id, self._submit(update))
         finally:
             await polled.finish()
+
+    async def _update_dicts(self, *, offset: int | None, timeout: float) -> list[Any]:
+        if isinstance(self.bot, TolerantBot):
+            return await self.bot.update_dicts(
+                offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES
+            )
+        updates = await self.bot.get_updates(
+            offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES
+        )
+        return [update.to_dict() for update in updates]
 
     async def set_webhook(self, url: str, secret_token: str) -> None:
         await self._call(
@@ -735,16 +766,24 @@ class _Polled:
             return min(self.in_flight)
         return self._next
 
-    def new(self, updates: tuple[Update, ...], asked: int | None) -> list[Update]:
-        """Those not taken before (unconfirmed ones come back while in progress); `asked`
-        is the offset of the poll that returned them, which confirmed every id below it."""
+    def new(self, raw: list[Any], asked: int | None, bot: Bot) -> list[Update]:
+        """Those not taken before, parsed (unconfirmed ones come back while in progress);
+        `asked` is the offset of the poll that returned them, which confirmed every id below
+        it. An update without an id is dropped: it could never be confirmed."""
         if asked is not None:
             self._unconfirmed = {update_id for update_id in self._unconfirmed if update_id >= asked}
-        fresh = [update for update in updates if update.update_id not in self._unconfirmed]
-        if fresh:
-            self._unconfirmed.update(update.update_id for update in fresh)
-            self._next = max(update.update_id for update in fresh) + 1
-        return fresh
+        taken = [
+            (update_id, item)
+            for item in raw
+            if (update_id := as_int(as_dict(item).get("update_id"))) is not None
+            and update_id not in self._unconfirmed
+        ]
+        if taken:
+            self._unconfirmed.update(update_id for update_id, _ in taken)
+            # This batch's highest, not the highest ever: ids may have been chosen anew.
+            self._next = max(update_id for update_id, _ in taken) + 1
+        parsed = (parse_update(item, bot) for _, item in taken)
+        return [update for update in parsed if update is not None]
 
     def started(self, update_id: int, task: asyncio.Task) -> None:
         self.in_flight[update_id] = task
