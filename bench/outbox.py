@@ -39,21 +39,6 @@ FIRST_USER = 10_000_000
 CONCURRENCY = OutboxSettings().concurrency  # messages in flight per sender, as deployed
 
 
-def _aiohttp():
-    from bot.channels.telegram_aiohttp import AiohttpRequest
-
-    return AiohttpRequest
-
-
-def _h11():
-    from bot.channels.telegram_http import KeepAliveRequest
-
-    return KeepAliveRequest
-
-
-TRANSPORTS = {"aiohttp": _aiohttp, "h11": _h11}  # PTB request classes the sender can use
-
-
 def run_fake(conn, users: int, limit: int, blocked_share: float, error_share: float) -> None:
     """The fake Bot API in its own process (so it does not share a core with the bot)."""
     from tests.fakes.telegram import ApiError, FakeTelegram
@@ -138,23 +123,22 @@ def seed(database: sa.Engine, users: int) -> None:
         )
 
 
-def run_worker(url: str, base_url: str, limit: float, transport: str, results) -> None:
+def run_worker(url: str, base_url: str, limit: float, results) -> None:
     """One sender process: drain until nothing is left, report outcomes and timings."""
     app = build_app(Settings.model_validate({"database": {"url": url}}))
     cpu = time.process_time()
-    outcomes, first_pass, elapsed = asyncio.run(drain(app, base_url, limit, transport))
+    outcomes, first_pass, elapsed = asyncio.run(drain(app, base_url, limit))
     cpu = time.process_time() - cpu
     app.close()
     results.put((dict(outcomes), first_pass, elapsed, cpu))
 
 
-async def drain(app, base_url: str, limit: float, transport: str) -> tuple[Counter, float, float]:
+async def drain(app, base_url: str, limit: float) -> tuple[Counter, float, float]:
     channel = TelegramChannel.create(  # as `run` builds it
         token=TOKEN,
         settings=TelegramSettings(enabled=True, base_url=base_url),
         engine=app.engine,
         catalog=app.catalog,
-        transport=TRANSPORTS[transport](),
     )
     sender = OutboxSender(
         database=app.database,
@@ -189,7 +173,6 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--limit", type=int, default=1_000, help="the fake's msg/s")
     parser.add_argument("--workers", type=int, default=2, help="sender processes")
-    parser.add_argument("--transport", choices=sorted(TRANSPORTS), default="aiohttp")
     args = parser.parse_args()
 
     ours, theirs = multiprocessing.Pipe()
@@ -207,7 +190,7 @@ def main() -> None:
         workers = [
             multiprocessing.Process(
                 target=run_worker,
-                args=(url, base_url, args.limit / args.workers, args.transport, results),
+                args=(url, base_url, args.limit / args.workers, results),
             )
             for _ in range(args.workers)
         ]
@@ -243,10 +226,7 @@ def main() -> None:
     attempts = sum(outcomes.values())
     pass_rate = attempts / first_pass
     rate = delivered / elapsed
-    print(
-        f"messages: {args.messages}, blocked users: {len(blocked)}, workers: {args.workers},"
-        f" transport: {args.transport}"
-    )
+    print(f"messages: {args.messages}, blocked users: {len(blocked)}, workers: {args.workers}")
     print(
         f"first pass: {first_pass:.1f} s, {pass_rate:,.0f} sends/s ="
         f" {pass_rate / args.limit:.2f} of the limit (target >= 0.9)"

@@ -13,7 +13,6 @@ from telegram.error import Forbidden, NetworkError, TimedOut
 from bot.app import build_app
 from bot.channels.telegram import html_pieces
 from bot.channels.telegram_aiohttp import AiohttpRequest
-from bot.channels.telegram_http import KeepAliveRequest
 from bot.config import TelegramSettings
 from bot.core.messages import Document, Option, Picture, Reply
 from bot.sending import Outgoing
@@ -392,11 +391,6 @@ async def test_an_unreachable_user_in_the_contact_step_can_still_type_commands(t
 OK = b'{"ok":true,"result":true}'
 
 
-@pytest.fixture(params=[AiohttpRequest, KeepAliveRequest])
-def transport(request):
-    return request.param
-
-
 class ScriptedServer:
     """Answers each request with the next scripted action; counts connections."""
 
@@ -457,33 +451,33 @@ def chunked(body: bytes) -> bytes:
     return head + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
 
 
-async def test_requests_share_one_kept_alive_connection(transport) -> None:
+async def test_requests_share_one_kept_alive_connection() -> None:
     server = ScriptedServer(answer(), chunked(OK), answer())
-    async with server, transport() as request:
+    async with server, AiohttpRequest() as request:
         for _ in range(3):
             assert await request.post(f"{server.url}/sendMessage") is True
     assert server.connections == 1
 
 
-async def test_a_connection_the_server_ends_is_not_reused(transport) -> None:
+async def test_a_connection_the_server_ends_is_not_reused() -> None:
     server = ScriptedServer(answer(OK, "200 OK", "Connection: close"), answer())
-    async with server, transport() as request:
+    async with server, AiohttpRequest() as request:
         assert await request.post(f"{server.url}/sendMessage") is True
         assert await request.post(f"{server.url}/sendMessage") is True
     assert server.connections == 2
 
 
-async def test_a_dropped_connection_fails_that_call_only(transport) -> None:
+async def test_a_dropped_connection_fails_that_call_only() -> None:
     server = ScriptedServer("drop", answer())
-    async with server, transport() as request:
+    async with server, AiohttpRequest() as request:
         with pytest.raises(NetworkError):
             await request.post(f"{server.url}/sendMessage")
         assert await request.post(f"{server.url}/sendMessage") is True
 
 
-async def test_no_answer_in_time_is_timed_out_and_a_full_pool_is_too(transport) -> None:
+async def test_no_answer_in_time_is_timed_out_and_a_full_pool_is_too() -> None:
     server = ScriptedServer("hang", "slow")
-    async with server, transport(connection_pool_size=1, pool_timeout=0.05) as request:
+    async with server, AiohttpRequest(connection_pool_size=1, pool_timeout=0.05) as request:
         with pytest.raises(TimedOut):
             await request.post(f"{server.url}/sendMessage", read_timeout=0.05)
         hanging = asyncio.ensure_future(request.post(f"{server.url}/sendMessage"))
@@ -493,10 +487,10 @@ async def test_no_answer_in_time_is_timed_out_and_a_full_pool_is_too(transport) 
         assert await hanging is True
 
 
-async def test_platform_errors_come_out_as_ptb_errors(transport) -> None:
+async def test_platform_errors_come_out_as_ptb_errors() -> None:
     refused = b'{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked"}'
     server = ScriptedServer(answer(refused, "403 Forbidden"))
-    async with server, transport() as request:
+    async with server, AiohttpRequest() as request:
         with pytest.raises(Forbidden, match="blocked"):
             await request.post(f"{server.url}/sendMessage")
 

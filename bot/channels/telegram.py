@@ -38,7 +38,6 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
 )
-from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.lanes import Lanes
@@ -348,7 +347,6 @@ class TelegramChannel:
         settings: TelegramSettings,
         engine: Engine,
         catalog: Catalog,
-        transport: type[BaseRequest] = AiohttpRequest,
     ) -> TelegramChannel:
         bot = TolerantBot(
             token,
@@ -356,7 +354,7 @@ class TelegramChannel:
             base_file_url=settings.base_file_url,
             # A connection for every reply and outbox send that may be under way at once: a
             # call waiting for one longer than the pool timeout (1 s) would fail.
-            request=transport(
+            request=AiohttpRequest(
                 connection_pool_size=engine.settings.concurrency.people
                 + engine.settings.outbox.concurrency
             ),
