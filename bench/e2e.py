@@ -151,7 +151,8 @@ async def telegram_run_apart(app: App, count: int, latency: float) -> tuple[list
         other.join(timeout=30)
     if message[0] == "failed":
         raise SystemExit(message[1])
-    _, latencies, elapsed = message
+    _, latencies, elapsed, cpu = message
+    print(f"  the fake Bot API and the people: CPU {cpu * 1000 / len(latencies):.2f} ms/message")
     return latencies, elapsed
 
 
@@ -169,6 +170,7 @@ async def _telegram_people_apart(conn: Connection, count: int, latency: float) -
         people = telegram_people(api, count)
         conn.send((api.base_url, api.base_file_url))
         await link.receive()  # "go": the bot polls
+        cpu = time.process_time()
 
         async def idle() -> None:
             while api.pending_updates:
@@ -182,7 +184,7 @@ async def _telegram_people_apart(conn: Connection, count: int, latency: float) -
         except SystemExit as failure:
             conn.send(("failed", str(failure)))
         else:
-            conn.send(("done", latencies, elapsed))
+            conn.send(("done", latencies, elapsed, time.process_time() - cpu))
     link.close()
 
 
