@@ -237,9 +237,12 @@ def lane_key(update: Update) -> str:
 
 
 class TolerantBot(Bot):
-    """A Bot whose getUpdates survives an update it cannot parse (python-telegram-bot
-    refuses the whole batch for one, and Telegram would send that batch again forever),
-    and whose poller can parse only the updates it has not taken yet."""
+    """A Bot whose getUpdates survives an update it cannot parse: python-telegram-bot
+    refuses the whole batch for one, and Telegram would send that batch again forever."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        quiet_deliberate_calls()
 
     async def get_updates(
         self,
@@ -249,37 +252,43 @@ class TolerantBot(Bot):
         allowed_updates: Any = None,
         **kwargs: Any,
     ) -> tuple[Update, ...]:
-        raw = await self.update_dicts(
-            offset=offset, limit=limit, timeout=timeout or 0, allowed_updates=allowed_updates
+        raw = await update_dicts(
+            self, offset=offset, limit=limit, timeout=timeout or 0, allowed_updates=allowed_updates
         )
         parsed = (parse_update(item, self) for item in raw)
         return tuple(update for update in parsed if update is not None)
 
-    async def update_dicts(
-        self,
-        *,
-        offset: int | None,
-        timeout: float,
-        allowed_updates: list[str] | None,
-        limit: int | None = None,
-    ) -> list[Any]:
-        """getUpdates' answer as JSON: updates in progress come back on every poll until
-        confirmed, and parsing each again cost more than handling it."""
-        asked = {
-            "offset": offset,
-            "limit": limit,
-            "timeout": timeout,
-            "allowed_updates": allowed_updates,
-        }
-        with warnings.catch_warnings():  # it asks for Bot.get_updates: not what is wanted
-            warnings.simplefilter("ignore", PTBUserWarning)
-            raw = await self.do_api_request(
-                "getUpdates",
-                api_kwargs={name: value for name, value in asked.items() if value is not None},
-                read_timeout=POLL_READ_TIMEOUT + timeout,
-                return_type=None,
-            )
-        return as_list(raw)
+
+async def update_dicts(
+    bot: Bot,
+    *,
+    offset: int | None,
+    timeout: float,
+    allowed_updates: list[str] | None,
+    limit: int | None = None,
+) -> list[Any]:
+    """getUpdates' answer as JSON, for the poller to parse only the updates it has not
+    taken yet: those in progress come back on every poll until confirmed, and parsing
+    each again cost more than handling it."""
+    asked = {
+        "offset": offset,
+        "limit": limit,
+        "timeout": timeout,
+        "allowed_updates": allowed_updates,
+    }
+    raw = await bot.do_api_request(
+        "getUpdates",
+        api_kwargs={name: value for name, value in asked.items() if value is not None},
+        read_timeout=POLL_READ_TIMEOUT + timeout,
+        return_type=None,
+    )
+    return as_list(raw)
+
+
+def quiet_deliberate_calls() -> None:
+    """getUpdates and sendMessage go through Bot.do_api_request on purpose, their answers
+    left as JSON; python-telegram-bot would suggest its typed methods on every call."""
+    warnings.filterwarnings("ignore", r"Please use 'Bot\.(getUpdates|sendMessage)'", PTBUserWarning)
 
 
 # --- replies out ---------------------------------------------------------------------------
@@ -337,9 +346,7 @@ class TelegramChannel:
         self.settings = settings
         self.bot_id = bot_id_of(bot.token)
         self._sleep = sleep
-        # do_api_request("sendMessage") is asked for on purpose (see _send_text); PTB would
-        # suggest Bot.send_message on every send.
-        warnings.filterwarnings("ignore", r"Please use 'Bot\.sendMessage'", PTBUserWarning)
+        quiet_deliberate_calls()
         self._stopped = False
 
     @classmethod
@@ -404,9 +411,11 @@ class TelegramChannel:
                 offset = polled.offset()
                 try:
                     updates = await _unless_stopped(
-                        self._update_dicts(
+                        update_dicts(
+                            self.bot,
                             offset=offset,
                             timeout=0 if polled.in_flight else self.settings.poll_timeout,
+                            allowed_updates=ALLOWED_UPDATES,
                         ),
                         stop,
                     )
@@ -429,16 +438,6 @@ class TelegramChannel:
                     polled.started(update.update_id, self._submit(update))
         finally:
             await polled.finish()
-
-    async def _update_dicts(self, *, offset: int | None, timeout: float) -> list[Any]:
-        if isinstance(self.bot, TolerantBot):
-            return await self.bot.update_dicts(
-                offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES
-            )
-        updates = await self.bot.get_updates(
-            offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES
-        )
-        return [update.to_dict() for update in updates]
 
     async def set_webhook(self, url: str, secret_token: str) -> None:
         await self._call(
