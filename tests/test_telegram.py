@@ -345,6 +345,10 @@ async def test_outbox_delivery_classifies_platform_answers(telegram) -> None:
     assert (await telegram.channel.deliver(outgoing("tiga"))).outcome == "retry"
     await siti.block()
     assert (await telegram.channel.deliver(outgoing("empat"))).outcome == "blocked"
+    telegram.api.token = "123456:REVOKED"  # the token was revoked at @BotFather
+    refused = await telegram.channel.deliver(outgoing("lima"))
+    assert (refused.outcome, refused.error) == ("failed", "401 invalid token")
+    assert await telegram.channel.send(111, Reply("enam")) is False  # sending has stopped
 
 
 async def test_a_number_registered_on_another_channel_keeps_its_data(telegram, chat_as) -> None:

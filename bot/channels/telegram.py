@@ -33,11 +33,13 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import (
     BadRequest,
     Conflict,
+    EndPointNotFound,
     Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
 )
+from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.lanes import Lanes
@@ -276,13 +278,28 @@ async def update_dicts(
         "timeout": timeout,
         "allowed_updates": allowed_updates,
     }
-    raw = await bot.do_api_request(
+    raw = await call_as_json(
+        bot,
         "getUpdates",
-        api_kwargs={name: value for name, value in asked.items() if value is not None},
+        {name: value for name, value in asked.items() if value is not None},
         read_timeout=POLL_READ_TIMEOUT + timeout,
-        return_type=None,
     )
     return as_list(raw)
+
+
+async def call_as_json(
+    bot: Bot, method: str, parameters: dict[str, Any], *, read_timeout: float | None = None
+) -> Any:
+    """A Bot API method of python-telegram-bot's own, its answer left as JSON.
+
+    `do_api_request` reads a refused token (401/404) as a method Telegram does not know
+    (`EndPointNotFound`) once the bot is initialized; these methods exist, so it is the
+    token, raised as the typed methods raise it."""
+    timeout: Any = BaseRequest.DEFAULT_NONE if read_timeout is None else read_timeout
+    try:
+        return await bot.do_api_request(method, api_kwargs=parameters, read_timeout=timeout)
+    except EndPointNotFound as refused:
+        raise InvalidToken(refused.message) from refused
 
 
 def quiet_deliberate_calls() -> None:
@@ -608,7 +625,7 @@ class TelegramChannel:
         parameters: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": "HTML"}
         if markup is not None:
             parameters["reply_markup"] = markup
-        return self.bot.do_api_request("sendMessage", api_kwargs=parameters)
+        return call_as_json(self.bot, "sendMessage", parameters)
 
     async def _send_photo(
         self, chat_id: int, reply: Reply, markup: Any, invoke: Invoke, photo: str | InputFile
