@@ -17,16 +17,20 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import multiprocessing
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout too
 
-import sqlalchemy as sa
 
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel
@@ -42,6 +46,7 @@ SCRIPT = ["halo", "bantuan", "batal", "menu", "halo", "bantuan"]
 TOKEN = "123456:BENCH-token"
 SECRET, VERIFY = "bench-secret", "bench-verify"
 PATIENCE = 120.0  # seconds a round may take before the run is called failed
+INTERNAL_ERROR = "ada gangguan di sistem kami"  # errors.internal, in Indonesian
 
 
 @dataclass
@@ -110,32 +115,139 @@ async def rounds(people: list[Person], replies: Replies, idle: Callable) -> tupl
 
 
 async def telegram_run(app: App, count: int, latency: float) -> tuple[list, float]:
+    """The fake Bot API and the people in this process, beside the bot."""
     replies = Replies()
     async with TimedTelegram(
         replies, token=TOKEN, latency=latency, per_chat_per_second=None, global_per_second=None
     ) as api:
-        settings = TelegramSettings(
-            enabled=True, base_url=api.base_url, base_file_url=api.base_file_url, poll_timeout=1
-        )
-        channel = TelegramChannel.create(
-            token=TOKEN, settings=settings, engine=app.engine, catalog=app.catalog
-        )
-        await channel.start()
-        stop = asyncio.Event()
-        poller = asyncio.create_task(channel.poll(stop))
-        users = [api.user(900_000 + n, f"Orang {n}") for n in range(count)]
-        people = [Person(str(user.id), user.send_text) for user in users]
+        people = telegram_people(api, count)
+        async with polling(app, (api.base_url, api.base_file_url)) as channel:
+
+            async def idle() -> None:
+                while api.pending_updates or channel.lanes.in_progress:
+                    await asyncio.sleep(0.002)
+
+            latencies, elapsed = await rounds(people, replies, idle)
+        check_answers(api)
+        return latencies, elapsed
+
+
+async def telegram_run_apart(app: App, count: int, latency: float) -> tuple[list, float]:
+    """The fake Bot API and the people in a process of their own (on the other core), so
+    that this process's CPU is the bot's alone; they ask here whether the bot is idle."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    other = context.Process(target=telegram_people_apart, args=(theirs, count, latency))
+    other.start()
+    link = Link(ours)
+    try:
+        urls = await link.receive()
+        async with polling(app, urls) as channel:
+            ours.send("go")
+            while (message := await link.receive()) == "idle?":
+                while channel.lanes.in_progress:
+                    await asyncio.sleep(0.002)
+                ours.send("idle")
+    finally:
+        link.close()
+        other.join(timeout=30)
+    if message[0] == "failed":
+        raise SystemExit(message[1])
+    _, latencies, elapsed, cpu = message
+    print(f"  the fake Bot API and the people: CPU {cpu * 1000 / len(latencies):.2f} ms/message")
+    return latencies, elapsed
+
+
+def telegram_people_apart(conn: Connection, count: int, latency: float) -> None:
+    """The other process: the fake Bot API and the people saying the script."""
+    asyncio.run(_telegram_people_apart(conn, count, latency))
+
+
+async def _telegram_people_apart(conn: Connection, count: int, latency: float) -> None:
+    replies = Replies()
+    link = Link(conn)
+    async with TimedTelegram(
+        replies, token=TOKEN, latency=latency, per_chat_per_second=None, global_per_second=None
+    ) as api:
+        people = telegram_people(api, count)
+        conn.send((api.base_url, api.base_file_url))
+        await link.receive()  # "go": the bot polls
+        cpu = time.process_time()
 
         async def idle() -> None:
-            while api.pending_updates or channel.lanes.in_progress:
+            while api.pending_updates:
                 await asyncio.sleep(0.002)
+            conn.send("idle?")
+            await link.receive()
 
         try:
-            return await rounds(people, replies, idle)
-        finally:
-            stop.set()
-            await poller
-            await channel.stop()
+            latencies, elapsed = await rounds(people, replies, idle)
+            check_answers(api)
+        except SystemExit as failure:
+            conn.send(("failed", str(failure)))
+        else:
+            conn.send(("done", latencies, elapsed, time.process_time() - cpu))
+    link.close()
+
+
+def telegram_people(api: FakeTelegram, count: int) -> list[Person]:
+    users = [api.user(900_000 + n, f"Orang {n}") for n in range(count)]
+    return [Person(str(user.id), user.send_text) for user in users]
+
+
+@contextlib.asynccontextmanager
+async def polling(app: App, urls: tuple[str, str]) -> AsyncIterator[TelegramChannel]:
+    """The Telegram channel long-polling the Bot API at `urls` (base, files), as `run` does."""
+    base_url, base_file_url = urls
+    settings = TelegramSettings(
+        enabled=True, base_url=base_url, base_file_url=base_file_url, poll_timeout=1
+    )
+    channel = TelegramChannel.create(
+        token=TOKEN, settings=settings, engine=app.engine, catalog=app.catalog
+    )
+    await channel.start()
+    stop = asyncio.Event()
+    poller = asyncio.create_task(channel.poll(stop))
+    try:
+        yield channel
+    finally:
+        stop.set()
+        await poller
+        await channel.stop()
+
+
+def check_answers(api: FakeTelegram) -> None:
+    """Every person got the same answers to the same script: no internal-error answer, no
+    line answered differently for some (what was answered is printed, so it can be read)."""
+    texts: dict[int, list[str]] = {}
+    for message in api.messages:
+        texts.setdefault(message.chat_id, []).append(message.visible_text or "")
+    distinct = {tuple(chat) for chat in texts.values()}
+    if len(distinct) != 1 or any(INTERNAL_ERROR in text for text in next(iter(distinct))):
+        raise SystemExit(f"the people were answered differently: {len(distinct)} transcripts")
+    print(f"  each person's {len(next(iter(distinct)))} answers, first lines:")
+    for text in next(iter(distinct)):
+        print(f"    {text.splitlines()[0][:70]!r}")
+
+
+class Link:
+    """A pipe to the other process, read by this event loop without a thread."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.loop = asyncio.get_running_loop()
+        self.loop.add_reader(conn.fileno(), self._readable)
+
+    def _readable(self) -> None:
+        while self.conn.poll():
+            self.queue.put_nowait(self.conn.recv())
+
+    async def receive(self) -> Any:
+        return await self.queue.get()
+
+    def close(self) -> None:
+        self.loop.remove_reader(self.conn.fileno())
 
 
 async def whatsapp_run(app: App, count: int, latency: float) -> tuple[list, float]:
@@ -234,30 +346,44 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def report(name: str, latency_ms: int, latencies: list[float], elapsed: float, target: int) -> None:
+def report(
+    name: str, latency_ms: int, latencies: list[float], elapsed: float, target: int, cpu: float
+) -> None:
     rate = len(latencies) / elapsed
     print(
         f"{name:9} API {latency_ms:3d} ms: {rate:6.0f} messages/s (target >= {target}), "
         f"p50 {percentile(latencies, 0.5) * 1000:6.1f} ms, "
-        f"p99 {percentile(latencies, 0.99) * 1000:6.1f} ms, {len(latencies)} messages"
+        f"p99 {percentile(latencies, 0.99) * 1000:6.1f} ms, {len(latencies)} messages, "
+        f"CPU of this process {cpu * 1000 / len(latencies):.2f} ms/message"
     )
 
 
 async def bench(
-    url: str, people: int, latencies_ms: list[int], channels: list[str], threads: int | None
+    url_for: Callable[[str], str],
+    people: int,
+    latencies_ms: list[int],
+    channels: list[str],
+    threads: int | None,
+    fake_apart: bool,
 ) -> None:
+    """Each run on a database of its own: the same people starting from the same state (and
+    no message ids remembered from another run's fake, which numbers them from 1 again)."""
     runs = {"telegram": telegram_run, "whatsapp": whatsapp_run}
+    if fake_apart:
+        runs["telegram"] = telegram_run_apart
     for latency_ms in latencies_ms:
         for name in channels:
             concurrency = {"database_threads": threads} if threads else {}
-            settings = {"database": {"url": url}, "concurrency": concurrency}
-            app = build_app(Settings.model_validate(settings))
+            settings = {"database": {"url": url_for(f"{name}-{latency_ms}")}}
+            app = build_app(Settings.model_validate({**settings, "concurrency": concurrency}))
+            cpu = time.process_time()
             try:
                 latencies, elapsed = await runs[name](app, people, latency_ms / 1000)
             finally:
                 app.close()
-            report(name, latency_ms, latencies, elapsed, 300 if latency_ms == 0 else 150)
-    app = build_app(Settings.model_validate({"database": {"url": url}}))
+            cpu = time.process_time() - cpu
+            report(name, latency_ms, latencies, elapsed, 300 if latency_ms == 0 else 150, cpu)
+    app = build_app(Settings.model_validate({"database": {"url": url_for("engine")}}))
     try:
         latencies, elapsed = await engine_alone(app, people)
     finally:
@@ -266,18 +392,45 @@ async def bench(
     print(f"engine alone, one message at a time: {rate:6.0f} messages/s (the machine, now)")
 
 
+def empty(url: str) -> None:
+    """Start a throwaway PostgreSQL database from nothing."""
+    database = sa.create_engine(url)
+    with database.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    database.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=100)
     parser.add_argument("--latency", type=int, nargs="+", default=[0, 50], help="ms per API call")
     parser.add_argument("--channels", nargs="+", default=["telegram", "whatsapp"])
     parser.add_argument("--threads", type=int, help="database threads (default: config's)")
-    parser.add_argument("--url", help="a throwaway database (default: a new SQLite file)")
+    parser.add_argument(
+        "--telegram-fake",
+        choices=["apart", "here"],
+        default="apart",
+        help="the fake Bot API and the people in a process of their own, or in the bot's",
+    )
+    parser.add_argument(
+        "--url", help="a throwaway PostgreSQL database, emptied for every run (default: SQLite)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = args.url or f"sqlite:///{Path(folder) / 'bench.db'}"
-        upgrade(url)
-        asyncio.run(bench(url, args.people, args.latency, args.channels, args.threads))
+
+        def url_for(run: str) -> str:
+            url = args.url or f"sqlite:///{Path(folder) / f'{run}.db'}"
+            if args.url:
+                empty(url)
+            upgrade(url)
+            return url
+
+        fake_apart = args.telegram_fake == "apart"
+        print(f"Telegram's fake Bot API and people: {args.telegram_fake} (this process: the bot)")
+        asyncio.run(
+            bench(url_for, args.people, args.latency, args.channels, args.threads, fake_apart)
+        )
 
 
 if __name__ == "__main__":

@@ -189,7 +189,8 @@ def main() -> None:
         results = multiprocessing.Queue()
         workers = [
             multiprocessing.Process(
-                target=run_worker, args=(url, base_url, args.limit / args.workers, results)
+                target=run_worker,
+                args=(url, base_url, args.limit / args.workers, results),
             )
             for _ in range(args.workers)
         ]

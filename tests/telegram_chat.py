@@ -9,10 +9,9 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from telegram import Update
-from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import TelegramChannel, TolerantBot
-from bot.channels.telegram_http import KeepAliveRequest
+from bot.channels.telegram_aiohttp import AiohttpRequest
 from bot.config import TelegramSettings
 from bot.sending import OutboxSender, RateLimit, SenderSettings
 from tests.fakes.telegram import FakeTelegram, FakeUser, ManualClock
@@ -35,8 +34,8 @@ class Harness:
             TOKEN,
             base_url=api.base_url,
             base_file_url=api.base_file_url,
-            request=KeepAliveRequest(),
-            get_updates_request=HTTPXRequest(),
+            request=AiohttpRequest(),
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
         )
         self.channel = TelegramChannel(
             bot=self.bot,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -10,16 +12,16 @@ from telegram.error import Forbidden, NetworkError, TimedOut
 
 from bot.app import build_app
 from bot.channels.telegram import html_pieces
-from bot.channels.telegram_http import KeepAliveRequest
+from bot.channels.telegram_aiohttp import AiohttpRequest
 from bot.config import TelegramSettings
-from bot.core.messages import Document, Option, Reply
+from bot.core.messages import Document, Option, Picture, Reply
 from bot.sending import Outgoing
 from bot.services import accounts
 from bot.web import build_web_app
 from models import ChannelAccount, Consent, IkmProfile, Person, Product
 from models.db import transaction
 from tests.conftest import START
-from tests.fakes.telegram import LoopbackServer, parse_html
+from tests.fakes.telegram import FAKE_JPEG, UPDATE_ID_START, LoopbackServer, parse_html
 from tests.stored import rows
 from tests.telegram_chat import TOKEN, Harness, onboard, press, say, telegram_bot
 
@@ -238,6 +240,59 @@ async def test_long_polling_serves_a_person(telegram) -> None:
         await asyncio.wait_for(polling, timeout=5)
 
 
+@asynccontextmanager
+async def polling(harness: Harness) -> AsyncIterator[None]:
+    """The channel long-polling the fake, as `run` does, until the block ends."""
+    stop = asyncio.Event()
+    harness.channel.settings = TelegramSettings(enabled=True, poll_timeout=1)
+    poller = asyncio.ensure_future(harness.channel.poll(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(poller, timeout=5)
+
+
+async def answered(harness: Harness, user, count: int) -> None:
+    await harness.api.wait_until(lambda: len(user.inbox) >= count, what=f"{count} messages")
+
+
+async def confirmed(harness: Harness) -> None:
+    await harness.api.wait_until(lambda: not harness.api.pending_updates, what="confirmation")
+
+
+async def test_updates_numbered_anew_after_a_quiet_week_are_answered_while_polling(
+    telegram,
+) -> None:
+    # Telegram chooses the next update id at random after a week without updates: here
+    # lower than the last one, which a poller must not mistake for an update it has seen.
+    siti = telegram.api.user(111, "Siti", started=True)
+    async with polling(telegram):
+        await siti.send_text("/start")
+        await answered(telegram, siti, 1)
+        await confirmed(telegram)  # the week without updates
+        telegram.api.choose_update_ids_anew(start=1_000)
+        await siti.send_text("bantuan")
+        await answered(telegram, siti, 2)
+        await confirmed(telegram)
+
+
+async def test_an_update_id_seen_before_a_quiet_week_is_not_taken_for_a_redelivery(
+    telegram,
+) -> None:
+    # After a restart the new numbering starts where the old one did: the same update id
+    # as a message handled days ago (its id is remembered 8 days) is a new message.
+    siti = telegram.api.user(111, "Siti", started=True)
+    async with polling(telegram):
+        await siti.send_text("/start")
+        await answered(telegram, siti, 1)
+        await confirmed(telegram)
+    telegram.api.choose_update_ids_anew(start=UPDATE_ID_START)
+    async with polling(telegram):
+        await siti.send_text("bantuan")
+        await answered(telegram, siti, 2)
+
+
 async def test_webhook_refuses_a_wrong_secret_and_serves_the_right_one(telegram) -> None:
     web = build_web_app(telegram=telegram.channel, telegram_secret="s3cret-token")
     siti = telegram.api.user(111, "Siti", phone="+6281234567890", started=True)
@@ -290,6 +345,10 @@ async def test_outbox_delivery_classifies_platform_answers(telegram) -> None:
     assert (await telegram.channel.deliver(outgoing("tiga"))).outcome == "retry"
     await siti.block()
     assert (await telegram.channel.deliver(outgoing("empat"))).outcome == "blocked"
+    telegram.api.token = "123456:REVOKED"  # the token was revoked at @BotFather
+    refused = await telegram.channel.deliver(outgoing("lima"))
+    assert (refused.outcome, refused.error) == ("failed", "401 invalid token")
+    assert await telegram.channel.send(111, Reply("enam")) is False  # sending has stopped
 
 
 async def test_a_number_registered_on_another_channel_keeps_its_data(telegram, chat_as) -> None:
@@ -398,7 +457,7 @@ def chunked(body: bytes) -> bytes:
 
 async def test_requests_share_one_kept_alive_connection() -> None:
     server = ScriptedServer(answer(), chunked(OK), answer())
-    async with server, KeepAliveRequest() as request:
+    async with server, AiohttpRequest() as request:
         for _ in range(3):
             assert await request.post(f"{server.url}/sendMessage") is True
     assert server.connections == 1
@@ -406,7 +465,7 @@ async def test_requests_share_one_kept_alive_connection() -> None:
 
 async def test_a_connection_the_server_ends_is_not_reused() -> None:
     server = ScriptedServer(answer(OK, "200 OK", "Connection: close"), answer())
-    async with server, KeepAliveRequest() as request:
+    async with server, AiohttpRequest() as request:
         assert await request.post(f"{server.url}/sendMessage") is True
         assert await request.post(f"{server.url}/sendMessage") is True
     assert server.connections == 2
@@ -414,7 +473,7 @@ async def test_a_connection_the_server_ends_is_not_reused() -> None:
 
 async def test_a_dropped_connection_fails_that_call_only() -> None:
     server = ScriptedServer("drop", answer())
-    async with server, KeepAliveRequest() as request:
+    async with server, AiohttpRequest() as request:
         with pytest.raises(NetworkError):
             await request.post(f"{server.url}/sendMessage")
         assert await request.post(f"{server.url}/sendMessage") is True
@@ -422,7 +481,7 @@ async def test_a_dropped_connection_fails_that_call_only() -> None:
 
 async def test_no_answer_in_time_is_timed_out_and_a_full_pool_is_too() -> None:
     server = ScriptedServer("hang", "slow")
-    async with server, KeepAliveRequest(connection_pool_size=1, pool_timeout=0.05) as request:
+    async with server, AiohttpRequest(connection_pool_size=1, pool_timeout=0.05) as request:
         with pytest.raises(TimedOut):
             await request.post(f"{server.url}/sendMessage", read_timeout=0.05)
         hanging = asyncio.ensure_future(request.post(f"{server.url}/sendMessage"))
@@ -435,13 +494,19 @@ async def test_no_answer_in_time_is_timed_out_and_a_full_pool_is_too() -> None:
 async def test_platform_errors_come_out_as_ptb_errors() -> None:
     refused = b'{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked"}'
     server = ScriptedServer(answer(refused, "403 Forbidden"))
-    async with server, KeepAliveRequest() as request:
+    async with server, AiohttpRequest() as request:
         with pytest.raises(Forbidden, match="blocked"):
             await request.post(f"{server.url}/sendMessage")
 
 
-async def test_documents_go_through_httpx_and_texts_over_kept_alive_connections(telegram) -> None:
+async def test_documents_and_pictures_are_uploaded_as_the_strict_fake_accepts_them(
+    telegram,
+) -> None:
     siti = telegram.api.user(111, "Siti", phone="+6281234567890", started=True)
-    export = Reply("Data Anda", document=Document("data.json", b"{}"))
+    export = Reply("Data Anda", document=Document("data.json", b'{"nama": "Siti"}'))
     assert await telegram.channel.send(111, export)
-    assert siti.inbox[-1].document is not None
+    assert siti.inbox[-1].document["file_name"] == "data.json"
+    chart = Reply("Grafik", picture=Picture("grafik.jpg", lambda: FAKE_JPEG, "image/jpeg"))
+    assert await telegram.channel.send(111, chart)
+    assert siti.inbox[-1].photo is not None
+    assert siti.inbox[-1].visible_caption == "Grafik"

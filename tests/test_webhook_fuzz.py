@@ -238,9 +238,9 @@ def test_the_telegram_parser_is_total(raw: Any) -> None:
     if update is None:
         return
     if "sinergi_unreadable" in update.api_kwargs:
-        incoming = salvage_incoming(update.api_kwargs["sinergi_unreadable"])
+        incoming = salvage_incoming(update.api_kwargs["sinergi_unreadable"], "1")
     else:
-        incoming = update_to_incoming(update)
+        incoming = update_to_incoming(update, "1")
     if incoming is not None:
         assert incoming.account_id.lstrip("-").isdigit()
         assert incoming.text is None or isinstance(incoming.text, str)

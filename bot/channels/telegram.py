@@ -33,19 +33,19 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import (
     BadRequest,
     Conflict,
+    EndPointNotFound,
     Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
-    TelegramError,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.lanes import Lanes
 from bot.channels.render import split_text
 from bot.channels.shapes import as_dict, as_int, as_list, as_text
-from bot.channels.telegram_http import KeepAliveRequest
+from bot.channels.telegram_aiohttp import AiohttpRequest
 from bot.config import TelegramSettings
 from bot.core.engine import Engine
 from bot.core.i18n import Catalog
@@ -73,6 +73,7 @@ UNREADABLE = "sinergi_unreadable"  # api_kwargs key of an update kept whole, unp
 # While updates are in progress, polling asks again this often for the ones after them
 # (without waiting: Telegram answers at once while some are unconfirmed).
 IN_FLIGHT_POLL_SECONDS = 0.1
+POLL_READ_TIMEOUT = 5.0  # seconds for getUpdates' answer beyond the long poll's own timeout
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 UNSUPPORTED_KINDS = (
     "sticker",
@@ -114,10 +115,22 @@ class SendingStopped(Exception):
 # --- updates in ---------------------------------------------------------------------------
 
 
-def update_to_incoming(update: Update) -> Incoming | None:
+def message_key(bot_id: str, chat_id: object, message_id: object) -> str:
+    """What makes a message handled once: a chat's message ids never repeat for one bot,
+    while update ids do (chosen anew after a week without updates) and another bot's
+    chats with the same people count their messages from 1 again."""
+    return f"message:{bot_id}:{chat_id}:{message_id}"
+
+
+def bot_id_of(token: str) -> str:
+    """The bot's id: the part of its token before the colon."""
+    return token.partition(":")[0]
+
+
+def update_to_incoming(update: Update, bot_id: str) -> Incoming | None:
     """The person's message as `Incoming`, or None for what the bot does not answer."""
     if update.callback_query is not None:
-        return _callback_to_incoming(update)
+        return _callback_to_incoming(update, bot_id)
     message = update.message
     if message is None or message.from_user is None or message.chat is None:
         return None  # a message without its chat is malformed: nobody to answer
@@ -129,7 +142,7 @@ def update_to_incoming(update: Update) -> Incoming | None:
     base = {
         "channel": CHANNEL,
         "account_id": str(user_id),
-        "message_id": f"update:{update.update_id}",
+        "message_id": message_key(bot_id, message.chat.id, message.message_id),
         "display_name": message.from_user.full_name,
         "received_at": message.date,
     }
@@ -156,7 +169,7 @@ def update_to_incoming(update: Update) -> Incoming | None:
     return Incoming(**base, unsupported=kind)
 
 
-def _callback_to_incoming(update: Update) -> Incoming | None:
+def _callback_to_incoming(update: Update, bot_id: str) -> Incoming | None:
     query = update.callback_query
     message = query.message
     user_id = as_int(query.from_user.id) if query.from_user is not None else None
@@ -167,7 +180,7 @@ def _callback_to_incoming(update: Update) -> Incoming | None:
         channel=CHANNEL,
         account_id=str(user_id),
         option_id=query.data,
-        message_id=f"keyboard:{message.chat.id}:{message.message_id}",
+        message_id=f"keyboard:{bot_id}:{message.chat.id}:{message.message_id}",
         display_name=query.from_user.full_name,
     )
 
@@ -185,10 +198,9 @@ def parse_update(raw: Any, bot: Bot) -> Update | None:
         return Update(update_id=update_id, api_kwargs={UNREADABLE: body})
 
 
-def salvage_incoming(raw: dict[str, Any]) -> Incoming | None:
+def salvage_incoming(raw: dict[str, Any], bot_id: str) -> Incoming | None:
     """The sender of an update that could not be read, as an "unsupported" Incoming (they
     are told the bot could not read it); None when no private sender can be found."""
-    update_id = as_int(raw.get("update_id"))
     for kind in ("message", "callback_query"):
         part = as_dict(raw.get(kind))
         sender = as_int(as_dict(part.get("from")).get("id"))
@@ -196,21 +208,31 @@ def salvage_incoming(raw: dict[str, Any]) -> Incoming | None:
         if kind == "message" and isinstance(chat, dict) and chat.get("type") != "private":
             return None  # never answer a group
         if sender is not None and sender > 0:
-            message_id = f"update:{update_id}" if update_id is not None else None
             return Incoming(
                 channel=CHANNEL,
                 account_id=str(sender),
-                message_id=message_id,
+                message_id=_salvaged_key(raw, part if kind == "message" else None, bot_id),
                 unsupported="malformed",
             )
     return None
+
+
+def _salvaged_key(raw: dict[str, Any], message: dict[str, Any] | None, bot_id: str) -> str | None:
+    """The unreadable message's own key when its chat and number can be read, else the
+    update's (unreadable updates are rare: a reused update id only risks one of them)."""
+    chat_id = as_int(as_dict(message.get("chat")).get("id")) if message else None
+    number = as_int(message.get("message_id")) if message else None
+    if chat_id is not None and number is not None:
+        return message_key(bot_id, chat_id, number)
+    update_id = as_int(raw.get("update_id"))
+    return f"update:{bot_id}:{update_id}" if update_id is not None else None
 
 
 def lane_key(update: Update) -> str:
     """Whose update this is: one person's updates are handled in order, others' at once."""
     raw = update.api_kwargs.get(UNREADABLE)
     if raw is not None:
-        salvaged = salvage_incoming(raw)
+        salvaged = salvage_incoming(raw, "")
         return salvaged.account_id if salvaged else f"update:{update.update_id}"
     user = update.effective_user
     return str(user.id) if user is not None else f"update:{update.update_id}"
@@ -220,6 +242,10 @@ class TolerantBot(Bot):
     """A Bot whose getUpdates survives an update it cannot parse: python-telegram-bot
     refuses the whole batch for one, and Telegram would send that batch again forever."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        quiet_deliberate_calls()
+
     async def get_updates(
         self,
         offset: int | None = None,
@@ -228,22 +254,58 @@ class TolerantBot(Bot):
         allowed_updates: Any = None,
         **kwargs: Any,
     ) -> tuple[Update, ...]:
-        try:
-            return await super().get_updates(offset, limit, timeout, allowed_updates, **kwargs)
-        except TelegramError:
-            raise
-        except Exception:
-            log.warning("a batch of Telegram updates could not be parsed: reading one by one")
-        asked = {"offset": offset, "limit": limit, "allowed_updates": allowed_updates}
-        with warnings.catch_warnings():  # it asks for Bot.get_updates: the call that failed
-            warnings.simplefilter("ignore", PTBUserWarning)
-            raw = await self.do_api_request(
-                "getUpdates",
-                api_kwargs={name: value for name, value in asked.items() if value is not None},
-                return_type=None,
-            )
-        parsed = (parse_update(item, self) for item in as_list(raw))
+        raw = await update_dicts(
+            self, offset=offset, limit=limit, timeout=timeout or 0, allowed_updates=allowed_updates
+        )
+        parsed = (parse_update(item, self) for item in raw)
         return tuple(update for update in parsed if update is not None)
+
+
+async def update_dicts(
+    bot: Bot,
+    *,
+    offset: int | None,
+    timeout: float,
+    allowed_updates: list[str] | None,
+    limit: int | None = None,
+) -> list[Any]:
+    """getUpdates' answer as JSON, for the poller to parse only the updates it has not
+    taken yet: those in progress come back on every poll until confirmed, and parsing
+    each again cost more than handling it."""
+    asked = {
+        "offset": offset,
+        "limit": limit,
+        "timeout": timeout,
+        "allowed_updates": allowed_updates,
+    }
+    raw = await call_as_json(
+        bot,
+        "getUpdates",
+        {name: value for name, value in asked.items() if value is not None},
+        read_timeout=POLL_READ_TIMEOUT + timeout,
+    )
+    return as_list(raw)
+
+
+async def call_as_json(
+    bot: Bot, method: str, parameters: dict[str, Any], *, read_timeout: float | None = None
+) -> Any:
+    """A Bot API method of python-telegram-bot's own, its answer left as JSON.
+
+    `do_api_request` reads a refused token (401/404) as a method Telegram does not know
+    (`EndPointNotFound`) once the bot is initialized; these methods exist, so it is the
+    token, raised as the typed methods raise it."""
+    timeout: Any = BaseRequest.DEFAULT_NONE if read_timeout is None else read_timeout
+    try:
+        return await bot.do_api_request(method, api_kwargs=parameters, read_timeout=timeout)
+    except EndPointNotFound as refused:
+        raise InvalidToken(refused.message) from refused
+
+
+def quiet_deliberate_calls() -> None:
+    """getUpdates and sendMessage go through Bot.do_api_request on purpose, their answers
+    left as JSON; python-telegram-bot would suggest its typed methods on every call."""
+    warnings.filterwarnings("ignore", r"Please use 'Bot\.(getUpdates|sendMessage)'", PTBUserWarning)
 
 
 # --- replies out ---------------------------------------------------------------------------
@@ -299,12 +361,19 @@ class TelegramChannel:
         self.lanes = lanes or Lanes(engine.settings.concurrency.people)
         self.catalog = catalog
         self.settings = settings
+        self.bot_id = bot_id_of(bot.token)
         self._sleep = sleep
+        quiet_deliberate_calls()
         self._stopped = False
 
     @classmethod
     def create(
-        cls, *, token: str, settings: TelegramSettings, engine: Engine, catalog: Catalog
+        cls,
+        *,
+        token: str,
+        settings: TelegramSettings,
+        engine: Engine,
+        catalog: Catalog,
     ) -> TelegramChannel:
         bot = TolerantBot(
             token,
@@ -312,11 +381,11 @@ class TelegramChannel:
             base_file_url=settings.base_file_url,
             # A connection for every reply and outbox send that may be under way at once: a
             # call waiting for one longer than the pool timeout (1 s) would fail.
-            request=KeepAliveRequest(
+            request=AiohttpRequest(
                 connection_pool_size=engine.settings.concurrency.people
                 + engine.settings.outbox.concurrency
             ),
-            get_updates_request=HTTPXRequest(),
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
         )
         return cls(bot=bot, engine=engine, catalog=catalog, settings=settings)
 
@@ -356,10 +425,12 @@ class TelegramChannel:
         try:
             while not stop.is_set():
                 await polled.some_progress()
+                offset = polled.offset()
                 try:
                     updates = await _unless_stopped(
-                        self.bot.get_updates(
-                            offset=polled.offset(),
+                        update_dicts(
+                            self.bot,
+                            offset=offset,
                             timeout=0 if polled.in_flight else self.settings.poll_timeout,
                             allowed_updates=ALLOWED_UPDATES,
                         ),
@@ -380,7 +451,7 @@ class TelegramChannel:
                 if updates is None:  # stopped while waiting
                     return
                 trouble.succeeded()
-                for update in polled.new(updates):
+                for update in polled.new(updates, offset, self.bot):
                     polled.started(update.update_id, self._submit(update))
         finally:
             await polled.finish()
@@ -424,7 +495,7 @@ class TelegramChannel:
 
     async def _answer_unreadable(self, update_id: int, raw: dict[str, Any]) -> None:
         await self._quarantine_raw(update_id, raw, "unreadable update")
-        incoming = salvage_incoming(raw)
+        incoming = salvage_incoming(raw, self.bot_id)
         if incoming is None:
             return
         for reply in await self.engine.handle(incoming):
@@ -454,7 +525,7 @@ class TelegramChannel:
             return
         if update.callback_query is not None:
             await self._acknowledge(update)
-        incoming = update_to_incoming(update)
+        incoming = update_to_incoming(update, self.bot_id)
         if incoming is None:
             log.debug("ignoring update %s of an unhandled kind", update.update_id)
             return
@@ -530,9 +601,7 @@ class TelegramChannel:
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             sent = await invoke(
-                lambda p=piece, m=(markup if last else None): self.bot.send_message(
-                    chat_id, p, parse_mode=ParseMode.HTML, reply_markup=m
-                ),
+                lambda p=piece, m=(markup if last else None): self._send_text(chat_id, p, m),
                 what="sendMessage",
                 chat_id=chat_id,
                 payload=piece,
@@ -549,6 +618,14 @@ class TelegramChannel:
                 chat_id=chat_id,
             )
         return sent is not None
+
+    def _send_text(self, chat_id: int, text: str, markup: Any) -> Awaitable[Any]:
+        """sendMessage with its answer left as JSON: the bot never reads the sent Message,
+        and python-telegram-bot building one cost 0.25 ms a send, a tenth of a message."""
+        parameters: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": "HTML"}
+        if markup is not None:
+            parameters["reply_markup"] = markup
+        return call_as_json(self.bot, "sendMessage", parameters)
 
     async def _send_photo(
         self, chat_id: int, reply: Reply, markup: Any, invoke: Invoke, photo: str | InputFile
@@ -696,23 +773,40 @@ class _PollTrouble:
 class _Polled:
     """Updates taken from getUpdates and still in progress. Only those before the first
     unfinished one are confirmed to Telegram (the offset), so a process that stops
-    midway gets the rest again (the engine drops what it had already handled)."""
+    midway gets the rest again (the engine drops what it had already handled).
+
+    An update is new unless it was taken and not yet confirmed: update ids are not always
+    increasing, since Telegram chooses the next one at random after a week without updates
+    (go-telegram-bot-api#156: a lower id comes back on every poll, never handled)."""
 
     def __init__(self) -> None:
         self.in_flight: dict[int, asyncio.Task] = {}
-        self._last_seen: int | None = None
+        self._unconfirmed: set[int] = set()  # taken, and at or above the offset last sent
+        self._next: int | None = None  # the offset once every update taken has ended
 
     def offset(self) -> int | None:
         if self.in_flight:
             return min(self.in_flight)
-        return None if self._last_seen is None else self._last_seen + 1
+        return self._next
 
-    def new(self, updates: tuple[Update, ...]) -> list[Update]:
-        """Those not seen before (unconfirmed ones come back while in progress)."""
-        fresh = [u for u in updates if self._last_seen is None or u.update_id > self._last_seen]
-        if fresh:
-            self._last_seen = fresh[-1].update_id
-        return fresh
+    def new(self, raw: list[Any], asked: int | None, bot: Bot) -> list[Update]:
+        """Those not taken before, parsed (unconfirmed ones come back while in progress);
+        `asked` is the offset of the poll that returned them, which confirmed every id below
+        it. An update without an id is dropped: it could never be confirmed."""
+        if asked is not None:
+            self._unconfirmed = {update_id for update_id in self._unconfirmed if update_id >= asked}
+        taken = [
+            (update_id, item)
+            for item in raw
+            if (update_id := as_int(as_dict(item).get("update_id"))) is not None
+            and update_id not in self._unconfirmed
+        ]
+        if taken:
+            self._unconfirmed.update(update_id for update_id, _ in taken)
+            # This batch's highest, not the highest ever: ids may have been chosen anew.
+            self._next = max(update_id for update_id, _ in taken) + 1
+        parsed = (parse_update(item, bot) for _, item in taken)
+        return [update for update in parsed if update is not None]
 
     def started(self, update_id: int, task: asyncio.Task) -> None:
         self.in_flight[update_id] = task

@@ -30,7 +30,8 @@ It is strict where Telegram is strict, so that what passes here does not fail in
 The test's side: ``api.user(...)`` gives a FakeUser whose ``send_text``, ``press``,
 ``press_data``, ``tap_reply``, ``share_contact``, ``send_photo``, ``send_document``,
 ``send_location``, ``send_sticker``, ``send_voice``, ``send_poll``, ``edit_last_message``,
-``block`` and ``unblock`` enqueue updates; ``inbox``, ``last_text``, ``last_buttons``,
+``block`` and ``unblock`` enqueue updates (``api.choose_update_ids_anew(start)`` numbers the
+next ones as Telegram does after a quiet week); ``inbox``, ``last_text``, ``last_buttons``,
 ``reply_keyboard`` and ``next_message()`` show what the bot sent. ``api.calls``,
 ``api.answered_callbacks``, ``api.commands``, ``api.webhook``, ``api.webhook_deliveries``,
 ``api.count_429`` and ``api.wait_until(predicate)`` show the rest; ``api.force_429`` and
@@ -1277,6 +1278,8 @@ class FakeTelegram:
 
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(UPDATE_ID_START)
+        self._last_update_id: int | None = None
+        self._renumbered = False
         self._message_ids: dict[int, int] = {}
         self._by_id: dict[tuple[int, int], SentMessage] = {}
         self._user_messages: dict[tuple[int, int], dict[str, Any]] = {}
@@ -1460,6 +1463,15 @@ class FakeTelegram:
                     f"waited {timeout}s for {what or 'the condition'}; last calls: {last}"
                 ) from None
 
+    def choose_update_ids_anew(self, start: int) -> None:
+        """Number the next updates from `start`, as Telegram does after a week without
+        updates ("the identifier of the next update will be chosen randomly"). An offset
+        from before, higher than any new id, then confirms none of them: they keep coming
+        back until an offset above them is sent (go-telegram-bot-api#156)."""
+        assert not self._pending, "Telegram renumbers only after a week without updates"
+        self._update_ids = itertools.count(start)
+        self._renumbered = True
+
     async def enqueue_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Queue any update (``{"update_id": ..., kind: payload}``) for getUpdates/webhook."""
         return await self._enqueue(kind, payload)
@@ -1579,6 +1591,7 @@ class FakeTelegram:
 
     async def _enqueue(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), kind: payload}
+        self._last_update_id = update["update_id"]
         self._pending.append(update)
         self._webhook_wakeup.set()
         await self._notify()
@@ -1671,6 +1684,9 @@ class FakeTelegram:
     def _confirm(self, offset: int | None) -> None:
         if offset is None or offset == 0:
             return
+        stale = self._last_update_id is not None and offset > self._last_update_id + 1
+        if self._renumbered and stale:
+            return  # from before the ids were chosen anew
         if offset > 0:
             self._pending = [u for u in self._pending if u["update_id"] >= offset]
         else:
