@@ -267,42 +267,130 @@ async def whatsapp_run(app: App, count: int, latency: float) -> tuple[list, floa
 
 async def _whatsapp_rounds(app: App, count: int, latency: float) -> tuple[list, float]:
     replies = Replies()
-    async with TimedWhatsApp(
-        replies,
-        app_secret=SECRET,
-        latency=latency,
-        per_second=None,
-        pair_per_second=None,
-        webhook_connections=4,
-    ) as graph:
-        channel = WhatsAppChannel(
-            settings=WhatsAppSettings(
-                enabled=True,
-                base_url=graph.base_url,
-                api_version=graph.api_version,
-                phone_number_id=graph.phone_number_id,
-            ),
-            engine=app.engine,
-            catalog=app.catalog,
-            access_token=graph.access_token,
-            app_secret=SECRET,
-            verify_token=VERIFY,
-        )
-        web = build_web_app(whatsapp=channel)
-        async with LoopbackServer(web) as server, worker(channel):
-            await graph.set_webhook(f"{server.url}/webhooks/whatsapp", verify_token=VERIFY)
-            users = [graph.person(wa_id=f"62813{n:08d}", name=f"Orang {n}") for n in range(count)]
-            people = [Person(user.wa_id, user.send_text) for user in users]
+    async with (
+        TimedWhatsApp(replies, **whatsapp_fake_options(latency)) as graph,
+        whatsapp_bot(app, graph_of(graph)) as (channel, url),
+    ):
+        await graph.set_webhook(url, verify_token=VERIFY)
+        people = whatsapp_people(graph, count)
 
-            async def idle() -> None:
-                # Statuses of the replies keep coming meanwhile, as they do from Meta.
+        async def idle() -> None:
+            # Statuses of the replies keep coming meanwhile, as they do from Meta.
+            while channel.lanes.in_progress:
+                await asyncio.sleep(0.002)
+
+        return await rounds(people, replies, idle)
+
+
+async def whatsapp_run_apart(app: App, count: int, latency: float) -> tuple[list, float]:
+    """The fake Graph API and the people in a process of their own, so that this process's
+    CPU is the bot's alone; also prints the bot's CPU and database transactions per message."""
+    commits = itertools.count()
+    sa.event.listen(app.database, "commit", lambda _: next(commits))
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    other = context.Process(target=whatsapp_people_apart, args=(theirs, count, latency))
+    other.start()
+    link = Link(ours)
+    cpu = time.process_time()
+    try:
+        async with whatsapp_bot(app, await link.receive()) as (channel, url):
+            ours.send(url)
+            while (message := await link.receive()) == "idle?":
                 while channel.lanes.in_progress:
                     await asyncio.sleep(0.002)
+                ours.send("idle")
+    finally:
+        link.close()
+        other.join(timeout=30)
+    if message[0] == "failed":
+        raise SystemExit(message[1])
+    _, latencies, elapsed, theirs_cpu = message
+    cpu, done = time.process_time() - cpu, next(commits)
+    print(
+        f"whatsapp  API {latency * 1000:3.0f} ms: {cpu * 1000 / len(latencies):5.1f} ms CPU and "
+        f"{done / len(latencies):4.2f} transactions per message (the bot's process); "
+        f"the fake Graph API and the people: CPU {theirs_cpu * 1000 / len(latencies):.2f} "
+        "ms/message"
+    )
+    return latencies, elapsed
 
-            try:
-                return await rounds(people, replies, idle)
-            finally:
-                await channel.close()
+
+def whatsapp_people_apart(conn: Connection, count: int, latency: float) -> None:
+    """The other process: the fake Graph API and the people saying the script."""
+    asyncio.run(_whatsapp_people_apart(conn, count, latency))
+
+
+async def _whatsapp_people_apart(conn: Connection, count: int, latency: float) -> None:
+    replies = Replies()
+    link = Link(conn)
+    async with TimedWhatsApp(replies, **whatsapp_fake_options(latency)) as graph:
+        conn.send(graph_of(graph))
+        await graph.set_webhook(await link.receive(), verify_token=VERIFY)
+        people = whatsapp_people(graph, count)
+        cpu = time.process_time()
+
+        async def idle() -> None:
+            conn.send("idle?")
+            await link.receive()
+
+        try:
+            latencies, elapsed = await rounds(people, replies, idle)
+        except SystemExit as failure:
+            conn.send(("failed", str(failure)))
+        else:
+            conn.send(("done", latencies, elapsed, time.process_time() - cpu))
+    link.close()
+
+
+def whatsapp_fake_options(latency: float) -> dict:
+    return {
+        "app_secret": SECRET,
+        "latency": latency,
+        "per_second": None,
+        "pair_per_second": None,
+        "webhook_connections": 4,
+    }
+
+
+def graph_of(graph: FakeWhatsApp) -> dict[str, str]:
+    """What the bot needs to know of the (fake) Graph API."""
+    return {
+        "base_url": graph.base_url,
+        "api_version": graph.api_version,
+        "phone_number_id": graph.phone_number_id,
+        "access_token": graph.access_token,
+    }
+
+
+def whatsapp_people(graph: FakeWhatsApp, count: int) -> list[Person]:
+    users = [graph.person(wa_id=f"62813{n:08d}", name=f"Orang {n}") for n in range(count)]
+    return [Person(user.wa_id, user.send_text) for user in users]
+
+
+@contextlib.asynccontextmanager
+async def whatsapp_bot(app: App, graph: dict[str, str]) -> AsyncIterator[tuple]:
+    """The WhatsApp channel, its web app serving webhooks and its worker, as `run` has them;
+    the channel and the webhook's URL."""
+    channel = WhatsAppChannel(
+        settings=WhatsAppSettings(
+            enabled=True,
+            base_url=graph["base_url"],
+            api_version=graph["api_version"],
+            phone_number_id=graph["phone_number_id"],
+        ),
+        engine=app.engine,
+        catalog=app.catalog,
+        access_token=graph["access_token"],
+        app_secret=SECRET,
+        verify_token=VERIFY,
+    )
+    web = build_web_app(whatsapp=channel)
+    try:
+        async with LoopbackServer(web) as server, worker(channel):
+            yield channel, f"{server.url}/webhooks/whatsapp"
+    finally:
+        await channel.close()
 
 
 @contextlib.asynccontextmanager
@@ -370,7 +458,7 @@ async def bench(
     no message ids remembered from another run's fake, which numbers them from 1 again)."""
     runs = {"telegram": telegram_run, "whatsapp": whatsapp_run}
     if fake_apart:
-        runs["telegram"] = telegram_run_apart
+        runs = {"telegram": telegram_run_apart, "whatsapp": whatsapp_run_apart}
     for latency_ms in latencies_ms:
         for name in channels:
             concurrency = {"database_threads": threads} if threads else {}
@@ -408,10 +496,10 @@ def main() -> None:
     parser.add_argument("--channels", nargs="+", default=["telegram", "whatsapp"])
     parser.add_argument("--threads", type=int, help="database threads (default: config's)")
     parser.add_argument(
-        "--telegram-fake",
+        "--fakes",
         choices=["apart", "here"],
         default="apart",
-        help="the fake Bot API and the people in a process of their own, or in the bot's",
+        help="the fake platform API and the people in a process of their own, or in the bot's",
     )
     parser.add_argument(
         "--url", help="a throwaway PostgreSQL database, emptied for every run (default: SQLite)"
@@ -426,8 +514,8 @@ def main() -> None:
             upgrade(url)
             return url
 
-        fake_apart = args.telegram_fake == "apart"
-        print(f"Telegram's fake Bot API and people: {args.telegram_fake} (this process: the bot)")
+        fake_apart = args.fakes == "apart"
+        print(f"The fake platform APIs and the people: {args.fakes} (this process: the bot)")
         asyncio.run(
             bench(url_for, args.people, args.latency, args.channels, args.threads, fake_apart)
         )
