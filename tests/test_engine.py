@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from bot.app import build_app
 from bot.core.messages import Incoming
-from models import ConversationState, IkmProfile, Person, Product
+from models import Consent, ConversationState, IkmProfile, Person, Product
 from scheduler.lease import is_postgres
 from tests.chat import register_company, register_ikm
 from tests.conftest import ADMIN_PHONE
@@ -116,12 +116,21 @@ async def test_bantuan_helps_without_losing_the_place(chat_as) -> None:
     assert "kecamatan" in chat.text
 
 
-async def test_a_redelivered_platform_message_is_handled_once(app) -> None:
-    message = Incoming(channel="telegram", account_id="555", text="halo", message_id="update-1")
-    first = await app.engine.handle(message)
-    again = await app.engine.handle(message)
-    assert first and "Selamat datang" in first[0].text
-    assert again == []
+async def test_a_redelivered_platform_message_is_handled_once_and_asks_again(app) -> None:
+    """Delivered again (the platform never saw our answer, or the process died between its
+    commit and the send): not handled twice, but the person is asked where they are, so
+    the answer is not lost."""
+
+    def said(text: str, number: int) -> Incoming:
+        return Incoming(channel="telegram", account_id="555", text=text, message_id=f"u-{number}")
+
+    assert "Selamat datang" in (await app.engine.handle(said("halo", 1)))[0].text
+    first = await app.engine.handle(said("Setuju", 2))
+    again = await app.engine.handle(said("Setuju", 2))
+    assert [reply.text for reply in first] == ["Terima kasih.", first[-1].text]
+    assert again == [first[-1]]  # the same question, its button included
+    with Session(app.database) as session:
+        assert len(session.exec(select(Consent)).all()) == 1
 
 
 async def test_a_person_without_the_role_is_refused_the_flow(chat_as) -> None:

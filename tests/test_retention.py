@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.core.messages import Incoming
 from bot.services import accounts, inbound, retention
-from models import DeliveryStatus, HandledMessage, InboundEvent
+from models import Consent, DeliveryStatus, HandledMessage, InboundEvent
 from models.db import transaction
 from scheduler.jobs import prune_records
 
@@ -48,11 +48,18 @@ def a_webhook_and_a_status(app, *, processed: bool, message: str) -> None:
 
 
 async def test_a_message_redelivered_within_a_week_is_still_recognised(app, clock) -> None:
-    message = Incoming(channel="whatsapp", account_id="6281234567890", text="halo", message_id="w1")
-    assert await app.engine.handle(message)
+    await app.engine.handle(
+        Incoming(channel="whatsapp", account_id="6281234567890", text="halo", message_id="w1")
+    )
+    agreed = Incoming(
+        channel="whatsapp", account_id="6281234567890", text="Setuju", message_id="w2"
+    )
+    assert (await app.engine.handle(agreed))[0].text == "Terima kasih."
     clock.advance(timedelta(days=7, hours=23))
     await prune_records(app)
-    assert await app.engine.handle(message) == []  # WhatsApp's last retry: answered once
+    again = await app.engine.handle(agreed)  # WhatsApp's last retry: not handled twice
+    assert "Terima kasih." not in [reply.text for reply in again]
+    assert count(app, Consent) == 1
 
     clock.advance(timedelta(days=1))
     assert await prune_records(app) >= 1

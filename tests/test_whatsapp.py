@@ -11,6 +11,7 @@ from bot.config import WhatsAppTemplate
 from bot.services import outbox
 from models import (
     ChannelAccount,
+    Consent,
     DeliveryStatus,
     InboundEvent,
     OutboxMessage,
@@ -80,14 +81,20 @@ async def test_a_bad_signature_is_refused_and_nothing_is_stored(whatsapp) -> Non
         assert session.exec(select(Person)).all() == []
 
 
-async def test_the_same_webhook_twice_is_handled_once(whatsapp) -> None:
+async def test_the_same_webhook_twice_is_handled_once_and_asks_again(whatsapp) -> None:
     siti = whatsapp.graph.person(wa_id=PHONE, name="Siti")
-    first = await siti.send_text("halo")
+    await siti.send_text("halo")
     await whatsapp.process()
-    await siti.deliver_again(first)
+    agreed = await siti.send_text("Setuju")
     await whatsapp.process()
-    welcomes = [m for m in siti.inbox if m.text and "Selamat datang" in m.text]
-    assert len(welcomes) == 1
+    await siti.deliver_again(agreed)
+    await whatsapp.process()
+    texts = [m.text for m in siti.inbox if m.text]
+    assert texts.count("Terima kasih.") == 1  # handled once
+    role_question = texts[-1]
+    assert "mendaftar sebagai" in role_question and texts.count(role_question) == 2
+    with Session(whatsapp.app.database) as session:
+        assert len(session.exec(select(Consent)).all()) == 1
 
 
 async def test_the_handshake(whatsapp) -> None:

@@ -135,8 +135,20 @@ class Engine:
         """The question the person is at, asked again (when a console is reopened)."""
         return await self.transact(lambda session: self._current_prompt(session, incoming))
 
-    def _current_prompt(self, session: Session, incoming: Incoming) -> list[Reply]:
+    def _asked_again(self, session: Session, incoming: Incoming) -> list[Reply]:
+        """A message handled before, delivered again: the platform did not see our answer, or
+        the process that handled it died between its commit and sending the replies. It is
+        not handled twice; the person is asked the question they are at (the next one, if
+        that message answered the last), so no answer is lost, at worst one is repeated."""
+        log.info("redelivered message %s: asking the current question again", incoming.message_id)
         account, person = self._identify(session, incoming)
+        accounts.lock_person(session, person.id)  # after the first handling has committed
+        return self._current_prompt(session, incoming, (account, person))
+
+    def _current_prompt(
+        self, session: Session, incoming: Incoming, known: tuple | None = None
+    ) -> list[Reply]:
+        account, person = known or self._identify(session, incoming)
         state = load_state(session, person.id)
         if state.step is None:
             return []
@@ -147,7 +159,7 @@ class Engine:
             return []
         remember_options(state, replies)
         save_state(session, state, ctx.now)
-        return replies
+        return [replace(reply, language=person.language) for reply in replies]
 
     def _handle(self, incoming: Incoming) -> list[Reply]:
         now = self.clock.now()
@@ -159,8 +171,7 @@ class Engine:
                 message_id=incoming.message_id,
                 now=now,
             ):
-                log.info("ignoring redelivered message %s", incoming.message_id)
-                return []
+                return self._asked_again(session, incoming)
             account, person, state = self._arrival(session, incoming, now)
             outbox.release_waiting(
                 session, channel=incoming.channel, account_id=incoming.account_id
