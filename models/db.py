@@ -38,6 +38,10 @@ def _configure_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAP
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # 32 MB of pages per connection (SQLite's default is 2 MB): matching reads index pages
+    # all over a large catalog, and pages not held here come back from the disk when the
+    # OS has let them go (500,000 products: p95 119 ms with 2 MB, 24-30 ms with 32 MB).
+    cursor.execute("PRAGMA cache_size=-32768")
     cursor.close()
 
 
