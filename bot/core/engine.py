@@ -113,7 +113,8 @@ class Engine:
         """`_handle`, once more on a fresh connection when the pooled one had died (the
         database restarted): pooled connections are not pinged before use, a round trip
         saved on every message. Safe to repeat: the failed transaction was rolled back, and
-        a commit that did land had claimed the message id, so the repeat answers nothing."""
+        a commit that did land had claimed the message id, so the repeat only asks the
+        person's current question again (`_asked_again`)."""
         try:
             return self._handle(incoming)
         except sa.exc.DBAPIError as error:
