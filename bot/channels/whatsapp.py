@@ -551,6 +551,12 @@ def _statuses_alone(payload: dict) -> list[StatusReport] | None:
         return None
 
 
+def _answered_before(incoming: Incoming, last_error: str | None) -> bool:
+    """Whether an earlier pass that failed (`last_error`, as `_settle` words it) had
+    answered this message: it failed for something else."""
+    return last_error is not None and f"message {incoming.message_id}:" not in last_error
+
+
 @dataclass
 class _Body:
     """A stored webhook body on its way: statuses to record, messages in their lanes."""
@@ -675,7 +681,9 @@ class WhatsAppChannel:
         while events := await self.engine.claim_inbound(channel=CHANNEL, after_id=last_id):
             last_id = events[-1][0]
             # Every message is queued before any is awaited: one person's stay in order.
-            await self._process([(event_id, self._start(payload)) for event_id, payload in events])
+            await self._process(
+                [(body.id, self._start(body.payload, body.last_error)) for body in events]
+            )
             done += len(events)
         return done
 
@@ -690,10 +698,16 @@ class WhatsAppChannel:
             except Exception:  # they stay claimed: passed over again after their lease
                 log.warning("could not mark WhatsApp bodies %s processed", finished, exc_info=True)
 
-    def _start(self, payload: dict[str, Any]) -> _Body:
-        """A body's statuses to record, and its messages queued in their people's lanes."""
+    def _start(self, payload: dict[str, Any], last_error: str | None = None) -> _Body:
+        """A body's statuses to record, and its messages queued in their people's lanes.
+
+        `last_error`: what an earlier pass over the body said went wrong. Its messages not
+        named there were answered by that pass (`Incoming.answered_here`)."""
         try:
-            messages = incoming_messages(payload)
+            messages = [
+                replace(incoming, answered_here=_answered_before(incoming, last_error))
+                for incoming in incoming_messages(payload)
+            ]
             body = _Body(statuses=statuses(payload))
         except Exception as error:  # the readers are total: this should never come
             return _Body(failures=[f"body: {error!r}"])
@@ -719,8 +733,10 @@ class WhatsAppChannel:
     async def process_payload(self, payload: dict[str, Any]) -> list[str]:
         """Every status and message of a body, each in its own guard; what failed, in words.
 
-        Passing over a body again redoes nothing that succeeded: the engine drops message
-        ids it has handled, and a status already recorded is recorded again unchanged."""
+        Passing over a body again redoes nothing that succeeded: the engine handles a message
+        id once (a repeat asks the person's current question again, unless an earlier pass
+        over this body answered it), and a status already recorded is recorded again
+        unchanged."""
         body = self._start(payload)
         await self._record_statuses([body])
         return await self._settle(body)

@@ -172,7 +172,7 @@ class Engine:
                 message_id=incoming.message_id,
                 now=now,
             ):
-                return self._asked_again(session, incoming)
+                return [] if incoming.answered_here else self._asked_again(session, incoming)
             account, person, state = self._arrival(session, incoming, now)
             outbox.release_waiting(
                 session, channel=incoming.channel, account_id=incoming.account_id
@@ -247,16 +247,13 @@ class Engine:
 
     async def claim_inbound(
         self, *, channel: str, after_id: int = 0, lease: timedelta = inbound.LEASE
-    ) -> list[tuple[int, dict]]:
+    ) -> list[inbound.Claimed]:
         """Stored bodies for this process alone: no other process takes them within `lease`."""
-
-        def claim(session: Session) -> list[tuple[int, dict]]:
-            events = inbound.claim(
+        return await self.transact(
+            lambda session: inbound.claim(
                 session, channel=channel, after_id=after_id, now=self.clock.now(), lease=lease
             )
-            return [(event_id, payload) for event_id, payload in events]
-
-        return await self.transact(claim)
+        )
 
     async def inbound_failed(self, event_id: int, error: str) -> bool:
         """Count a failed pass over a stored body; True when it is now quarantined."""

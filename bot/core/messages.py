@@ -65,6 +65,10 @@ class Incoming:
     unsupported: str | None = None
     # A platform's own stable user id besides the account id (WhatsApp's business-scoped id).
     platform_user_id: str | None = None
+    # Handled, and answered, by an earlier pass over the same stored webhook body (tried
+    # again because another part of it failed): a repeat is silent rather than asking the
+    # person's question again, as an unknown repeat does (the engine's `_asked_again`).
+    answered_here: bool = False
 
     def __post_init__(self) -> None:
         # Every channel builds an Incoming, so no channel can forget to clean what came in.

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -69,6 +70,15 @@ _MARK_PROCESSED = (
 )
 
 
+class Claimed(NamedTuple):
+    """A stored body taken by this process, and what its last failed pass said (None when
+    no pass over it failed)."""
+
+    id: int
+    payload: dict
+    last_error: str | None
+
+
 def claim(
     session: Session,
     *,
@@ -77,7 +87,7 @@ def claim(
     after_id: int = 0,
     limit: int = 50,
     lease: timedelta = LEASE,
-) -> list[tuple[int, dict]]:
+) -> list[Claimed]:
     """Take up to `limit` stored bodies past `after_id`, oldest first, for this process
     alone: ones nobody holds, or whose holder's lease ran out. One UPDATE … RETURNING, as
     outbox rows are claimed: on PostgreSQL its subquery skips rows another process is
@@ -101,10 +111,12 @@ def claim(
         sa.update(InboundEvent)
         .where(InboundEvent.id.in_(chosen.scalar_subquery()))
         .values(claimed_at=now)
-        .returning(InboundEvent.id, InboundEvent.payload)
+        .returning(InboundEvent.id, InboundEvent.payload, InboundEvent.last_error)
     )
     rows = session.execute(taken, execution_options={"synchronize_session": False}).all()
-    return sorted(((row.id, row.payload) for row in rows), key=lambda row: row[0])
+    return sorted(
+        (Claimed(row.id, row.payload, row.last_error) for row in rows), key=lambda c: c.id
+    )
 
 
 def mark_processed(
