@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 
 from bot.app import App, build_app
+from bot.channels.lanes import Lanes
 from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.config import Settings, TelegramSettings, WhatsAppSettings
@@ -135,25 +136,12 @@ async def telegram_run(app: App, count: int, latency: float) -> tuple[list, floa
 async def telegram_run_apart(app: App, count: int, latency: float) -> tuple[list, float]:
     """The fake Bot API and the people in a process of their own (on the other core), so
     that this process's CPU is the bot's alone; they ask here whether the bot is idle."""
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
-    other = context.Process(target=telegram_people_apart, args=(theirs, count, latency))
-    other.start()
-    link = Link(ours)
-    try:
-        urls = await link.receive()
-        async with polling(app, urls) as channel:
-            ours.send("go")
-            while (message := await link.receive()) == "idle?":
-                while channel.lanes.in_progress:
-                    await asyncio.sleep(0.002)
-                ours.send("idle")
-    finally:
-        link.close()
-        other.join(timeout=30)
-    if message[0] == "failed":
-        raise SystemExit(message[1])
-    _, latencies, elapsed, cpu = message
+    async with (
+        apart(telegram_people_apart, count, latency) as link,
+        polling(app, await link.receive()) as channel,
+    ):
+        link.send("go")
+        latencies, elapsed, cpu = await outcome_apart(link, channel.lanes)
     print(f"  the fake Bot API and the people: CPU {cpu * 1000 / len(latencies):.2f} ms/message")
     return latencies, elapsed
 
@@ -170,24 +158,74 @@ async def _telegram_people_apart(conn: Connection, count: int, latency: float) -
         replies, token=TOKEN, latency=latency, per_chat_per_second=None, global_per_second=None
     ) as api:
         people = telegram_people(api, count)
-        conn.send((api.base_url, api.base_file_url))
+        link.send((api.base_url, api.base_file_url))
         await link.receive()  # "go": the bot polls
-        cpu = time.process_time()
-
-        async def idle() -> None:
-            while api.pending_updates:
-                await asyncio.sleep(0.002)
-            conn.send("idle?")
-            await link.receive()
-
-        try:
-            latencies, elapsed = await rounds(people, replies, idle)
-            check_answers(api)
-        except SystemExit as failure:
-            conn.send(("failed", str(failure)))
-        else:
-            conn.send(("done", latencies, elapsed, time.process_time() - cpu))
+        await rounds_apart(
+            link,
+            people,
+            replies,
+            pending=lambda: bool(api.pending_updates),
+            check=lambda: check_answers(api),
+        )
     link.close()
+
+
+@contextlib.asynccontextmanager
+async def apart(
+    people: Callable[[Connection, int, float], None], count: int, latency: float
+) -> AsyncIterator[Link]:
+    """`people` (a fake platform and the people saying the script) run in a process of
+    their own; a link to it."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    other = context.Process(target=people, args=(theirs, count, latency))
+    other.start()
+    link = Link(ours)
+    try:
+        yield link
+    finally:
+        link.close()
+        other.join(timeout=30)
+
+
+async def outcome_apart(link: Link, lanes: Lanes) -> tuple[list, float, float]:
+    """Each "idle?" of the other process answered once the bot has nothing in progress,
+    until it sends its outcome: latencies, seconds, and its CPU seconds."""
+    while (message := await link.receive()) == "idle?":
+        while lanes.in_progress:
+            await asyncio.sleep(0.002)
+        link.send("idle")
+    if message[0] == "failed":
+        raise SystemExit(message[1])
+    _, latencies, elapsed, cpu = message
+    return latencies, elapsed, cpu
+
+
+async def rounds_apart(
+    link: Link,
+    people: list[Person],
+    replies: Replies,
+    *,
+    pending: Callable[[], bool] = lambda: False,
+    check: Callable[[], None] = lambda: None,
+) -> None:
+    """In the other process: the rounds, the bot asked after each whether it is idle (once
+    nothing is `pending` on the fake's side); the outcome sent back."""
+    cpu = time.process_time()
+
+    async def idle() -> None:
+        while pending():
+            await asyncio.sleep(0.002)
+        link.send("idle?")
+        await link.receive()
+
+    try:
+        latencies, elapsed = await rounds(people, replies, idle)
+        check()
+    except SystemExit as failure:
+        link.send(("failed", str(failure)))
+    else:
+        link.send(("done", latencies, elapsed, time.process_time() - cpu))
 
 
 def telegram_people(api: FakeTelegram, count: int) -> list[Person]:
@@ -246,6 +284,9 @@ class Link:
     async def receive(self) -> Any:
         return await self.queue.get()
 
+    def send(self, item: Any) -> None:
+        self.conn.send(item)
+
     def close(self) -> None:
         self.loop.remove_reader(self.conn.fileno())
 
@@ -287,25 +328,13 @@ async def whatsapp_run_apart(app: App, count: int, latency: float) -> tuple[list
     CPU is the bot's alone; also prints the bot's CPU and database transactions per message."""
     commits = itertools.count()
     sa.event.listen(app.database, "commit", lambda _: next(commits))
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
-    other = context.Process(target=whatsapp_people_apart, args=(theirs, count, latency))
-    other.start()
-    link = Link(ours)
     cpu = time.process_time()
-    try:
-        async with whatsapp_bot(app, await link.receive()) as (channel, url):
-            ours.send(url)
-            while (message := await link.receive()) == "idle?":
-                while channel.lanes.in_progress:
-                    await asyncio.sleep(0.002)
-                ours.send("idle")
-    finally:
-        link.close()
-        other.join(timeout=30)
-    if message[0] == "failed":
-        raise SystemExit(message[1])
-    _, latencies, elapsed, theirs_cpu = message
+    async with (
+        apart(whatsapp_people_apart, count, latency) as link,
+        whatsapp_bot(app, await link.receive()) as (channel, url),
+    ):
+        link.send(url)
+        latencies, elapsed, theirs_cpu = await outcome_apart(link, channel.lanes)
     cpu, done = time.process_time() - cpu, next(commits)
     print(
         f"whatsapp  API {latency * 1000:3.0f} ms: {cpu * 1000 / len(latencies):5.1f} ms CPU and "
@@ -325,21 +354,9 @@ async def _whatsapp_people_apart(conn: Connection, count: int, latency: float) -
     replies = Replies()
     link = Link(conn)
     async with TimedWhatsApp(replies, **whatsapp_fake_options(latency)) as graph:
-        conn.send(graph_of(graph))
+        link.send(graph_of(graph))
         await graph.set_webhook(await link.receive(), verify_token=VERIFY)
-        people = whatsapp_people(graph, count)
-        cpu = time.process_time()
-
-        async def idle() -> None:
-            conn.send("idle?")
-            await link.receive()
-
-        try:
-            latencies, elapsed = await rounds(people, replies, idle)
-        except SystemExit as failure:
-            conn.send(("failed", str(failure)))
-        else:
-            conn.send(("done", latencies, elapsed, time.process_time() - cpu))
+        await rounds_apart(link, whatsapp_people(graph, count), replies)
     link.close()
 
 
