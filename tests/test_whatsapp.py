@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.config import WhatsAppTemplate
+from bot.channels.whatsapp import WhatsAppChannel, _environment_proxy
+from bot.config import WhatsAppSettings, WhatsAppTemplate
+from bot.core.messages import Reply
 from bot.services import outbox
 from models import (
     ChannelAccount,
@@ -217,3 +219,59 @@ async def test_a_typed_number_cannot_take_over_someone_elses_account(whatsapp, c
     with Session(whatsapp.app.database) as session:
         people = session.exec(select(Person)).all()
     assert sorted(p.phone or "" for p in people) == ["", "+6281234567890"]
+
+
+async def test_the_graph_api_is_reached_through_the_proxy_the_environment_names(
+    whatsapp, monkeypatch
+) -> None:
+    """A deployment behind an outbound proxy sets HTTPS_PROXY (here HTTP_PROXY: the fake
+    speaks plain HTTP); the channel reads it once. The Graph API's host here resolves
+    nowhere, so the message arrives only through the proxy (the fake, which answers a
+    request in absolute form as Meta's host would)."""
+    siti = whatsapp.graph.person(wa_id=PHONE, name="Siti")
+    await act(whatsapp, siti.send_text("halo"))  # her window is open
+    monkeypatch.setenv("HTTP_PROXY", whatsapp.graph.base_url)
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    unresolvable = whatsapp.channel.settings.model_copy(
+        update={"base_url": "http://graph.facebook.invalid"}
+    )
+    proxied = replace_channel(whatsapp.channel, unresolvable)
+    try:
+        delivery = await proxied.send(PHONE, Reply("Lewat proxy"), language="id")
+    finally:
+        await proxied.close()
+    assert delivery.outcome == "sent", delivery
+    assert siti.last_text == "Lewat proxy"
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, None),
+        ({"HTTPS_PROXY": "http://proxy.dinas.local:3128"}, "http://proxy.dinas.local:3128"),
+        (
+            {"HTTPS_PROXY": "http://proxy.dinas.local:3128", "NO_PROXY": "graph.facebook.com"},
+            None,
+        ),
+        ({"HTTP_PROXY": "http://proxy.dinas.local:3128"}, None),  # not for https
+    ],
+)
+def test_the_environment_proxy_for_the_graph_api(monkeypatch, environment, expected) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    url = "https://graph.facebook.com/v21.0/123/messages"
+    assert _environment_proxy(url) == expected
+
+
+def replace_channel(channel: WhatsAppChannel, settings: WhatsAppSettings) -> WhatsAppChannel:
+    return WhatsAppChannel(
+        settings=settings,
+        engine=channel.engine,
+        catalog=channel.catalog,
+        access_token=channel._headers["Authorization"].removeprefix("Bearer "),
+        app_secret=channel.app_secret,
+        verify_token=channel.verify_token,
+    )
