@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+M = TypeVar("M", bound=SQLModel)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -63,6 +66,19 @@ def lock_for_count(session: Session, row: SQLModel) -> None:
     """
     session.flush()
     session.refresh(row, with_for_update=True)
+
+
+def attach(
+    session: Session, model: type[M], columns: Sequence[sa.Column], values: Sequence[Any]
+) -> M:
+    """The `model` instance of a row read as plain `columns`, in `session` as if the ORM had
+    loaded it (persistent, nothing to write): what the ORM's own loading does, without its
+    per-row machinery. The session must not hold that row's object already."""
+    instance = sa.inspect(model).class_manager.new_instance()
+    sa.inspect(instance).dict.update(zip((column.key for column in columns), values, strict=True))
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
 
 
 @contextmanager

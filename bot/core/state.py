@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from bot.core.messages import Reply
 from models import ChannelAccount, ConversationState, Person
+from models.db import attach
 
 _LOAD = select(
     ConversationState.step,
@@ -27,11 +28,15 @@ _LOAD = select(
 ).where(ConversationState.person_id == sa.bindparam("person_id"))
 
 # Who wrote and where their conversation stands, in one query (the engine's first read of
-# every message): the account and its person as ORM objects, the state's columns beside.
+# every message): the account's and the person's columns, then the state's. Read as plain
+# columns and made into the session's objects by `attach`: the ORM's own loading of the
+# two entities cost about three times the query.
+_ACCOUNT_COLUMNS = tuple(ChannelAccount.__table__.columns)
+_PERSON_COLUMNS = tuple(Person.__table__.columns)
 _ACCOUNT_PERSON_STATE = (
-    select(
-        ChannelAccount,
-        Person,
+    sa.select(
+        *_ACCOUNT_COLUMNS,
+        *_PERSON_COLUMNS,
         ConversationState.person_id.label("state_of"),
         ConversationState.step,
         ConversationState.data,
@@ -46,6 +51,8 @@ _ACCOUNT_PERSON_STATE = (
         ChannelAccount.external_id == sa.bindparam("external_id"),
     )
 )
+_PERSON_STARTS = len(_ACCOUNT_COLUMNS)
+_STATE_STARTS = _PERSON_STARTS + len(_PERSON_COLUMNS)
 
 _SAVE = sa.text(
     "INSERT INTO conversation_state (person_id, step, data, options, suspended, updated_at)"
@@ -88,12 +95,15 @@ def load_account_and_state(
 ) -> tuple[ChannelAccount, Person, Conversation] | None:
     """The account, its person (in the session) and the person's state; None when the
     account is new."""
-    row = session.execute(
-        _ACCOUNT_PERSON_STATE, {"channel": channel, "external_id": external_id}
-    ).first()
+    row = (
+        session.connection()
+        .execute(_ACCOUNT_PERSON_STATE, {"channel": channel, "external_id": external_id})
+        .first()
+    )
     if row is None:
         return None
-    account, person = row[0], row[1]
+    account = attach(session, ChannelAccount, _ACCOUNT_COLUMNS, row[:_PERSON_STARTS])
+    person = attach(session, Person, _PERSON_COLUMNS, row[_PERSON_STARTS:_STATE_STARTS])
     return account, person, _conversation(person.id, row if row.state_of is not None else None)
 
 
