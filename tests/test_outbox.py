@@ -11,7 +11,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.sending import Delivery, OutboxSender, Outgoing, RateLimit, SenderSettings
-from bot.services import outbox
+from bot.services import inbound, outbox
+from bot.services.inbound import StatusReport
 from models import ChannelAccount, OutboxMessage, Person
 from models.db import transaction
 
@@ -307,3 +308,51 @@ async def test_kills_before_a_message_is_tried_do_not_use_up_its_attempts(app, c
     clock.advance(timedelta(seconds=1))  # the first retry waits half a second
     assert await sender(app, flaky, max_attempts=3).drain_once() == Counter(sent=1)
     assert [account for account, _ in flaky.delivered] == ["1000", "1001"]
+
+
+class IdentifiedTransport(RecordingTransport):
+    """Sends as WhatsApp does: the platform answers with its id for the message."""
+
+    async def deliver(self, message: Outgoing) -> Delivery:
+        await super().deliver(message)
+        return Delivery("sent", platform_message_id=f"wamid.{message.account_id}")
+
+
+def report_failed(app, account_id: str, code: int | None, title: str | None) -> None:
+    failed = StatusReport(
+        channel="telegram",
+        platform_message_id=f"wamid.{account_id}",
+        recipient=account_id,
+        status="failed",
+        error_code=code,
+        error_title=title,
+    )
+    with transaction(app.database) as session:
+        inbound.record_statuses(session, [failed], now=app.engine.clock.now())
+
+
+def outcome_of(app, account_id: str) -> tuple[str, str | None]:
+    with Session(app.database) as session:
+        mine = select(OutboxMessage).where(OutboxMessage.account_id == account_id)
+        row = session.exec(mine).one()
+        return row.state, row.last_error
+
+
+@pytest.mark.parametrize("reported", ["after the send was recorded", "before it was recorded"])
+async def test_a_message_reported_failed_once_accepted_is_failed_whichever_comes_first(
+    app, reported
+) -> None:
+    """The platform's failure comes by webhook, which may be committed before or after the
+    sender records the send: either way the message ends failed, with the platform's words."""
+    first, second, third = people(app, 3)
+    announce(app, [first, second, third])
+    if reported == "before it was recorded":
+        report_failed(app, "1000", 131026, "Message undeliverable")
+        report_failed(app, "1001", None, None)
+    await sender(app, IdentifiedTransport()).drain_once()
+    if reported == "after the send was recorded":
+        report_failed(app, "1000", 131026, "Message undeliverable")
+        report_failed(app, "1001", None, None)
+    assert outcome_of(app, "1000") == ("failed", "131026 Message undeliverable")
+    assert outcome_of(app, "1001") == ("failed", "failed after sending")
+    assert outcome_of(app, "1002") == ("sent", None)

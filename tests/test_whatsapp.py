@@ -164,6 +164,44 @@ async def test_a_failed_status_is_recorded_and_marks_the_number(whatsapp) -> Non
     assert account.blocked
 
 
+@pytest.mark.parametrize(
+    ("code", "unreachable"),
+    [(131026, True), (131049, False), (131000, False)],  # undeliverable; marketing cap; other
+)
+async def test_a_message_reported_failed_after_it_was_accepted_is_not_counted_sent(
+    whatsapp, code, unreachable
+) -> None:
+    """Meta accepts a message (200 and a wamid), then reports it failed by webhook: the
+    outbox row says failed, with the code, so an announcement's progress does not count it
+    as reached; only an undeliverable number marks the account blocked."""
+    siti = whatsapp.graph.person(wa_id=PHONE, name="Siti")
+    await act(whatsapp, siti.send_text("halo"))
+    enqueue(whatsapp.app, "announcement", {"text": "Pameran IKM", "image_ref": None}, "a:1")
+    whatsapp.graph.fail_delivery(PHONE, code=code)
+    await whatsapp.deliver()
+    with Session(whatsapp.app.database) as session:
+        row = session.exec(select(OutboxMessage)).one()
+        account = session.exec(select(ChannelAccount)).one()
+    assert row.platform_message_id  # it was accepted
+    assert row.state == "failed" and str(code) in row.last_error
+    assert account.blocked is unreachable
+
+
+async def test_statuses_after_a_message_was_sent_keep_it_sent(whatsapp) -> None:
+    siti = whatsapp.graph.person(wa_id=PHONE, name="Siti")
+    await act(whatsapp, siti.send_text("halo"))
+    enqueue(whatsapp.app, "announcement", {"text": "Pameran IKM", "image_ref": None}, "a:1")
+    await whatsapp.deliver()
+    with Session(whatsapp.app.database) as session:
+        row = session.exec(select(OutboxMessage)).one()
+        statuses = session.exec(
+            select(DeliveryStatus).where(
+                DeliveryStatus.platform_message_id == row.platform_message_id
+            )
+        ).all()
+    assert row.state == "sent" and [s.status for s in statuses] in (["delivered"], ["read"])
+
+
 async def test_rate_limits_retry_and_a_bad_token_stops_sending(whatsapp) -> None:
     siti = whatsapp.graph.person(wa_id=PHONE, name="Siti")
     await act(whatsapp, siti.send_text("halo"))

@@ -206,6 +206,12 @@ def record_statuses(session: Session, reports: Sequence[StatusReport], *, now: d
     if furthest:
         rows = [_status_row(report, now) for report in furthest.values()]
         connection.execute(_furthest_status_upsert(connection.dialect.name), rows)
+    # Every failed message held at once, in one order (each consequence alone would take
+    # them in the order they came, and could deadlock with the sender's record of them).
+    outbox.hold_platform_ids(
+        session,
+        [report.platform_message_id for report in reports if report.status == "failed"],
+    )
     for report in reports:
         _consequences(session, report)
 
@@ -234,6 +240,8 @@ def _consequences(session: Session, report: StatusReport) -> None:
         outbox.requeue_waiting(
             session, channel=report.channel, platform_message_id=report.platform_message_id
         )
+    elif report.status == "failed":
+        outbox.fail_reported(session, [report.platform_message_id])
 
 
 def _known_recipients(connection: sa.Connection, reports: Sequence[StatusReport]) -> set[str]:

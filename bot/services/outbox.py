@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import ChannelAccount, Person
+from models import ChannelAccount, DeliveryStatus, Person
 from models.base import as_utc
 from models.outbox import OutboxMessage, OutboxState
 
@@ -412,11 +412,76 @@ _MARK_WAITING = _outcome("state = 'waiting', last_error = :error")
 
 
 def mark_sent(session: Session, sent: Sequence[tuple[int, datetime, str | None]]) -> None:
-    """Many messages sent, in one statement: (message id, sent at, platform message id)."""
-    if sent:
-        session.execute(
-            _MARK_SENT, [{"id": id_, "at": at, "platform_id": pid} for id_, at, pid in sent]
+    """Many messages sent: (message id, sent at, platform message id). The platform may have
+    reported one failed already (its webhook came before this commit): that one is failed.
+    The platform ids are held first (`hold_platform_ids`)."""
+    if not sent:
+        return
+    identified = [pid for _, _, pid in sent if pid]
+    hold_platform_ids(session, identified)
+    session.execute(
+        _MARK_SENT, [{"id": id_, "at": at, "platform_id": pid} for id_, at, pid in sent]
+    )
+    fail_reported(session, identified, held=True)
+
+
+def fail_reported(session: Session, platform_ids: list[str], *, held: bool = False) -> int:
+    """Messages the platform accepted and then reported failed (the recorded status says
+    so): failed, with the platform's code and words, not sent. An announcement's progress
+    then counts them as failed, or blocked for a number that cannot be reached."""
+    if not platform_ids:
+        return 0
+    if not held:
+        hold_platform_ids(session, platform_ids)
+    return session.execute(_FAILED_BY_STATUS, {"platform_ids": platform_ids}).rowcount
+
+
+# PostgreSQL: a status webhook and the sender's record of the same message, one after the
+# other (each would miss what the other has not committed yet, and a failure reported
+# meanwhile would be lost). Two-key advisory locks: a key space apart from the people's.
+_PLATFORM_ID_LOCKS = 1
+_HOLD_PLATFORM_IDS = sa.text(
+    "SELECT pg_advisory_xact_lock(:space, hashtext(platform_id))"
+    " FROM (SELECT DISTINCT unnest(CAST(:ids AS text[])) AS platform_id ORDER BY 1) AS held"
+)
+
+
+def hold_platform_ids(session: Session, platform_ids: list[str]) -> None:
+    """Until the transaction ends; in one order everywhere, so two holders never deadlock.
+    SQLite needs nothing: one writer at a time."""
+    if platform_ids and session.get_bind().dialect.name == "postgresql":
+        session.execute(_HOLD_PLATFORM_IDS, {"space": _PLATFORM_ID_LOCKS, "ids": platform_ids})
+
+
+def _failed_by_status() -> sa.Update:
+    failure = (
+        sa.select(
+            sa.func.coalesce(
+                sa.cast(DeliveryStatus.error_code, sa.String) + " " + DeliveryStatus.error_title,
+                sa.cast(DeliveryStatus.error_code, sa.String),
+                DeliveryStatus.error_title,
+                "failed after sending",
+            )
         )
+        .where(
+            DeliveryStatus.channel == OutboxMessage.channel,
+            DeliveryStatus.platform_message_id == OutboxMessage.platform_message_id,
+            DeliveryStatus.status == "failed",
+        )
+        .scalar_subquery()
+    )
+    return (
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.platform_message_id.in_(sa.bindparam("platform_ids", expanding=True)),
+            OutboxMessage.state == OutboxState.SENT,
+            failure.is_not(None),
+        )
+        .values(state=OutboxState.FAILED, last_error=failure)
+    )
+
+
+_FAILED_BY_STATUS = _failed_by_status()
 
 
 def mark_retry(session: Session, message_id: int, *, at: datetime, error: str) -> None:
