@@ -4,10 +4,15 @@ written), the confirmation imports, and forms refuse without the session's CSRF 
 
 from __future__ import annotations
 
+import hashlib
+import os
+import time
+from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import select
 
+from bot.console.pages.registry import UNCONFIRMED_KEPT, uploads_dir
 from models import RegistryRecord
 from models.db import transaction
 from models.registry_import import RegistryImport
@@ -95,3 +100,35 @@ def _hidden(html: str, name: str) -> str:
     marker = f'name="{name}" value="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+async def test_uploads_are_not_kept_when_unreadable_or_never_confirmed(
+    site: Site, tmp_path: Path
+) -> None:
+    """An upload holds the registry's names and numbers: a file that cannot be read is
+    removed at once, and one the officer never confirmed after a day."""
+    made = write_registry(tmp_path / "daftar.xlsx", rows=20)
+    left_long_ago = uploads_dir() / f"{'a' * 64}.xlsx"
+    left_lately = uploads_dir() / f"{'b' * 64}.csv"
+    for path, age in ((left_long_ago, UNCONFIRMED_KEPT * 2), (left_lately, timedelta(hours=1))):
+        path.write_bytes(b"nama;telepon\nIbu Siti;0812\n")
+        stamp = time.time() - age.total_seconds()
+        os.utime(path, (stamp, stamp))
+    empty = b"a;b\n1;2\n"
+    with officer(site, await site.link()) as browser:
+        csrf = csrf_of(browser.get("/dinas/registri").text)
+        refused = browser.post(
+            "/dinas/registri", data={"csrf": csrf}, files={"file": ("kosong.csv", empty)}
+        )
+        assert refused.status_code == 400
+        report = browser.post(
+            "/dinas/registri",
+            data={"csrf": csrf},
+            files={"file": ("daftar.xlsx", made.path.read_bytes())},
+        )
+        assert report.status_code == 200
+    assert not (uploads_dir() / f"{hashlib.sha256(empty).hexdigest()}.csv").exists()
+    assert not left_long_ago.exists()
+    assert left_lately.exists()  # the officer may still confirm it
+    assert (uploads_dir() / f"{_hidden(report.text, 'file_hash')}.xlsx").exists()
+    left_lately.unlink()

@@ -5,10 +5,12 @@ between the report and the confirmation, so what is applied is what was reported
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session
@@ -27,6 +29,9 @@ from bot.console.views import NavItem, render
 SUFFIXES = (".xlsx", ".xlsm", ".csv", ".txt")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # a 20,000-row workbook is a few megabytes
 HASH = re.compile(r"[0-9a-f]{64}")
+# An upload never confirmed (the officer left the report) is removed after this: the file
+# holds the registry's names and phone numbers. Confirming later asks for it again.
+UNCONFIRMED_KEPT = timedelta(hours=24)
 REASONS = (
     "no_phone",
     "invalid_phone",
@@ -89,12 +94,22 @@ async def _store(file: object) -> Upload:
     content = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
         raise Refused("console.registry.error.size")
+    _forget_unconfirmed()
     with tempfile.NamedTemporaryFile(dir=uploads_dir(), suffix=suffix, delete=False) as handle:
         handle.write(content)
     staging = Path(handle.name)
     upload = Upload(registry.file_hash(staging), suffix, name)
     staging.replace(upload.path)
     return upload
+
+
+def _forget_unconfirmed() -> None:
+    """Remove uploads older than `UNCONFIRMED_KEPT` (by the file system's clock)."""
+    oldest = time.time() - UNCONFIRMED_KEPT.total_seconds()
+    for path in uploads_dir().iterdir():
+        with contextlib.suppress(FileNotFoundError):  # another request removed it first
+            if path.stat().st_mtime < oldest:
+                path.unlink()
 
 
 def _waiting(form: FormData) -> Upload:
@@ -150,9 +165,13 @@ async def import_page(request: Request, officer: Officer) -> Response:
 async def upload(request: Request, officer: Officer, form: FormData) -> Response:
     try:
         stored = await _store(form.get("file"))
-        source = str(form.get("source", "")).strip()[:160] or default_source(stored.name)
+    except Refused as refused:
+        return _answer(request, officer, refused=refused)
+    source = str(form.get("source", "")).strip()[:160] or default_source(stored.name)
+    try:
         report = await in_transaction(request, dry_run, upload=stored, source=source, accept=False)
     except Refused as refused:
+        stored.path.unlink(missing_ok=True)  # unreadable: nothing to confirm later
         return _answer(request, officer, refused=refused)
     return _answer(request, officer, report=report)
 
