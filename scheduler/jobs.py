@@ -87,7 +87,8 @@ MAX_PRUNE_STEPS = 100
 
 
 async def prune_records(app: App) -> int:
-    """Delete expired webhook bodies, handled ids and delivery statuses, in small steps."""
+    """Delete expired webhook bodies, handled ids and delivery statuses, and expire messages
+    that waited past their worth, in small steps."""
     pruned = 0
     for _ in range(MAX_PRUNE_STEPS):
         step = await app.engine.transact(

@@ -9,8 +9,8 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from bot.core.messages import Incoming
-from bot.services import accounts, inbound, retention
-from models import Consent, DeliveryStatus, HandledMessage, InboundEvent
+from bot.services import accounts, inbound, outbox, retention
+from models import Consent, DeliveryStatus, HandledMessage, InboundEvent, OutboxMessage
 from models.db import transaction
 from scheduler.jobs import prune_records
 
@@ -95,3 +95,36 @@ async def test_a_backlog_is_pruned_in_steps(app, clock) -> None:
     assert first.handled == 5
     assert await prune_records(app) == 7
     assert count(app, HandledMessage) == 0
+
+
+def waiting_for(app, phone: str, key: str, template: str, params: dict) -> None:
+    """A message for someone reached only when they write (the console's inbox)."""
+    now = app.engine.clock.now()
+    with transaction(app.database) as session:
+        _, person = accounts.find_or_create(
+            session, channel="console", external_id=phone, phone=phone, now=now, language="id"
+        )
+        outbox.enqueue(
+            session, person_id=person.id, key=key, template=template, params=params, now=now
+        )
+
+
+def states_by_key(app) -> dict[str, str]:
+    with Session(app.database) as session:
+        return {row.idempotency_key: row.state for row in session.exec(select(OutboxMessage))}
+
+
+async def test_messages_that_waited_past_their_worth_expire(app, clock) -> None:
+    """Someone who never writes again: what waited for them stops counting as waiting once
+    it is no longer worth sending (a digest after 3 days, a nudge after 30), and a message
+    still worth it waits on."""
+    waiting_for(app, "+6281200000001", "digest", "need.digest", {"count": 2, "titles": "x"})
+    waiting_for(app, "+6281200000002", "nudge", "ikm.nudge", {"business_name": "Boneka"})
+    clock.advance(timedelta(days=4))
+    assert await prune_records(app) == 1
+    assert states_by_key(app) == {"digest": "expired", "nudge": "waiting"}
+    clock.advance(timedelta(days=27))
+    assert await prune_records(app) == 1
+    assert states_by_key(app) == {"digest": "expired", "nudge": "expired"}
+    with Session(app.database) as session:
+        assert outbox.waiting_count(session) == 0

@@ -597,6 +597,27 @@ def release_waiting(session: Session, *, channel: str, account_id: str) -> int:
     ).rowcount
 
 
+def expire_waiting(session: Session, *, now: datetime, limit: int) -> int:
+    """Up to `limit` messages that waited for their person (WhatsApp's window, the console's
+    inbox) past their worth: expired, as the sender would find them had the person written.
+    They stay out of every "still waiting" count."""
+    stale_ids = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.state == OutboxState.WAITING, _stale(now))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    doomed = list(session.exec(stale_ids))
+    if not doomed:
+        return 0
+    session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(doomed), OutboxMessage.state == OutboxState.WAITING)
+        .values(state=OutboxState.EXPIRED, last_error="no longer worth sending")
+    )
+    return len(doomed)
+
+
 def requeue_waiting(session: Session, *, channel: str, platform_message_id: str) -> int:
     """A sent message the platform later refused (outside the window): it waits again."""
     if not platform_message_id:

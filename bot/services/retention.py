@@ -1,7 +1,8 @@
 """How long the rows kept only for the machinery stay: webhook bodies, the ids of handled
 messages and platform delivery statuses. They hold phone numbers and what people typed,
 and nobody needs them once a platform can no longer redeliver, so they are deleted then
-(also what `hapus data` cannot reach: a raw webhook body is not linked to a person)."""
+(also what `hapus data` cannot reach: a raw webhook body is not linked to a person).
+Messages that waited for a person who never wrote again are expired on the same rounds."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from bot.services import outbox
 from models import DeliveryStatus, HandledMessage, InboundEvent
 
 # WhatsApp retries an unanswered webhook for up to 7 days, Telegram keeps an update 24 h:
@@ -25,10 +27,11 @@ class Pruned:
     handled: int
     inbound: int
     statuses: int
+    waiting_expired: int = 0
 
     @property
     def total(self) -> int:
-        return self.handled + self.inbound + self.statuses
+        return self.handled + self.inbound + self.statuses + self.waiting_expired
 
 
 def prune(session: Session, *, now: datetime, limit: int = 5_000) -> Pruned:
@@ -46,6 +49,7 @@ def prune(session: Session, *, now: datetime, limit: int = 5_000) -> Pruned:
         statuses=_delete_first(
             session, DeliveryStatus, DeliveryStatus.updated_at < now - DELIVERY_STATUSES_KEPT, limit
         ),
+        waiting_expired=outbox.expire_waiting(session, now=now, limit=limit),
     )
 
 
