@@ -108,10 +108,6 @@ Sleep = Callable[[float], Awaitable[None]]
 Invoke = Callable[..., Awaitable[Any]]
 
 
-class SendingStopped(Exception):
-    """The token was refused (401): sending again would only loop."""
-
-
 # --- updates in ---------------------------------------------------------------------------
 
 
@@ -487,8 +483,6 @@ class TelegramChannel:
                 await self._answer_unreadable(update.update_id, unreadable)
             else:
                 await self._process(update)
-        except SendingStopped:
-            raise
         except Exception as error:
             log.debug("update %s failed", update.update_id, exc_info=True)
             await self._quarantine(update, unreadable, f"{error!r}")
