@@ -47,7 +47,11 @@ def workbook_bytes(
         _set_widths(sheet, headers, table.rows, formats)
         for cells in sheet.iter_rows(min_row=2):
             for cell, number_format in zip(cells, formats, strict=False):
-                if isinstance(cell.value, datetime):
+                if cell.data_type == "f":
+                    # Text people typed ("=HYPERLINK(...)" as a business name): openpyxl
+                    # writes a leading "=" as a formula Excel would run. It stays text.
+                    cell.data_type = "s"
+                elif isinstance(cell.value, datetime):
                     cell.number_format = DATETIME_FORMAT
                 elif number_format and isinstance(cell.value, int | float):
                     cell.number_format = number_format
