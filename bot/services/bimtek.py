@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.services import registry
+from bot.services.exports import Table
 from bot.services.outbox import enqueue, supersede
 from bot.services.outbox import withdraw as outbox_withdraw
 from models import (
@@ -643,6 +645,36 @@ def roster(session: Session, *, bimtek: BimtekSession) -> list[RosterLine]:
     ]
 
 
+def roster_table(
+    lines: Iterable[RosterLine],
+    *,
+    header: Sequence[str],
+    status_label: Callable[[str], str],
+    via_label: Callable[[str], str],
+) -> Table:
+    """The roster as values for a spreadsheet (times in UTC; the writer shows them local).
+
+    The words (column names, statuses, who checked in) come from the caller, in the
+    reader's language.
+    """
+    rows = [
+        (
+            number,
+            line.business_name,
+            line.owner_name,
+            line.phone or "",
+            line.kecamatan,
+            status_label(line.status),
+            line.checkin_code,
+            line.registered_at,
+            line.attended_at,
+            via_label(line.attended_via) if line.attended_via else "",
+        )
+        for number, line in enumerate(lines, start=1)
+    ]
+    return Table("roster", tuple(header), rows)
+
+
 def roster_csv(
     lines: Iterable[RosterLine],
     tz: ZoneInfo,
@@ -651,35 +683,27 @@ def roster_csv(
     status_label: Callable[[str], str],
     via_label: Callable[[str], str],
 ) -> str:
-    """The roster as CSV for a spreadsheet, times in local time ("YYYY-MM-DD HH:MM").
-
-    The words (column names, statuses, who checked in) come from the caller, in the
-    reader's language.
-    """
+    """`roster_table` as CSV, times in local time ("YYYY-MM-DD HH:MM")."""
+    table = roster_table(lines, header=header, status_label=status_label, via_label=via_label)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
-    for number, line in enumerate(lines, start=1):
-        writer.writerow(
-            (
-                number,
-                _cell(line.business_name),
-                _cell(line.owner_name),
-                line.phone or "",
-                _cell(line.kecamatan),
-                status_label(line.status),
-                line.checkin_code,
-                _local(line.registered_at, tz),
-                _local(line.attended_at, tz),
-                via_label(line.attended_via) if line.attended_via else "",
-            )
-        )
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow(_csv_value(value, tz) for value in row)
     return out.getvalue()
 
 
-def _cell(text: str) -> str:
-    # Names are typed by users: a leading = + - @ would run as a spreadsheet formula.
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+def _csv_value(value: object, tz: ZoneInfo) -> object:
+    if isinstance(value, datetime) or value is None:
+        return _local(value, tz)
+    # Names are typed by people: a leading = + - @ would run as a spreadsheet formula.
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS and not _NUMBER.fullmatch(value):
+        return f"'{value}"
+    return value
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_NUMBER = re.compile(r"\+?\d+")  # a phone number is data, not a formula
 
 
 def _local(moment: datetime | None, tz: ZoneInfo) -> str:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
+import openpyxl
 import pytest
 from sqlmodel import select
 
@@ -27,6 +29,7 @@ PAGES = (
     "/dinas/bimtek",
     "/dinas/bimtek/1",
     "/dinas/bimtek/1/peserta.csv",
+    "/dinas/bimtek/1/peserta.xlsx",
     "/dinas/pengumuman",
     "/dinas/pengumuman/1",
 )
@@ -117,15 +120,33 @@ def test_bimtek_held_roster_check_in_and_csv(site, history) -> None:
         assert by_id(answer.text, "bimtek-attended").words == "2"
 
         roster = browser.get(f"/dinas/bimtek/{bimtek_id}/peserta.csv")
+        workbook = browser.get(f"/dinas/bimtek/{bimtek_id}/peserta.xlsx")
+        assert browser.get(f"/dinas/bimtek/{bimtek_id}/peserta.pdf").status_code == 404
     assert roster.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(roster.text)))
     assert rows[0][:3] == ["no", "usaha", "pemilik"]
     assert [row[1] for row in rows[1:]] == ["Jahit Tiga", "Konveksi Dua", "Tenun Empat"]
+    # The same roster as a workbook: the same cells, times as dates, phones as text.
+    assert workbook.headers["content-disposition"].endswith(f'bimtek-{bimtek_id}.xlsx"')
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.content))["Peserta"]
+    cells = [["" if cell.value is None else cell.value for cell in row] for row in sheet.rows]
+    as_text = [
+        [value if isinstance(value, str) else _csv_text(value) for value in row] for row in cells
+    ]
+    assert as_text == rows
+    phones = [row[3] for row in cells[1:]]
+    assert phones and all(isinstance(phone, str) and phone.startswith("+62") for phone in phones)
     with transaction(site.app.database) as session:
         logged = session.exec(select(ExportLog)).all()
         assert [(log.what, log.rows, log.officer_phone) for log in logged] == [
-            ("bimtek_roster", 3, DINAS_OFFICER)
+            ("bimtek_roster", 3, DINAS_OFFICER),
+            ("bimtek_roster", 3, DINAS_OFFICER),
         ]
+
+
+def _csv_text(value: object) -> str:
+    """A workbook cell as the CSV writes it (local times to the minute)."""
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else str(value)
 
 
 def test_an_announcement_with_its_progress_stopped_by_a_form(site, history) -> None:

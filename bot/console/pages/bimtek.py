@@ -1,5 +1,6 @@
 """Bimtek sessions: the list with seats and attendance, a session's roster, the officer's
-check-in by participants' codes (a form), and the roster as CSV (the chat's, logged)."""
+check-in by participants' codes (a form), and the roster as XLSX or CSV (the chat's CSV;
+either download is logged)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bot.console.views import NavItem, render
 from bot.core.i18n import Translator
 from bot.services import bimtek as bimtek_service
 from bot.services import exports
+from bot.workbook import XLSX_MIME, workbook_bytes
 from models import BimtekRegistration, BimtekSession, BimtekStatus, Person, RegistrationStatus
 
 EXPORT_WHAT = "bimtek_roster"  # export_log.what
@@ -122,18 +124,30 @@ def _check_in(
     return t("dinas.checkin_ok", code=registration.checkin_code)
 
 
-def roster_csv(
+@dataclass(frozen=True)
+class RosterFile:
+    filename: str
+    media_type: str
+    content: bytes
+
+
+ROSTER_FORMATS = ("xlsx", "csv")
+
+
+def roster_file(
     *,
     session: Session,
     bimtek_id: int,
+    file_format: str,
     t: Translator,
     officer: Officer,
     settings: Settings,
     now: datetime,
-) -> str | None:
-    """The chat's roster CSV; it holds phone numbers, so it is logged as an export."""
+) -> RosterFile | None:
+    """The roster as a spreadsheet (XLSX opens right in any Excel; a CSV's separator
+    depends on the computer's language). It holds phone numbers, so it is logged."""
     bimtek = session.get(BimtekSession, bimtek_id)
-    if bimtek is None:
+    if bimtek is None or file_format not in ROSTER_FORMATS:
         return None
     lines = _roster(session, bimtek, t)
     exports.record_export(
@@ -143,13 +157,23 @@ def roster_csv(
         rows=len(lines),
         now=now,
     )
-    return bimtek_service.roster_csv(
-        lines,
-        settings.tz,
-        header=t("dinas.csv_header").split(","),
-        status_label=lambda status: t(f"dinas.status.{status}"),
-        via_label=lambda via: t(f"dinas.checkin_via.{via}"),
+    words = {
+        "header": t("dinas.csv_header").split(","),
+        "status_label": lambda status: t(f"dinas.status.{status}"),
+        "via_label": lambda via: t(f"dinas.checkin_via.{via}"),
+    }
+    name = f"bimtek-{bimtek_id}.{file_format}"
+    if file_format == "csv":
+        text = bimtek_service.roster_csv(lines, settings.tz, **words)
+        return RosterFile(name, "text/csv; charset=utf-8", text.encode("utf-8"))
+    table = bimtek_service.roster_table(lines, **words)
+    content = workbook_bytes(
+        [table],
+        sheet_title=lambda _: t("console.bimtek.roster"),
+        header=lambda column: column,
+        tz=settings.tz,
     )
+    return RosterFile(name, XLSX_MIME, content)
 
 
 def _translator(request: Request, officer: Officer) -> Translator:
@@ -197,22 +221,22 @@ async def check_in(request: Request, officer: Officer, form: FormData) -> Respon
 @officer_page
 async def roster_download(request: Request, officer: Officer) -> Response:
     context = console_context(request)
-    bimtek_id = request.path_params["bimtek_id"]
-    text = await in_transaction(
+    made = await in_transaction(
         request,
-        roster_csv,
-        bimtek_id=bimtek_id,
+        roster_file,
+        bimtek_id=request.path_params["bimtek_id"],
+        file_format=request.path_params["file_format"],
         t=_translator(request, officer),
         officer=officer,
         settings=context.settings,
         now=context.now(),
     )
-    if text is None:
+    if made is None:
         return render(request, "not_found.html", officer=officer, status_code=404)
     return Response(
-        text.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="bimtek-{bimtek_id}.csv"'},
+        made.content,
+        media_type=made.media_type,
+        headers={"content-disposition": f'attachment; filename="{made.filename}"'},
     )
 
 
@@ -220,6 +244,6 @@ ROUTES = [
     Route("/bimtek", sessions_list, methods=["GET"]),
     Route("/bimtek/{bimtek_id:int}", session_detail, methods=["GET"]),
     Route("/bimtek/{bimtek_id:int}/hadir", check_in, methods=["POST"]),
-    Route("/bimtek/{bimtek_id:int}/peserta.csv", roster_download, methods=["GET"]),
+    Route("/bimtek/{bimtek_id:int}/peserta.{file_format}", roster_download, methods=["GET"]),
 ]
 NAV = [NavItem("/bimtek", "console.bimtek.nav")]
