@@ -195,7 +195,15 @@ class Engine:
             session, channel=incoming.channel, external_id=incoming.account_id
         )
         if known is None:
-            account, person = self._identify(session, incoming)
+            account, person = accounts.new_account(
+                session,
+                channel=incoming.channel,
+                external_id=incoming.account_id,
+                phone=incoming.phone,
+                now=now,
+                language=self.settings.app.default_language,
+                platform_user_id=incoming.platform_user_id,
+            )
             accounts.lock_person(session, person.id)
             return account, person, load_state(session, person.id)
         account, person, state = known

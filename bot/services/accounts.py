@@ -124,10 +124,8 @@ def find_or_create(
     found = session.execute(
         _ACCOUNT_WITH_PERSON, {"channel": channel, "external_id": external_id}
     ).first()
-    if found is not None:
-        account, person = found
-    else:
-        account, person = _new_account(
+    if found is None:
+        return new_account(
             session,
             channel=channel,
             external_id=external_id,
@@ -136,12 +134,13 @@ def find_or_create(
             language=language,
             platform_user_id=platform_user_id,
         )
+    account, person = found
     return account, note_arrival(
         session, account, person, phone=phone, now=now, platform_user_id=platform_user_id
     )
 
 
-def _new_account(
+def new_account(
     session: Session,
     *,
     channel: str,
@@ -149,22 +148,28 @@ def _new_account(
     phone: str | None,
     now: datetime,
     language: str,
-    platform_user_id: str | None,
+    platform_user_id: str | None = None,
 ) -> tuple[ChannelAccount, Person]:
+    """`find_or_create` for an account the caller found unknown: its person is found by the
+    platform user or the proven number, or made (holding that number from the start)."""
     # The same platform user under another address (a username-only WhatsApp user whose
     # number now shows) is the same person; otherwise only a proven number finds one.
     person = _person_of_platform_user(session, channel=channel, user_id=platform_user_id)
     if person is None and phone:
         person = find_by_phone(session, phone)
     if person is None:
-        person = Person(language=language, created_at=now, last_active_at=now)
+        person = Person(phone=phone, language=language, created_at=now, last_active_at=now)
         session.add(person)
         session.flush()
+        if phone:
+            _drop_claims(session, phone=phone, owner_id=person.id, now=now)
     account = ChannelAccount(
         person_id=person.id, channel=channel, external_id=external_id, created_at=now
     )
     session.add(account)
-    return account, person
+    return account, note_arrival(
+        session, account, person, phone=phone, now=now, platform_user_id=platform_user_id
+    )
 
 
 def note_arrival(
