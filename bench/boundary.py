@@ -4,7 +4,8 @@ platform message id, read the person's state, save it), for many people at once,
 - as one sync SQLAlchemy transaction in a worker thread (`bot/core/boundary.py`, chosen), or
 - as one transaction on SQLAlchemy's asyncio engine (aiosqlite, or asyncpg on PostgreSQL),
 
-and prints transactions per second and the event loop's longest stall while they run.
+and prints transactions per second and the event loop's longest stall while they run;
+first, the CPU time of one round trip through the boundary with nothing to do.
 The asyncio engine needs `greenlet` (and `asyncpg` for PostgreSQL), which the project does
 not install; the script says so and measures the boundary alone without them.
 
@@ -94,7 +95,23 @@ async def timed(run_one, messages: int, people: int, at_once: int) -> tuple[floa
     return messages / elapsed, stall * 1000
 
 
+async def round_trip_cpu(threads: int, calls: int = 20_000) -> float:
+    """CPU µs per call of nothing through the boundary, one at a time: the hop itself."""
+    boundary = Boundary(threads=threads)
+    for _ in range(200):  # threads started, caches warm
+        await boundary.run_sync(int)
+    started = time.process_time()
+    for _ in range(calls):
+        await boundary.run_sync(int)
+    cpu = time.process_time() - started
+    boundary.close()
+    return cpu / calls * 1e6
+
+
 async def measure(url: str, messages: int, people: int, at_once: int, threads: int) -> None:
+    for hop_threads in sorted({1, threads}):
+        hop = await round_trip_cpu(hop_threads)
+        print(f"one round trip through {hop_threads} worker thread(s): {hop:5.1f} µs of CPU")
     prepare(url, people)
     database = make_engine(url)
     boundary = Boundary(threads=threads)
