@@ -465,15 +465,22 @@ def _number_words_to_digits(text: str) -> str:
     return " ".join(_SMALL_NUMBERS.get(token, token) for token in text.split())
 
 
+# Phrases come from the vocabulary (a bounded set): each pattern is built once.
+@cache
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
     words = r"\s*".join(re.escape(word) for word in phrase.split())
     return re.compile(rf"(?:(?<=[\s/0-9])|^)/?\s*{words}(?![a-z])")
 
 
+@cache
+def _hedge_pattern(phrase: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])")
+
+
 def _strip_hedges(text: str, phrases: Iterable[str]) -> str:
     padded = f" {text} "
     for phrase in phrases:
-        padded = re.sub(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", " ", padded)
+        padded = _hedge_pattern(phrase).sub(" ", padded)
     return " ".join(padded.split())
 
 
